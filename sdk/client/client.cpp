@@ -1,0 +1,117 @@
+#include "sdk/client/client.hpp"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstdlib>
+
+#include "weft/v1/admin.grpc.pb.h"
+#include "weft/v1/flow_runs.grpc.pb.h"
+#include "weft/v1/flows.grpc.pb.h"
+#include "weft/v1/task_runs.grpc.pb.h"
+
+namespace weft::client {
+
+ClientOptions OptionsFromEnv() {
+  ClientOptions o;
+  if (const char* url = std::getenv("WEFT_API_URL"); url && *url) {
+    std::string a = url;
+    for (const char* prefix : {"http://", "grpc://", "https://"}) {
+      if (a.rfind(prefix, 0) == 0) a = a.substr(std::char_traits<char>::length(prefix));
+    }
+    while (!a.empty() && a.back() == '/') a.pop_back();
+    o.address = a;
+  }
+  if (const char* key = std::getenv("WEFT_API_KEY"); key && *key) o.api_key = key;
+  if (const char* t = std::getenv("WEFT_API_TIMEOUT"); t && *t) {
+    double v = std::atof(t);
+    if (v > 0) o.timeout_seconds = v;
+  }
+  return o;
+}
+
+struct Client::Impl {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::FlowService::Stub> flows;
+  std::unique_ptr<v1::FlowRunService::Stub> flow_runs;
+  std::unique_ptr<v1::TaskRunService::Stub> task_runs;
+  std::unique_ptr<v1::AdminService::Stub> admin;
+};
+
+Client::Client(ClientOptions options) : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  impl_->channel =
+      grpc::CreateCustomChannel(options_.address, grpc::InsecureChannelCredentials(), args);
+  impl_->flows = v1::FlowService::NewStub(impl_->channel);
+  impl_->flow_runs = v1::FlowRunService::NewStub(impl_->channel);
+  impl_->task_runs = v1::TaskRunService::NewStub(impl_->channel);
+  impl_->admin = v1::AdminService::NewStub(impl_->channel);
+}
+
+Client::~Client() = default;
+
+bool Client::WaitForReady(double seconds) {
+  auto deadline = std::chrono::system_clock::now() +
+                  std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+  return impl_->channel->WaitForConnected(deadline);
+}
+
+namespace {
+
+core::Error FromStatus(const grpc::Status& s, const std::string& address) {
+  auto code = static_cast<core::Code>(s.error_code());
+  std::string msg = s.error_message();
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    msg = "server unavailable at " + address + (msg.empty() ? "" : " (" + msg + ")");
+  } else if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    msg = "deadline exceeded calling " + address;
+  }
+  return core::Error{code, msg};
+}
+
+template <typename Stub, typename Req, typename Resp>
+core::Result<Resp> Call(const ClientOptions& o, Stub* stub,
+                        grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
+                        const Req& req) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(static_cast<long>(o.timeout_seconds * 1000)));
+  if (!o.api_key.empty()) ctx.AddMetadata("authorization", "Bearer " + o.api_key);
+  Resp resp;
+  grpc::Status s = (stub->*method)(&ctx, req, &resp);
+  if (!s.ok()) return FromStatus(s, o.address);
+  return resp;
+}
+
+}  // namespace
+
+#define WEFT_CALL(STUB, SVC, NAME)                                                 \
+  core::Result<v1::NAME##Response> Client::NAME(const v1::NAME##Request& req) {     \
+    return Call<v1::SVC::Stub, v1::NAME##Request, v1::NAME##Response>(             \
+        options_, impl_->STUB.get(), &v1::SVC::Stub::NAME, req);                   \
+  }
+
+WEFT_CALL(flows, FlowService, CreateFlow)
+WEFT_CALL(flows, FlowService, GetFlow)
+WEFT_CALL(flows, FlowService, ListFlows)
+WEFT_CALL(flow_runs, FlowRunService, CreateFlowRun)
+WEFT_CALL(flow_runs, FlowRunService, GetFlowRun)
+WEFT_CALL(flow_runs, FlowRunService, ListFlowRuns)
+WEFT_CALL(flow_runs, FlowRunService, SetFlowRunState)
+WEFT_CALL(flow_runs, FlowRunService, ListFlowRunStates)
+WEFT_CALL(task_runs, TaskRunService, CreateTaskRun)
+WEFT_CALL(task_runs, TaskRunService, GetTaskRun)
+WEFT_CALL(task_runs, TaskRunService, ListTaskRuns)
+WEFT_CALL(task_runs, TaskRunService, SetTaskRunState)
+WEFT_CALL(task_runs, TaskRunService, ReportTaskRuns)
+WEFT_CALL(task_runs, TaskRunService, ListTaskRunStates)
+WEFT_CALL(admin, AdminService, ListRules)
+WEFT_CALL(admin, AdminService, GetVersion)
+
+#undef WEFT_CALL
+
+}  // namespace weft::client

@@ -1,0 +1,138 @@
+#include "sdk/core/time.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+namespace weft::core {
+
+const SystemClock& SystemClock::Instance() {
+  static const SystemClock clock;
+  return clock;
+}
+
+std::string FormatTime(TimePoint t) {
+  using namespace std::chrono;
+  auto us = duration_cast<microseconds>(t.time_since_epoch()).count();
+  auto secs = static_cast<std::time_t>(us / 1000000);
+  long frac = static_cast<long>(us % 1000000);
+  if (frac < 0) {
+    frac += 1000000;
+    secs -= 1;
+  }
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+  return buf;
+}
+
+std::optional<TimePoint> ParseTime(std::string_view s) {
+  int y, mo, d, h = 0, mi = 0;
+  double sec = 0;
+  std::string text(s);
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &consumed) != 3) return std::nullopt;
+  size_t pos = static_cast<size_t>(consumed);
+  if (pos < text.size() && (text[pos] == 'T' || text[pos] == ' ' || text[pos] == 't')) {
+    int c2 = 0;
+    if (std::sscanf(text.c_str() + pos + 1, "%2d:%2d%n", &h, &mi, &c2) != 2) return std::nullopt;
+    pos += 1 + static_cast<size_t>(c2);
+    if (pos < text.size() && text[pos] == ':') {
+      size_t start = ++pos;
+      while (pos < text.size() && (std::isdigit(static_cast<unsigned char>(text[pos])) || text[pos] == '.')) ++pos;
+      sec = std::strtod(text.substr(start, pos - start).c_str(), nullptr);
+    }
+  }
+  int offset_minutes = 0;
+  if (pos < text.size()) {
+    char c = text[pos];
+    if (c == 'Z' || c == 'z') {
+      ++pos;
+    } else if (c == '+' || c == '-') {
+      int oh = 0, om = 0;
+      std::string rest = text.substr(pos + 1);
+      if (rest.size() >= 5 && rest[2] == ':') {
+        oh = std::stoi(rest.substr(0, 2));
+        om = std::stoi(rest.substr(3, 2));
+        pos += 6;
+      } else if (rest.size() >= 4 && std::isdigit(static_cast<unsigned char>(rest[2]))) {
+        oh = std::stoi(rest.substr(0, 2));
+        om = std::stoi(rest.substr(2, 2));
+        pos += 5;
+      } else if (rest.size() >= 2) {
+        oh = std::stoi(rest.substr(0, 2));
+        pos += 3;
+      } else {
+        return std::nullopt;
+      }
+      offset_minutes = (c == '+' ? 1 : -1) * (oh * 60 + om);
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (pos != text.size()) return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec >= 61) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  std::time_t base = timegm(&tm);
+  auto us = static_cast<long long>(base) * 1000000LL + std::llround(sec * 1e6) -
+            static_cast<long long>(offset_minutes) * 60000000LL;
+  return TimePoint(std::chrono::duration_cast<Duration>(std::chrono::microseconds(us)));
+}
+
+std::string FormatDuration(double seconds) {
+  char buf[64];
+  if (seconds < 1) {
+    std::snprintf(buf, sizeof buf, "%.0fms", seconds * 1000);
+  } else if (seconds < 60) {
+    std::snprintf(buf, sizeof buf, "%.1fs", seconds);
+  } else if (seconds < 3600) {
+    std::snprintf(buf, sizeof buf, "%dm %ds", static_cast<int>(seconds) / 60, static_cast<int>(seconds) % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%dh %dm", static_cast<int>(seconds) / 3600,
+                  (static_cast<int>(seconds) % 3600) / 60);
+  }
+  return buf;
+}
+
+std::optional<double> ParseDurationSeconds(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  double total = 0;
+  size_t i = 0;
+  bool any = false;
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+    if (start == i) return std::nullopt;
+    double v = std::strtod(std::string(text.substr(start, i - start)).c_str(), nullptr);
+    size_t ustart = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    std::string_view unit = text.substr(ustart, i - ustart);
+    double mult;
+    if (unit.empty() || unit == "s") mult = 1;
+    else if (unit == "ms") mult = 0.001;
+    else if (unit == "m") mult = 60;
+    else if (unit == "h") mult = 3600;
+    else if (unit == "d") mult = 86400;
+    else return std::nullopt;
+    if (unit.empty() && any) return std::nullopt;
+    total += v * mult;
+    any = true;
+  }
+  return total;
+}
+
+double ToSeconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+
+Duration FromSeconds(double seconds) {
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
+}
+
+}  // namespace weft::core
