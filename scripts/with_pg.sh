@@ -9,7 +9,11 @@ if [ ! -x "$PGBIN/initdb" ]; then
   exit 1
 fi
 PGTMP=$(mktemp -d /tmp/weft-pg.XXXXXX)
-PGPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# A free TCP port on loopback: nothing answers a connection to it.
+while :; do
+  PGPORT=$((20000 + RANDOM % 30000))
+  (exec 3<>"/dev/tcp/127.0.0.1/$PGPORT") 2>/dev/null || break
+done
 DBNAME=weft_test
 if [ "$(id -u)" -eq 0 ]; then
   chown postgres:postgres "$PGTMP"

@@ -1,0 +1,45 @@
+#include "cli/commands/common.hpp"
+
+#include <ctime>
+#include <iostream>
+
+#include "sdk/client/convert.hpp"
+#include "sdk/core/time.hpp"
+
+namespace weft::cli {
+
+int Fail(const core::Error& error) { return Fail(error.message); }
+
+int Fail(const std::string& message) {
+  std::cerr << "error: " << message << std::endl;
+  return 1;
+}
+
+std::string ShortTime(const google::protobuf::Timestamp& t) {
+  if (t.seconds() == 0 && t.nanos() == 0) return "";
+  std::time_t secs = static_cast<std::time_t>(t.seconds());
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+std::string StateLabel(const v1::State& s) {
+  std::string label = s.name().empty() ? "?" : s.name();
+  if (s.type() == v1::SCHEDULED && s.has_scheduled_time()) {
+    label += " (" + ShortTime(s.scheduled_time()) + ")";
+  }
+  return label;
+}
+
+std::string Join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += sep;
+    out += parts[i];
+  }
+  return out;
+}
+
+}  // namespace weft::cli

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Weft needs to build, test and run, when any is missing.
+# Runs apt-get as root, or through sudo.
+set -euo pipefail
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libpqxx-dev libspdlog-dev libfmt-dev catch2 libcli11-dev nlohmann-json3-dev
+  libyaml-cpp-dev libcpp-httplib-dev libcurl4-openssl-dev libarchive-dev libssl-dev
+  libhowardhinnant-date-dev
+  postgresql postgresql-client
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing Debian packages: ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -q
+"${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The distribution's own cluster is not used by Weft; leave it as the package set it up.

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds (dev preset: Debug, Ninja, ccache,
+# warnings as errors), starts a throwaway PostgreSQL cluster and runs every ctest label
+# (unit, integration, e2e, ui). Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install_deps.sh
+cmake --preset dev
+cmake --build --preset dev -j "$(nproc)"
+scripts/with_pg.sh ctest --test-dir build/dev --output-on-failure -j 2 --timeout 900 "$@"
