@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The main job on a fresh Debian 12 machine: installs what is missing, builds the release
+# preset, starts weft-server in the background with its embedded PostgreSQL (unless one is
+# already serving), runs the example flow against it and shows the run. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install_deps.sh
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)"
+
+BIN=$PWD/build/release
+WEFT=$BIN/cli/weft
+export WEFT_API_URL=${WEFT_API_URL:-127.0.0.1:4201}
+if [ -z "${WEFT_HOME:-}" ]; then
+  if [ "$(id -u)" -eq 0 ]; then WEFT_HOME=/var/lib/weft; else WEFT_HOME=$HOME/.weft; fi
+fi
+export WEFT_HOME
+mkdir -p "$WEFT_HOME"
+LOG=$WEFT_HOME/server.log
+
+if "$WEFT" version 2>/dev/null | grep -q '^server '; then
+  echo "weft-server is already serving at $WEFT_API_URL"
+else
+  echo "starting weft-server (embedded PostgreSQL under $WEFT_HOME; log: $LOG)"
+  nohup setsid "$BIN/server/weft-server" --grpc-address "$WEFT_API_URL" --home "$WEFT_HOME" \
+    >"$LOG" 2>&1 </dev/null &
+  for _ in $(seq 1 120); do
+    grep -q "weft-server ready" "$LOG" 2>/dev/null && break
+    if ! kill -0 $! 2>/dev/null; then
+      echo "error: weft-server exited; its log:" >&2
+      cat "$LOG" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+  grep -q "weft-server ready" "$LOG" || { echo "error: weft-server did not become ready; see $LOG" >&2; exit 1; }
+fi
+
+echo
+echo "running the example flow (examples/hello_flow) against $WEFT_API_URL"
+"$BIN/examples/hello_flow/hello_flow" --param name=quickstart
+echo
+"$WEFT" flow-run ls --limit 5
+cat <<NEXT
+
+Weft is running. Next:
+  export PATH=$BIN/cli:$BIN/server:\$PATH
+  weft flow-run ls                      # runs, newest first
+  weft flow-run inspect <ID>            # a run's state history and its task runs
+  weft task-run ls --flow-run <ID>
+  weft orchestration rules              # the rule chain every state change goes through
+  $BIN/examples/taxi_training/taxi_training --param months=2   # the seed's ML pipeline
+  weft config view
+Stop the server with: pkill -f weft-server   (it stops its PostgreSQL too)
+NEXT
