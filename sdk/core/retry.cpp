@@ -57,8 +57,8 @@ std::string RetryPolicy::Validate() const {
   for (double d : delays_seconds) {
     if (!(d >= 0) || std::isinf(d)) return "retry_delays: each delay must be a number >= 0";
   }
-  if (exponential_base < 0) return "retry_backoff: base must be >= 0";
-  if (jitter_factor < 0 || jitter_factor > 1) return "retry_jitter: must be between 0 and 1";
+  if (!(exponential_base >= 0)) return "retry_backoff: base must be >= 0";
+  if (!(jitter_factor >= 0 && jitter_factor <= 1)) return "retry_jitter: must be between 0 and 1";
   return {};
 }
 

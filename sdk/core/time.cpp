@@ -54,11 +54,20 @@ std::optional<TimePoint> ParseTime(std::string_view s) {
     } else if (c == '+' || c == '-') {
       int oh = 0, om = 0;
       std::string rest = text.substr(pos + 1);
+      auto digits = [&rest](size_t from, size_t n) {
+        if (rest.size() < from + n) return false;
+        for (size_t k = from; k < from + n; ++k) {
+          if (!std::isdigit(static_cast<unsigned char>(rest[k]))) return false;
+        }
+        return true;
+      };
+      if (!digits(0, 2)) return std::nullopt;
       if (rest.size() >= 5 && rest[2] == ':') {
+        if (!digits(3, 2)) return std::nullopt;
         oh = std::stoi(rest.substr(0, 2));
         om = std::stoi(rest.substr(3, 2));
         pos += 6;
-      } else if (rest.size() >= 4 && std::isdigit(static_cast<unsigned char>(rest[2]))) {
+      } else if (digits(2, 2)) {
         oh = std::stoi(rest.substr(0, 2));
         om = std::stoi(rest.substr(2, 2));
         pos += 5;
@@ -68,6 +77,7 @@ std::optional<TimePoint> ParseTime(std::string_view s) {
       } else {
         return std::nullopt;
       }
+      if (oh > 23 || om > 59) return std::nullopt;
       offset_minutes = (c == '+' ? 1 : -1) * (oh * 60 + om);
     } else {
       return std::nullopt;
@@ -75,6 +85,9 @@ std::optional<TimePoint> ParseTime(std::string_view s) {
   }
   if (pos != text.size()) return std::nullopt;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec >= 61) return std::nullopt;
+  static constexpr int kDaysInMonth[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (d > kDaysInMonth[mo - 1] || (mo == 2 && d == 29 && !leap)) return std::nullopt;
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
@@ -111,7 +124,10 @@ std::optional<double> ParseDurationSeconds(std::string_view text) {
     size_t start = i;
     while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
     if (start == i) return std::nullopt;
-    double v = std::strtod(std::string(text.substr(start, i - start)).c_str(), nullptr);
+    std::string number(text.substr(start, i - start));
+    char* end = nullptr;
+    double v = std::strtod(number.c_str(), &end);
+    if (end != number.c_str() + number.size()) return std::nullopt;  // "." or "1.2.3"
     size_t ustart = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     std::string_view unit = text.substr(ustart, i - ustart);
@@ -132,6 +148,12 @@ std::optional<double> ParseDurationSeconds(std::string_view text) {
 double ToSeconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
 Duration FromSeconds(double seconds) {
+  // Saturate: converting a double beyond the duration's range is undefined behaviour.
+  static_assert(sizeof(Duration::rep) == 8);
+  if (std::isnan(seconds)) return Duration::zero();
+  double ticks = seconds * Duration::period::den / Duration::period::num;
+  if (ticks >= 0x1p63) return Duration::max();
+  if (ticks < -0x1p63) return Duration::min();
   return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
 }
 

@@ -18,7 +18,10 @@ void RetryFailedRuns::Apply(TransitionContext& ctx, Verdict& v) const {
   char msg[128];
   std::snprintf(msg, sizeof msg, "retry %d of %d in %.3gs", attempt, ctx.retry_policy.max_retries,
                 delay);
-  v.follow_ups.push_back(AwaitingRetry(ctx.now, ctx.now + FromSeconds(delay), msg));
+  // A huge backoff saturates at the latest representable time instead of wrapping to the past.
+  Duration wait = FromSeconds(delay);
+  TimePoint when = wait > TimePoint::max() - ctx.now ? TimePoint::max() : ctx.now + wait;
+  v.follow_ups.push_back(AwaitingRetry(ctx.now, when, msg));
 }
 
 }  // namespace weft::core::orchestration::rules
