@@ -1,0 +1,290 @@
+// Where states go: nowhere (ephemeral: the flow run's policy is applied locally) or to the
+// server (flow-run proposals as RPCs; task-run states batched by a background reporter).
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "sdk/client/client.hpp"
+#include "sdk/client/convert.hpp"
+#include "sdk/flow/internal.hpp"
+
+namespace weft::detail {
+
+using core::State;
+using core::orchestration::Decision;
+
+namespace {
+
+core::TimePoint Now() { return std::chrono::system_clock::now(); }
+
+// ------------------------------------------------------------------ ephemeral
+
+class EphemeralBackend final : public Backend {
+ public:
+  explicit EphemeralBackend(core::RetryPolicy policy) : policy_(std::move(policy)) {}
+  bool ephemeral() const override { return true; }
+
+  core::Result<FlowRunAnswer> ProposeFlowRunState(const State& proposed) override {
+    core::orchestration::TransitionContext ctx;
+    ctx.kind = core::orchestration::RunKind::kFlowRun;
+    ctx.initial = state_;
+    ctx.proposed = proposed;
+    ctx.run_count = run_count_;
+    ctx.retry_policy = policy_;
+    ctx.now = Now();
+    ctx.unit_random = UnitRandom();
+    auto out = core::orchestration::DefaultPolicy().Apply(std::move(ctx));
+    FlowRunAnswer a;
+    a.decision = out.decision;
+    a.reason = out.reason;
+    a.wait_seconds = out.wait_seconds;
+    if (out.decision == Decision::kAccept) {
+      state_ = out.state;
+      run_count_ = out.run_count;
+      a.written = std::move(out.to_write);
+    }
+    a.state = state_;
+    a.run_count = run_count_;
+    return a;
+  }
+  void TaskRunCreated(const TaskRunCreate&) override {}
+  void TaskRunStates(const std::string&, const std::vector<State>&) override {}
+  void Flush() override {}
+
+ private:
+  core::RetryPolicy policy_;
+  std::optional<State> state_;
+  int run_count_ = 0;
+};
+
+// ------------------------------------------------------------------ server
+
+bool Transient(const core::Error& e) {
+  return e.code == core::Code::kUnavailable || e.code == core::Code::kDeadlineExceeded ||
+         e.code == core::Code::kAborted || e.code == core::Code::kResourceExhausted;
+}
+
+constexpr size_t kFlushThreshold = 500;      // states queued -> send now
+constexpr size_t kMaxBatch = 2000;           // states per RPC
+constexpr size_t kMaxQueued = 200000;        // bounded queue: beyond this, producers wait
+constexpr auto kFlushInterval = std::chrono::milliseconds(100);
+
+class ServerBackend final : public Backend {
+ public:
+  ServerBackend(client::Client& client, std::string flow_run_id, std::optional<State> current)
+      : client_(client), flow_run_id_(std::move(flow_run_id)), state_(std::move(current)) {
+    thread_ = std::jthread([this](std::stop_token st) { Loop(st); });
+  }
+  ~ServerBackend() override {
+    Flush();
+    thread_.request_stop();
+    cv_.notify_all();
+  }
+
+  bool ephemeral() const override { return false; }
+
+  core::Result<FlowRunAnswer> ProposeFlowRunState(const State& proposed) override {
+    v1::SetFlowRunStateRequest req;
+    req.set_flow_run_id(flow_run_id_);
+    State s = proposed;
+    if (s.timestamp == core::TimePoint{}) s.timestamp = Now();
+    if (s.idempotency_key.empty()) s.idempotency_key = NewUuid();  // safe to resend
+    *req.mutable_state() = client::ToProto(s);
+    core::Result<v1::SetFlowRunStateResponse> resp = core::Error{};
+    for (int attempt = 0;; ++attempt) {
+      resp = client_.SetFlowRunState(req);
+      if (resp || !Transient(resp.error()) || attempt >= 5) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+    }
+    if (!resp) return resp.error();
+    const auto& r = resp->result();
+    FlowRunAnswer a;
+    a.decision = client::FromProto(r.decision());
+    a.reason = r.reason();
+    a.wait_seconds = r.wait_seconds();
+    a.run_count = r.run_count();
+    if (r.has_state()) a.state = client::FromProto(r.state());
+    if (a.decision == Decision::kAccept) {
+      // The server appended the proposal, and maybe follow-ups (AwaitingRetry): the state
+      // that holds now tells which.
+      a.written.push_back(s);
+      if (a.state && (a.state->name != s.name || a.state->type != s.type)) {
+        a.written.push_back(*a.state);
+      } else if (a.state) {
+        a.written.back() = *a.state;
+      }
+    }
+    return a;
+  }
+
+  void TaskRunCreated(const TaskRunCreate& create) override {
+    Item item;
+    item.create = std::make_shared<TaskRunCreate>(create);
+    item.task_run_id = create.id;
+    Push(std::move(item));
+  }
+
+  void TaskRunStates(const std::string& task_run_id, const std::vector<State>& states) override {
+    for (const auto& s : states) {
+      Item item;
+      item.task_run_id = task_run_id;
+      item.state = s;
+      Push(std::move(item));
+    }
+  }
+
+  void Flush() override {
+    std::unique_lock lock(mu_);
+    ++flush_requests_;
+    cv_.notify_all();
+    idle_cv_.wait(lock, [&] { return queue_.empty() && !in_flight_; });
+  }
+
+  int dropped() const override {
+    std::lock_guard lock(mu_);
+    return dropped_;
+  }
+
+ private:
+  struct Item {
+    std::shared_ptr<const TaskRunCreate> create;  // the run's first report
+    std::string task_run_id;
+    std::optional<State> state;
+  };
+
+  void Push(Item item) {
+    std::unique_lock lock(mu_);
+    if (queue_.size() >= kMaxQueued) {
+      // Back-pressure only when the server cannot keep up at all.
+      idle_cv_.wait(lock, [&] { return queue_.size() < kMaxQueued / 2; });
+    }
+    queue_.push_back(std::move(item));
+    if (queue_.size() == kFlushThreshold) cv_.notify_all();
+  }
+
+  void Loop(std::stop_token st) {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait_for(lock, kFlushInterval, [&] {
+        return st.stop_requested() || queue_.size() >= kFlushThreshold || flush_requests_ > 0;
+      });
+      if (queue_.empty()) {
+        flush_requests_ = 0;
+        idle_cv_.notify_all();
+        if (st.stop_requested()) return;
+        continue;
+      }
+      size_t n = std::min(queue_.size(), kMaxBatch);
+      std::vector<Item> batch(std::make_move_iterator(queue_.begin()),
+                              std::make_move_iterator(queue_.begin() + static_cast<long>(n)));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(n));
+      in_flight_ = true;
+      lock.unlock();
+      Send(batch);
+      lock.lock();
+      in_flight_ = false;
+      if (queue_.empty()) {
+        flush_requests_ = 0;
+        idle_cv_.notify_all();
+      } else if (queue_.size() < kMaxQueued / 2) {
+        idle_cv_.notify_all();
+      }
+    }
+  }
+
+  std::string Mapped(const std::string& id) const {
+    auto it = id_map_.find(id);
+    return it == id_map_.end() ? id : it->second;
+  }
+
+  // Sends one batch (one report per task run, its states in order). Runs on the reporter
+  // thread only, so id_map_ needs no lock.
+  void Send(const std::vector<Item>& batch) {
+    v1::ReportTaskRunsRequest req;
+    std::unordered_map<std::string, int> index;  // client task-run id -> report index
+    std::vector<std::string> client_ids;
+    for (const auto& item : batch) {
+      auto [it, inserted] = index.try_emplace(item.task_run_id, req.reports_size());
+      v1::TaskRunReport* report;
+      if (inserted) {
+        report = req.add_reports();
+        report->set_task_run_id(Mapped(item.task_run_id));
+        client_ids.push_back(item.task_run_id);
+      } else {
+        report = req.mutable_reports(it->second);
+      }
+      if (item.create) {
+        const TaskRunCreate& c = *item.create;
+        auto* cr = report->mutable_create();
+        cr->set_id(c.id);
+        cr->set_flow_run_id(c.flow_run_id);
+        cr->set_task_key(c.task_key);
+        cr->set_dynamic_key(c.dynamic_key);
+        cr->set_name(c.name);
+        *cr->mutable_retry_policy() = client::ToProto(c.retry_policy);
+        for (const auto& t : c.tags) cr->add_tags(t);
+        *cr->mutable_initial_state() = client::ToProto(c.initial);
+      }
+      if (item.state) *report->add_states() = client::ToProto(*item.state);
+    }
+    core::Result<v1::ReportTaskRunsResponse> resp = core::Error{};
+    for (int attempt = 0;; ++attempt) {
+      resp = client_.ReportTaskRuns(req);
+      if (resp || !Transient(resp.error()) || attempt >= 6) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+    }
+    if (!resp) {
+      int states = 0;
+      for (const auto& item : batch) states += item.state || item.create ? 1 : 0;
+      {
+        std::lock_guard lock(mu_);
+        dropped_ += states;
+      }
+      log::Current().error("could not report {} task-run states: {}", states, resp.error().message);
+      return;
+    }
+    int count = std::min(resp->results_size(), static_cast<int>(client_ids.size()));
+    for (int i = 0; i < count; ++i) {
+      const auto& r = resp->results(i);
+      const std::string& cid = client_ids[static_cast<size_t>(i)];
+      if (!r.task_run_id().empty() && r.task_run_id() != Mapped(cid)) {
+        id_map_[cid] = r.task_run_id();
+      }
+      if (!r.rejected_reason().empty()) {
+        Logger("Task run " + r.task_run_id())
+            .warning("server stored {} of the reported states: {}", r.accepted(), r.rejected_reason());
+      }
+    }
+  }
+
+  client::Client& client_;
+  std::string flow_run_id_;
+  std::optional<State> state_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;       // wakes the reporter
+  std::condition_variable idle_cv_;  // wakes flushers and blocked producers
+  std::deque<Item> queue_;
+  bool in_flight_ = false;
+  int flush_requests_ = 0;
+  int dropped_ = 0;
+  std::unordered_map<std::string, std::string> id_map_;
+  std::jthread thread_;  // last: stopped and joined first
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> MakeEphemeralBackend(core::RetryPolicy flow_retry_policy) {
+  return std::make_unique<EphemeralBackend>(std::move(flow_retry_policy));
+}
+
+std::unique_ptr<Backend> MakeServerBackend(client::Client& client, std::string flow_run_id,
+                                           std::optional<core::State> current_state) {
+  return std::make_unique<ServerBackend>(client, std::move(flow_run_id), std::move(current_state));
+}
+
+}  // namespace weft::detail

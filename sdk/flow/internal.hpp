@@ -1,0 +1,112 @@
+#pragma once
+// libweft internals: the run engine and its backends (ephemeral or server). Not installed;
+// users include sdk/flow/weft.hpp only.
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sdk/core/error.hpp"
+#include "sdk/core/orchestration/rule.hpp"
+#include "sdk/flow/weft.hpp"
+
+namespace weft::client {
+class Client;
+}
+
+namespace weft::detail {
+
+// ---- helpers (util.cpp)
+std::string NewUuid();                   // random UUID v4
+std::string NewRunName();                // "amber-otter-42"
+double UnitRandom();                     // [0, 1), thread-local generator
+std::string Demangle(const char* mangled);
+struct ExceptionInfo {
+  std::string type;     // demangled, e.g. "std::runtime_error"
+  std::string message;  // what()
+  std::string Text() const;         // "std::runtime_error: boom"
+  std::string DetailsJson() const;  // {"exception_type": ..., "message": ...}
+};
+ExceptionInfo DescribeException(std::exception_ptr error);
+// Prefect style: Completed(), Failed('boom')
+std::string DescribeState(const core::State& state);
+void WriteConsoleLine(std::string_view line);  // raw line on stderr, serialized with the logs
+
+// ---- backends
+
+// The task-run creation a backend reports (the first report of a run).
+struct TaskRunCreate {
+  std::string id;
+  std::string flow_run_id;
+  std::string task_key;
+  std::string dynamic_key;
+  std::string name;
+  core::RetryPolicy retry_policy;
+  std::vector<std::string> tags;
+  core::State initial;  // Pending
+};
+
+struct FlowRunAnswer {
+  core::orchestration::Decision decision = core::orchestration::Decision::kAccept;
+  std::optional<core::State> state;  // holds afterwards
+  std::vector<core::State> written;  // states appended (proposed + follow-ups), for the log
+  std::string reason;
+  double wait_seconds = 0;
+  int run_count = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual bool ephemeral() const = 0;
+  // Flow-run transitions are synchronous.
+  virtual core::Result<FlowRunAnswer> ProposeFlowRunState(const core::State& proposed) = 0;
+  // Task-run states are fire-and-forget (queued); the task's path never waits on them.
+  virtual void TaskRunCreated(const TaskRunCreate& create) = 0;
+  virtual void TaskRunStates(const std::string& task_run_id, const std::vector<core::State>& states) = 0;
+  // Blocks until every queued task-run report was sent (or given up on).
+  virtual void Flush() = 0;
+  virtual int dropped() const { return 0; }
+};
+
+// Applies the default policy locally to the flow run; task reports go nowhere.
+std::unique_ptr<Backend> MakeEphemeralBackend(core::RetryPolicy flow_retry_policy);
+// Talks to the server: flow-run proposals are RPCs, task-run reports are batched by a
+// background thread (ReportTaskRuns). `client` must outlive the backend.
+std::unique_ptr<Backend> MakeServerBackend(client::Client& client, std::string flow_run_id,
+                                           std::optional<core::State> current_state);
+
+// ---- engine (engine.cpp)
+
+struct EngineConfig {
+  const Flow* flow = nullptr;
+  Params params;
+  Backend* backend = nullptr;
+  std::string flow_run_id;
+  std::string flow_run_name;
+  bool keep_history = false;
+};
+
+class Engine {
+ public:
+  explicit Engine(EngineConfig config);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Proposes Running, runs the body (and the flow's retries), flushes the task reports and
+  // proposes the final state. `result` gets the outcome.
+  void Execute(FlowRunResult& result);
+
+  int RunTaskCall(const TaskDef& def, const AttemptBody& body);
+  const Logger& flow_logger() const;
+
+  static Engine* Current();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace weft::detail

@@ -1,0 +1,89 @@
+// Console logging for runs (spdlog): "04:12:01.123 | INFO    | Task run 'flaky-0' - message".
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cctype>
+#include <cstdlib>
+#include <string>
+
+#include "sdk/flow/internal.hpp"
+
+namespace weft {
+
+namespace {
+
+LogLevel LevelFromEnv() {
+  const char* env = std::getenv("WEFT_LOG_LEVEL");
+  if (!env || !*env) return LogLevel::kInfo;
+  std::string v = env;
+  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (v == "debug" || v == "trace") return LogLevel::kDebug;
+  if (v == "warning" || v == "warn") return LogLevel::kWarning;
+  if (v == "error" || v == "critical") return LogLevel::kError;
+  if (v == "off" || v == "none") return LogLevel::kOff;
+  return LogLevel::kInfo;
+}
+
+std::atomic<int>& Level() {
+  static std::atomic<int> level{static_cast<int>(LevelFromEnv())};
+  return level;
+}
+
+spdlog::logger& Console() {
+  static std::shared_ptr<spdlog::logger> logger = [] {
+    auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    auto l = std::make_shared<spdlog::logger>("weft.run", sink);
+    l->set_pattern("%H:%M:%S.%e | %^%v%$");
+    l->set_level(spdlog::level::trace);  // filtering is ours (LogEnabled)
+    l->flush_on(spdlog::level::trace);
+    return l;
+  }();
+  return *logger;
+}
+
+const char* LevelText(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug: return "DEBUG  ";
+    case LogLevel::kInfo: return "INFO   ";
+    case LogLevel::kWarning: return "WARNING";
+    case LogLevel::kError: return "ERROR  ";
+    case LogLevel::kOff: break;
+  }
+  return "";
+}
+
+spdlog::level::level_enum SpdLevel(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug: return spdlog::level::debug;
+    case LogLevel::kInfo: return spdlog::level::info;
+    case LogLevel::kWarning: return spdlog::level::warn;
+    case LogLevel::kError: return spdlog::level::err;
+    case LogLevel::kOff: break;
+  }
+  return spdlog::level::off;
+}
+
+}  // namespace
+
+void SetLogLevel(LogLevel level) { Level().store(static_cast<int>(level)); }
+LogLevel GetLogLevel() { return static_cast<LogLevel>(Level().load(std::memory_order_relaxed)); }
+bool LogEnabled(LogLevel level) {
+  return level != LogLevel::kOff &&
+         static_cast<int>(level) >= Level().load(std::memory_order_relaxed);
+}
+
+void Logger::Write(LogLevel level, std::string_view message) const {
+  if (!LogEnabled(level)) return;
+  Console().log(SpdLevel(level), "{} | {} - {}", LevelText(level), prefix_, message);
+}
+
+namespace detail {
+void WriteConsoleLine(std::string_view line) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+  std::fflush(stderr);
+}
+}  // namespace detail
+
+}  // namespace weft

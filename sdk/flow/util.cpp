@@ -1,0 +1,102 @@
+// Small helpers of the runtime: ids, run names, exception and state descriptions.
+#include <cxxabi.h>
+
+#include <array>
+#include <cstdlib>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <typeinfo>
+
+#include "sdk/flow/internal.hpp"
+
+namespace weft::detail {
+
+namespace {
+
+std::mt19937_64& Rng() {
+  thread_local std::mt19937_64 rng = [] {
+    std::random_device rd;
+    std::seed_seq seq{rd(), rd(), rd(), rd()};
+    return std::mt19937_64(seq);
+  }();
+  return rng;
+}
+
+}  // namespace
+
+std::string NewUuid() {
+  auto& rng = Rng();
+  std::uint64_t hi = rng();
+  std::uint64_t lo = rng();
+  hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
+  lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 10
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  int pos = 0;
+  auto put = [&](std::uint64_t v, int nibbles) {
+    for (int i = nibbles - 1; i >= 0; --i) {
+      if (pos == 8 || pos == 13 || pos == 18 || pos == 23) ++pos;
+      out[static_cast<size_t>(pos++)] = kHex[(v >> (i * 4)) & 0xF];
+    }
+  };
+  put(hi, 16);
+  put(lo, 16);
+  return out;
+}
+
+std::string NewRunName() {
+  static constexpr std::array<const char*, 24> kAdjectives = {
+      "amber", "brave", "calm", "daring", "eager", "fancy", "gentle", "happy",
+      "icy", "jolly", "keen", "lively", "mellow", "nimble", "olive", "proud",
+      "quiet", "rapid", "silver", "tidy", "upbeat", "vivid", "witty", "zesty"};
+  static constexpr std::array<const char*, 24> kAnimals = {
+      "otter", "heron", "lynx", "badger", "falcon", "gecko", "ibis", "jackal",
+      "koala", "lemur", "marten", "newt", "ocelot", "panda", "quail", "raven",
+      "salmon", "tapir", "urchin", "vole", "walrus", "yak", "zebra", "beaver"};
+  auto& rng = Rng();
+  return std::string(kAdjectives[rng() % kAdjectives.size()]) + "-" +
+         kAnimals[rng() % kAnimals.size()] + "-" + std::to_string(rng() % 100);
+}
+
+double UnitRandom() {
+  return std::uniform_real_distribution<double>(0.0, 1.0)(Rng());
+}
+
+std::string Demangle(const char* mangled) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
+                                             std::free);
+  return status == 0 && out ? std::string(out.get()) : std::string(mangled);
+}
+
+std::string ExceptionInfo::Text() const {
+  return message.empty() ? type : type + ": " + message;
+}
+
+std::string ExceptionInfo::DetailsJson() const {
+  return nlohmann::json{{"exception_type", type}, {"message", message}}.dump();
+}
+
+ExceptionInfo DescribeException(std::exception_ptr error) {
+  ExceptionInfo info;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    info.type = Demangle(typeid(e).name());
+    info.message = e.what();
+  } catch (...) {
+    const std::type_info* t = abi::__cxa_current_exception_type();
+    info.type = t ? Demangle(t->name()) : "unknown";
+    info.message = "exception not derived from std::exception";
+  }
+  return info;
+}
+
+std::string DescribeState(const core::State& state) {
+  std::string name = state.name.empty() ? core::DefaultStateName(state.type) : state.name;
+  if (state.message.empty()) return name + "()";
+  return name + "('" + state.message + "')";
+}
+
+}  // namespace weft::detail

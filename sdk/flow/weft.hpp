@@ -1,0 +1,463 @@
+#pragma once
+// libweft: write flows and tasks in C++.
+//
+//   #include "sdk/flow/weft.hpp"
+//
+//   auto say_hello = weft::task("say_hello", [](const std::string& name) {
+//     return "Hello, " + name + "!";
+//   });
+//   auto hello = weft::flow("hello", [](weft::FlowContext& ctx) {
+//     ctx.logger().info("{}", say_hello(ctx.params().String("name")));
+//   }, weft::FlowOptions{.params = {weft::Param::String("name").Default("world")}});
+//   int main(int argc, char** argv) { return weft::Main(argc, argv, hello); }
+//
+// Calling a task inside a flow creates a task run, orchestrates its states in the flow
+// process (Pending -> Running -> Completed, or Failed -> AwaitingRetry -> Retrying -> ...),
+// reports them to the server in the background and returns the callable's value, or throws
+// weft::TaskRunFailed when the run ends Failed. sdk/README.md documents the whole contract.
+//
+// This header is light on purpose: no gRPC, no JSON library, no spdlog.
+#include <fmt/core.h>
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "sdk/core/params.hpp"
+#include "sdk/core/retry.hpp"
+#include "sdk/core/state.hpp"
+
+namespace weft {
+
+class Flow;
+class TaskContext;
+class FlowContext;
+namespace detail {
+class Engine;
+struct TaskDef;
+}  // namespace detail
+
+// ------------------------------------------------------------------ logging
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3, kOff = 4 };
+
+// The console level (default: info, or WEFT_LOG_LEVEL=debug|info|warning|error|off).
+void SetLogLevel(LogLevel level);
+LogLevel GetLogLevel();
+bool LogEnabled(LogLevel level);
+
+// A run logger: lines carry the run they belong to, Prefect style:
+//   04:12:01.123 | INFO    | Task run 'flaky-0' - Finished in state Completed()
+class Logger {
+ public:
+  explicit Logger(std::string prefix = "weft") : prefix_(std::move(prefix)) {}
+  const std::string& prefix() const { return prefix_; }
+
+  void Write(LogLevel level, std::string_view message) const;
+
+  template <typename... A>
+  void debug(fmt::format_string<A...> f, A&&... a) const {
+    Emit(LogLevel::kDebug, f, std::forward<A>(a)...);
+  }
+  template <typename... A>
+  void info(fmt::format_string<A...> f, A&&... a) const {
+    Emit(LogLevel::kInfo, f, std::forward<A>(a)...);
+  }
+  template <typename... A>
+  void warning(fmt::format_string<A...> f, A&&... a) const {
+    Emit(LogLevel::kWarning, f, std::forward<A>(a)...);
+  }
+  template <typename... A>
+  void error(fmt::format_string<A...> f, A&&... a) const {
+    Emit(LogLevel::kError, f, std::forward<A>(a)...);
+  }
+
+ private:
+  template <typename... A>
+  void Emit(LogLevel level, fmt::format_string<A...> f, A&&... a) const {
+    if (LogEnabled(level)) Write(level, fmt::format(f, std::forward<A>(a)...));
+  }
+  std::string prefix_;
+};
+
+namespace log {
+// The logger of the run this thread is in (the task run's inside a task, else the flow run's).
+const Logger& Current();
+template <typename... A>
+void debug(fmt::format_string<A...> f, A&&... a) { Current().debug(f, std::forward<A>(a)...); }
+template <typename... A>
+void info(fmt::format_string<A...> f, A&&... a) { Current().info(f, std::forward<A>(a)...); }
+template <typename... A>
+void warning(fmt::format_string<A...> f, A&&... a) { Current().warning(f, std::forward<A>(a)...); }
+template <typename... A>
+void error(fmt::format_string<A...> f, A&&... a) { Current().error(f, std::forward<A>(a)...); }
+}  // namespace log
+
+// ------------------------------------------------------------------ options
+
+// How long to wait before each retry:
+//   .retry_delays = 0.2                       fixed
+//   .retry_delays = {1, 10, 60}               one per retry (the last repeats)
+//   .retry_delays = weft::RetryDelays::Exponential(1.0, 0.2)   1s, 2s, 4s, ... +-20% jitter
+class RetryDelays {
+ public:
+  RetryDelays() = default;
+  RetryDelays(double seconds) : delays_{seconds} {}                               // NOLINT
+  RetryDelays(std::initializer_list<double> seconds) : delays_(seconds) {}        // NOLINT
+  explicit RetryDelays(std::vector<double> seconds) : delays_(std::move(seconds)) {}
+  static RetryDelays Exponential(double base_seconds, double jitter = 0.2, double max_seconds = 0);
+
+  // The policy for `retries` retries with these delays.
+  core::RetryPolicy ToPolicy(int retries) const;
+
+ private:
+  std::vector<double> delays_;
+  double exponential_base_ = 0;
+  double jitter_ = 0;
+  double max_seconds_ = 0;
+};
+
+// Options of a task (designated initializers in this order).
+struct TaskOptions {
+  int retries = 0;
+  RetryDelays retry_delays{};
+  double timeout_seconds = 0;  // > 0: the call runs on its own thread; late runs become TimedOut
+  std::vector<std::string> tags{};
+  std::optional<core::RetryPolicy> retry_policy{};  // full control; overrides retries/retry_delays
+};
+
+// A declared flow parameter:
+//   weft::Param::Int("months").Default(2).Describe("number of training months")
+//   weft::Param::String("csv").Optional()          absent unless given
+//   weft::Param::Double("rate")                     required: no default
+class Param {
+ public:
+  static Param Int(std::string name) { return Param(std::move(name), core::ParamType::kInt); }
+  static Param Double(std::string name) { return Param(std::move(name), core::ParamType::kDouble); }
+  static Param Bool(std::string name) { return Param(std::move(name), core::ParamType::kBool); }
+  static Param String(std::string name) { return Param(std::move(name), core::ParamType::kString); }
+
+  Param& Default(std::int64_t v) { spec_.default_value = core::ParamValue{v}; return *this; }
+  Param& Default(int v) { return Default(static_cast<std::int64_t>(v)); }
+  Param& Default(double v) { spec_.default_value = core::ParamValue{v}; return *this; }
+  Param& Default(bool v) { spec_.default_value = core::ParamValue{v}; return *this; }
+  Param& Default(std::string v) { spec_.default_value = core::ParamValue{std::move(v)}; return *this; }
+  Param& Default(const char* v) { return Default(std::string(v)); }
+  Param& Optional() { spec_.required = false; return *this; }
+  Param& Describe(std::string text) { spec_.description = std::move(text); return *this; }
+
+  const core::ParamSpec& spec() const { return spec_; }
+
+ private:
+  Param(std::string name, core::ParamType type) {
+    spec_.name = std::move(name);
+    spec_.type = type;
+  }
+  core::ParamSpec spec_;
+};
+
+using Params = core::ParamValues;
+
+// Options of a flow (designated initializers in this order).
+struct FlowOptions {
+  std::string description{};
+  std::vector<Param> params{};
+  int retries = 0;  // flow retries re-run the body through AwaitingRetry -> Retrying
+  RetryDelays retry_delays{};
+  std::vector<std::string> tags{};
+};
+
+// ------------------------------------------------------------------ errors
+
+// Thrown by a task call whose run ended Failed (or TimedOut). what() is the final state's
+// message; the flow may catch it and go on.
+class TaskRunFailed : public std::runtime_error {
+ public:
+  TaskRunFailed(std::string task_run_id, std::string task_run_name, core::State state);
+  const std::string& task_run_id() const { return task_run_id_; }
+  const std::string& task_run_name() const { return task_run_name_; }
+  const core::State& state() const { return state_; }
+
+ private:
+  std::string task_run_id_;
+  std::string task_run_name_;
+  core::State state_;
+};
+
+// ------------------------------------------------------------------ contexts
+
+// What a task sees: pass `weft::TaskContext&` as the callable's first parameter.
+class TaskContext {
+ public:
+  const std::string& task_run_id() const { return task_run_id_; }
+  const std::string& task_run_name() const { return task_run_name_; }  // "flaky-0"
+  const std::string& task_name() const { return task_name_; }          // "flaky"
+  const std::string& flow_run_id() const { return flow_run_id_; }
+  int attempt() const { return attempt_; }  // 1 on the first run, 2 on the first retry, ...
+  // Signalled when the task's timeout passes (the run is already TimedOut): return soon.
+  std::stop_token stop_token() const { return stop_token_; }
+  bool stop_requested() const { return stop_token_.stop_requested(); }
+  const Logger& logger() const { return logger_; }
+
+ private:
+  friend class detail::Engine;
+  std::string task_run_id_;
+  std::string task_run_name_;
+  std::string task_name_;
+  std::string flow_run_id_;
+  int attempt_ = 1;
+  std::stop_token stop_token_;
+  Logger logger_;
+};
+
+// What a flow body sees: pass `weft::FlowContext&` as the body's parameter.
+class FlowContext {
+ public:
+  const Params& params() const { return *params_; }
+  const std::string& flow_run_id() const { return flow_run_id_; }
+  const std::string& flow_run_name() const { return flow_run_name_; }
+  const std::string& flow_name() const { return flow_name_; }
+  int attempt() const { return attempt_; }
+  bool ephemeral() const { return ephemeral_; }  // states are not recorded on a server
+  const Logger& logger() const { return logger_; }
+
+ private:
+  friend class detail::Engine;
+  const Params* params_ = nullptr;
+  std::string flow_run_id_;
+  std::string flow_run_name_;
+  std::string flow_name_;
+  int attempt_ = 1;
+  bool ephemeral_ = true;
+  Logger logger_;
+};
+
+// ------------------------------------------------------------------ tasks
+
+namespace detail {
+
+struct TaskDef {
+  std::string name;
+  TaskOptions options;
+  core::RetryPolicy policy;
+};
+
+using AttemptBody = std::function<void(TaskContext&)>;
+
+// Runs one call of a task in the current flow run: creates the task run, orchestrates its
+// states and retries, runs `body` once per attempt (on its own thread when the task has a
+// timeout: then `body` must own everything it touches). Returns the attempt that succeeded;
+// throws TaskRunFailed when the run ends Failed, std::logic_error outside a flow.
+int RunTaskCall(const TaskDef& def, const AttemptBody& body);
+
+template <typename F, typename... Args>
+decltype(auto) InvokeTask(F& fn, TaskContext& ctx, Args&... args) {
+  if constexpr (std::is_invocable_v<F&, TaskContext&, Args&...>) {
+    return std::invoke(fn, ctx, args...);
+  } else {
+    static_assert(std::is_invocable_v<F&, Args&...>,
+                  "a task callable takes (weft::TaskContext&, args...) or (args...); arguments "
+                  "are passed as lvalues");
+    return std::invoke(fn, args...);
+  }
+}
+
+template <typename F, typename... Args>
+using TaskResultT = std::decay_t<decltype(InvokeTask(std::declval<F&>(), std::declval<TaskContext&>(),
+                                                     std::declval<Args&>()...))>;
+
+// Per-call state for a task with a timeout: owns copies of the arguments and one result slot
+// per attempt (a timed-out attempt may still finish later; its result is ignored).
+template <typename F, typename R, typename... Args>
+struct TimedCall {
+  template <typename... A>
+  explicit TimedCall(std::shared_ptr<F> f, A&&... a) : fn(std::move(f)), args(std::forward<A>(a)...) {}
+  std::shared_ptr<F> fn;
+  std::tuple<Args...> args;
+  std::mutex mu;
+  std::map<int, R> results;
+
+  void Invoke(TaskContext& ctx) {
+    std::tuple<Args...> copy = args;  // each attempt gets its own arguments
+    R r = std::apply([&](auto&... a) -> R { return InvokeTask(*fn, ctx, a...); }, copy);
+    std::lock_guard lock(mu);
+    results.emplace(ctx.attempt(), std::move(r));
+  }
+  R Take(int attempt) {
+    std::lock_guard lock(mu);
+    return std::move(results.at(attempt));
+  }
+};
+
+template <typename F, typename... Args>
+struct TimedCallVoid {
+  template <typename... A>
+  explicit TimedCallVoid(std::shared_ptr<F> f, A&&... a) : fn(std::move(f)), args(std::forward<A>(a)...) {}
+  std::shared_ptr<F> fn;
+  std::tuple<Args...> args;
+  void Invoke(TaskContext& ctx) {
+    std::tuple<Args...> copy = args;
+    std::apply([&](auto&... a) { InvokeTask(*fn, ctx, a...); }, copy);
+  }
+};
+
+}  // namespace detail
+
+template <typename F>
+class Task {
+ public:
+  Task(std::string name, F fn, TaskOptions options)
+      : fn_(std::make_shared<F>(std::move(fn))), def_(std::make_shared<detail::TaskDef>()) {
+    def_->name = std::move(name);
+    def_->policy = options.retry_policy ? *options.retry_policy
+                                        : options.retry_delays.ToPolicy(options.retries);
+    def_->options = std::move(options);
+  }
+
+  const std::string& name() const { return def_->name; }
+  const TaskOptions& options() const { return def_->options; }
+
+  // Runs the task as a task run of the current flow run and returns its value.
+  template <typename... Args>
+  auto operator()(Args&&... args) const {
+    using R = detail::TaskResultT<F, std::remove_reference_t<Args>...>;
+    if (def_->options.timeout_seconds > 0) {
+      if constexpr (std::is_void_v<R>) {
+        auto call = std::make_shared<detail::TimedCallVoid<F, std::decay_t<Args>...>>(
+            fn_, std::forward<Args>(args)...);
+        detail::RunTaskCall(*def_, [call](TaskContext& ctx) { call->Invoke(ctx); });
+        return;
+      } else {
+        auto call = std::make_shared<detail::TimedCall<F, R, std::decay_t<Args>...>>(
+            fn_, std::forward<Args>(args)...);
+        int attempt = detail::RunTaskCall(*def_, [call](TaskContext& ctx) { call->Invoke(ctx); });
+        return call->Take(attempt);
+      }
+    } else {
+      if constexpr (std::is_void_v<R>) {
+        detail::RunTaskCall(*def_, [&](TaskContext& ctx) { detail::InvokeTask(*fn_, ctx, args...); });
+        return;
+      } else {
+        std::optional<R> result;
+        detail::RunTaskCall(*def_, [&](TaskContext& ctx) {
+          result.reset();
+          result.emplace(detail::InvokeTask(*fn_, ctx, args...));
+        });
+        return R(std::move(*result));
+      }
+    }
+  }
+
+ private:
+  std::shared_ptr<F> fn_;
+  std::shared_ptr<detail::TaskDef> def_;
+};
+
+// Declares a task. `fn` takes (weft::TaskContext&, args...) or (args...).
+template <typename F>
+Task<std::decay_t<F>> task(std::string name, F&& fn, TaskOptions options = {}) {
+  return Task<std::decay_t<F>>(std::move(name), std::forward<F>(fn), std::move(options));
+}
+
+// ------------------------------------------------------------------ flows
+
+class Flow {
+ public:
+  using Body = std::function<void(FlowContext&)>;
+  Flow(std::string name, Body body, FlowOptions options);
+
+  const std::string& name() const { return name_; }
+  const FlowOptions& options() const { return options_; }
+  const std::vector<core::ParamSpec>& param_specs() const { return specs_; }
+  const Body& body() const { return body_; }
+  core::RetryPolicy retry_policy() const { return options_.retry_delays.ToPolicy(options_.retries); }
+  // A problem with the declaration itself (bad default, duplicate parameter); reported with
+  // exit 2 when the flow is run.
+  const std::string& declaration_error() const { return declaration_error_; }
+
+ private:
+  std::string name_;
+  Body body_;
+  FlowOptions options_;
+  std::vector<core::ParamSpec> specs_;
+  std::string declaration_error_;
+};
+
+// Declares a flow. `fn` takes (weft::FlowContext&) or nothing; a returned value is ignored.
+template <typename F>
+Flow flow(std::string name, F&& fn, FlowOptions options = {}) {
+  using Fn = std::decay_t<F>;
+  auto shared = std::make_shared<Fn>(std::forward<F>(fn));
+  Flow::Body body = [shared](FlowContext& ctx) {
+    if constexpr (std::is_invocable_v<Fn&, FlowContext&>) {
+      (void)std::invoke(*shared, ctx);
+    } else {
+      static_assert(std::is_invocable_v<Fn&>, "a flow body takes (weft::FlowContext&) or nothing");
+      (void)std::invoke(*shared);
+    }
+  };
+  return Flow(std::move(name), std::move(body), std::move(options));
+}
+
+// ------------------------------------------------------------------ running
+
+struct TaskRunRecord {
+  std::string id;  // the server's id when it mapped the run to an existing one
+  std::string name;
+  std::string task_key;
+  std::string dynamic_key;
+  core::State state;                // final
+  int run_count = 0;
+  std::vector<core::State> history;  // every state, in order (when RunOptions::keep_history)
+};
+
+struct FlowRunResult {
+  int exit_code = 1;  // 0 Completed, 1 Failed/Crashed/refused, 2 usage or parameter error
+  std::string error;  // why, when exit_code != 0 and the flow itself did not say
+  bool ephemeral = true;
+  std::string flow_run_id;
+  std::string flow_run_name;
+  std::optional<core::State> state;  // the flow run's final state (none: no run was created)
+  std::vector<core::State> history;  // the flow run's states, in order
+  std::vector<TaskRunRecord> task_runs;  // with RunOptions::keep_history
+  int task_run_count = 0;
+  double flush_seconds = 0;    // the final flush of task-run reports
+  int reports_dropped = 0;     // task-run states the server never accepted (network)
+};
+
+struct RunOptions {
+  enum class Mode { kAuto, kEphemeral, kServer };
+  // kAuto: WEFT_EPHEMERAL=1 -> ephemeral; else the server at api_url if it answers quickly,
+  // else ephemeral (said once). kServer: no fallback (error when unreachable).
+  Mode mode = Mode::kAuto;
+  std::vector<std::pair<std::string, std::string>> params;  // --param overrides, as text
+  std::string api_url;       // "" = WEFT_API_URL, else 127.0.0.1:4201
+  std::string api_key;       // "" = WEFT_API_KEY
+  std::string flow_run_id;   // adopt this run; "" = WEFT_FLOW_RUN_ID (kAuto/kServer only)
+  double connect_timeout_seconds = 1.5;
+  bool keep_history = false;
+};
+
+// Runs a flow once (and its retries). Never throws for flow or parameter errors.
+FlowRunResult Run(const Flow& flow, const RunOptions& options = {});
+
+// A flow program's main: `--param name=value` (repeatable), `--help`. Prints `error: ...` on
+// stderr and returns 0 (Completed), 1 (Failed/Crashed) or 2 (usage/parameter error).
+int Main(int argc, char** argv, const Flow& flow);
+
+// The usage text of a flow program (what --help prints).
+std::string Usage(const Flow& flow, std::string_view program);
+
+}  // namespace weft
