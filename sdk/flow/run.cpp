@@ -1,6 +1,14 @@
 // Running a flow program: parameters, server or ephemeral mode, creating or adopting the flow
 // run, and weft::Main (the command line).
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -80,6 +88,61 @@ bool EnvTrue(const char* name) {
 std::string EnvOr(const char* name, std::string fallback) {
   const char* v = std::getenv(name);
   return v && *v ? std::string(v) : fallback;
+}
+
+// A quick look before gRPC's own connect: does anything accept connections at `address`
+// (host:port, [v6]:port or unix:/path)? A refused port answers at once, so ephemeral mode
+// starts without waiting; gRPC's WaitForReady then checks that it speaks the protocol.
+bool AcceptsConnections(const std::string& address, double timeout_seconds) {
+  auto try_connect = [&](int family, const sockaddr* addr, socklen_t len) {
+    int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    bool ok = false;
+    if (::connect(fd, addr, len) == 0) {
+      ok = true;
+    } else if (errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, static_cast<int>(timeout_seconds * 1000)) == 1) {
+        int err = 0;
+        socklen_t elen = sizeof err;
+        ok = ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err == 0;
+      }
+    }
+    ::close(fd);
+    return ok;
+  };
+  if (address.rfind("unix:", 0) == 0) {
+    std::string path = address.substr(5);
+    if (path.rfind("//", 0) == 0) path = path.substr(2);
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    if (path.size() >= sizeof sun.sun_path) return true;  // let gRPC decide
+    std::memcpy(sun.sun_path, path.c_str(), path.size() + 1);
+    return try_connect(AF_UNIX, reinterpret_cast<sockaddr*>(&sun), sizeof sun);
+  }
+  std::string host, port;
+  if (!address.empty() && address.front() == '[') {
+    auto close = address.find(']');
+    if (close == std::string::npos) return true;
+    host = address.substr(1, close - 1);
+    if (close + 1 < address.size() && address[close + 1] == ':') port = address.substr(close + 2);
+  } else {
+    auto colon = address.rfind(':');
+    if (colon == std::string::npos) return true;  // not host:port; let gRPC decide
+    host = address.substr(0, colon);
+    port = address.substr(colon + 1);
+  }
+  if (port.empty()) return true;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || !found) return false;
+  bool ok = false;
+  for (addrinfo* a = found; a && !ok; a = a->ai_next) {
+    ok = try_connect(a->ai_family, a->ai_addr, a->ai_addrlen);
+  }
+  ::freeaddrinfo(found);
+  return ok;
 }
 
 void SayEphemeralOnce(const std::string& address) {
@@ -222,7 +285,9 @@ FlowRunResult Run(const Flow& flow, const RunOptions& options) {
   }
   if (!options.api_key.empty()) co.api_key = options.api_key;
   client::Client client(co);
-  if (!client.WaitForReady(options.connect_timeout_seconds)) {
+  bool reachable = AcceptsConnections(co.address, options.connect_timeout_seconds) &&
+                   client.WaitForReady(options.connect_timeout_seconds);
+  if (!reachable) {
     if (!adopt_id.empty()) {
       return Fail(1, "flow run " + adopt_id + ": no server at " + co.address, false);
     }
