@@ -1,0 +1,121 @@
+#include <spdlog/spdlog.h>
+
+#include "sdk/client/convert.hpp"
+#include "server/api/convert.hpp"
+#include "server/api/services.hpp"
+#include "server/api/status.hpp"
+#include "weft/v1/flow_runs.grpc.pb.h"
+
+namespace weft::server::api {
+
+namespace {
+
+using core::orchestration::RunKind;
+
+class FlowRunServiceImpl final : public v1::FlowRunService::Service {
+ public:
+  FlowRunServiceImpl(orchestration::RunService& runs, std::shared_ptr<spdlog::logger> logger)
+      : runs_(runs), logger_(std::move(logger)) {}
+
+  grpc::Status CreateFlowRun(grpc::ServerContext*, const v1::CreateFlowRunRequest* req,
+                             v1::CreateFlowRunResponse* resp) override {
+    if (req->flow_name().empty()) return Invalid("flow_name: must not be empty");
+    std::string p = orchestration::CheckJsonObject(req->parameters_json());
+    if (!p.empty()) return Invalid("parameters_json: " + p);
+    orchestration::FlowRunSpec spec;
+    spec.flow_name = req->flow_name();
+    spec.name = req->name();
+    spec.parameters_json = req->parameters_json();
+    spec.tags.assign(req->tags().begin(), req->tags().end());
+    if (req->has_retry_policy()) {
+      std::string rp = CheckRetryPolicy(req->retry_policy(), "retry_policy");
+      if (!rp.empty()) return Invalid(rp);
+      spec.retry_policy = client::FromProto(req->retry_policy());
+    }
+    if (req->has_initial_state()) {
+      std::string s = CheckState(req->initial_state(), "initial_state");
+      if (!s.empty()) return Invalid(s);
+      spec.initial_state = client::FromProto(req->initial_state());
+    }
+    spec.idempotency_key = req->idempotency_key();
+    auto r = runs_.CreateFlowRun(spec);
+    if (!r.ok()) return ToGrpc(r.error());
+    *resp->mutable_flow_run() = ToProto(r->record);
+    resp->set_created(r->created);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetFlowRun(grpc::ServerContext*, const v1::GetFlowRunRequest* req,
+                          v1::GetFlowRunResponse* resp) override {
+    if (req->id().empty()) return Invalid("id: must not be empty");
+    auto r = runs_.GetFlowRun(req->id());
+    if (!r.ok()) return ToGrpc(r.error());
+    *resp->mutable_flow_run() = ToProto(*r);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListFlowRuns(grpc::ServerContext*, const v1::ListFlowRunsRequest* req,
+                            v1::ListFlowRunsResponse* resp) override {
+    auto limit = PageLimit(req->page());
+    if (!limit) return Invalid("page.limit: must be >= 0");
+    store::FlowRunFilter filter;
+    filter.flow_name = req->flow_name();
+    for (int i = 0; i < req->state_types_size(); ++i) {
+      int t = req->state_types(i);
+      if (t < 1 || t > 9) return Invalid("state_types[" + std::to_string(i) + "]: unknown type");
+      filter.state_types.push_back(static_cast<core::StateType>(t));
+    }
+    filter.state_names.assign(req->state_names().begin(), req->state_names().end());
+    if (!req->page().cursor().empty()) {
+      filter.after = DecodeCursor(req->page().cursor());
+      if (!filter.after) return Invalid("page.cursor: malformed (use a next_cursor as given)");
+    }
+    filter.limit = *limit + 1;
+    auto r = runs_.ListFlowRuns(filter);
+    if (!r.ok()) return ToGrpc(r.error());
+    auto& runs = *r;
+    bool more = static_cast<int>(runs.size()) > *limit;
+    if (more) runs.resize(*limit);
+    for (const auto& run : runs) *resp->add_flow_runs() = ToProto(run);
+    if (more && !runs.empty()) {
+      resp->mutable_page()->set_next_cursor(
+          EncodeCursor({runs.back().created, runs.back().run.id}));
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status SetFlowRunState(grpc::ServerContext*, const v1::SetFlowRunStateRequest* req,
+                               v1::SetFlowRunStateResponse* resp) override {
+    if (req->flow_run_id().empty()) return Invalid("flow_run_id: must not be empty");
+    if (!req->has_state()) return Invalid("state: must be set");
+    std::string s = CheckState(req->state(), "state");
+    if (!s.empty()) return Invalid(s);
+    auto r = runs_.SetState(RunKind::kFlowRun, req->flow_run_id(),
+                            *client::FromProto(req->state()), req->force());
+    if (!r.ok()) return ToGrpc(r.error());
+    *resp->mutable_result() = ToProto(*r);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListFlowRunStates(grpc::ServerContext*, const v1::ListFlowRunStatesRequest* req,
+                                 v1::ListFlowRunStatesResponse* resp) override {
+    if (req->flow_run_id().empty()) return Invalid("flow_run_id: must not be empty");
+    auto r = runs_.ListFlowRunStates(req->flow_run_id());
+    if (!r.ok()) return ToGrpc(r.error());
+    for (const auto& s : *r) *resp->add_states() = ToProto(s);
+    return grpc::Status::OK;
+  }
+
+ private:
+  orchestration::RunService& runs_;
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> MakeFlowRunService(orchestration::RunService& runs,
+                                                  std::shared_ptr<spdlog::logger> logger) {
+  return std::make_unique<FlowRunServiceImpl>(runs, std::move(logger));
+}
+
+}  // namespace weft::server::api

@@ -1,0 +1,55 @@
+#include "server/api/services.hpp"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/service_type.h>
+#include <spdlog/spdlog.h>
+
+#include "sdk/client/convert.hpp"
+#include "server/api/status.hpp"
+
+namespace weft::server::api {
+
+ApiServices::ApiServices(orchestration::RunService& runs, std::shared_ptr<spdlog::logger> logger) {
+  if (!logger) logger = spdlog::default_logger();
+  services_.push_back(MakeFlowService(runs, logger));
+  services_.push_back(MakeFlowRunService(runs, logger));
+  services_.push_back(MakeTaskRunService(runs, logger));
+  services_.push_back(MakeAdminService(runs, logger));
+}
+
+ApiServices::~ApiServices() = default;
+
+void ApiServices::RegisterWith(grpc::ServerBuilder& builder) {
+  for (auto& s : services_) builder.RegisterService(s.get());
+}
+
+std::string CheckState(const v1::State& s, const std::string& field) {
+  int t = static_cast<int>(s.type());
+  if (t < 1 || t > 9) return field + ".type: must be set (SCHEDULED, PENDING, RUNNING, ...)";
+  if (!s.name().empty()) {
+    auto named = core::ParseStateType(s.name());
+    if (named && static_cast<int>(*named) != t) {
+      return field + ".name: \"" + s.name() + "\" is a " + core::StateTypeName(*named) +
+             " state, not " + core::StateTypeName(static_cast<core::StateType>(t));
+    }
+  }
+  if (!s.details_json().empty()) {
+    std::string problem = orchestration::CheckJson(s.details_json());
+    if (!problem.empty()) return field + ".details_json: " + problem;
+  }
+  return {};
+}
+
+std::string CheckRetryPolicy(const v1::RetryPolicy& p, const std::string& field) {
+  std::string problem = client::FromProto(p).Validate();
+  if (!problem.empty()) return field + ": " + problem;
+  return {};
+}
+
+std::optional<int> PageLimit(const v1::PageRequest& page) {
+  if (page.limit() < 0) return std::nullopt;
+  if (page.limit() == 0) return 100;
+  return std::min(page.limit(), 1000);
+}
+
+}  // namespace weft::server::api

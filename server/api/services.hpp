@@ -1,0 +1,40 @@
+#pragma once
+// The gRPC services of the Weft API, registered on a grpc::ServerBuilder by the app.
+// grpcpp stays out of this header.
+#include <memory>
+#include <vector>
+
+#include "server/orchestration/run_service.hpp"
+
+namespace grpc {
+class ServerBuilder;
+class Service;
+}  // namespace grpc
+
+namespace weft::server::api {
+
+class ApiServices {
+ public:
+  ApiServices(orchestration::RunService& runs, std::shared_ptr<spdlog::logger> logger);
+  ~ApiServices();
+  ApiServices(const ApiServices&) = delete;
+  ApiServices& operator=(const ApiServices&) = delete;
+
+  // Registers FlowService, FlowRunService, TaskRunService and AdminService.
+  void RegisterWith(grpc::ServerBuilder& builder);
+
+ private:
+  std::vector<std::unique_ptr<grpc::Service>> services_;
+};
+
+// Factories, one per proto service (defined in <name>_service.cpp).
+std::unique_ptr<grpc::Service> MakeFlowService(orchestration::RunService& runs,
+                                               std::shared_ptr<spdlog::logger> logger);
+std::unique_ptr<grpc::Service> MakeFlowRunService(orchestration::RunService& runs,
+                                                  std::shared_ptr<spdlog::logger> logger);
+std::unique_ptr<grpc::Service> MakeTaskRunService(orchestration::RunService& runs,
+                                                  std::shared_ptr<spdlog::logger> logger);
+std::unique_ptr<grpc::Service> MakeAdminService(orchestration::RunService& runs,
+                                                std::shared_ptr<spdlog::logger> logger);
+
+}  // namespace weft::server::api

@@ -1,0 +1,169 @@
+#include <spdlog/spdlog.h>
+
+#include "sdk/client/convert.hpp"
+#include "server/api/convert.hpp"
+#include "server/api/services.hpp"
+#include "server/api/status.hpp"
+#include "weft/v1/task_runs.grpc.pb.h"
+
+namespace weft::server::api {
+
+namespace {
+
+using core::orchestration::RunKind;
+
+// Validates and converts a CreateTaskRunRequest; `field` prefixes messages ("create.").
+std::string ToSpec(const v1::CreateTaskRunRequest& req, const std::string& field,
+                   orchestration::TaskRunSpec& spec) {
+  if (!req.id().empty() && !orchestration::IsUuid(req.id())) {
+    return field + "id: \"" + req.id() + "\" is not a UUID";
+  }
+  if (req.flow_run_id().empty()) return field + "flow_run_id: must not be empty";
+  if (req.task_key().empty()) return field + "task_key: must not be empty";
+  spec.id = req.id();
+  spec.flow_run_id = req.flow_run_id();
+  spec.task_key = req.task_key();
+  spec.dynamic_key = req.dynamic_key();
+  spec.name = req.name();
+  if (req.has_retry_policy()) {
+    std::string rp = CheckRetryPolicy(req.retry_policy(), field + "retry_policy");
+    if (!rp.empty()) return rp;
+    spec.retry_policy = client::FromProto(req.retry_policy());
+  }
+  spec.tags.assign(req.tags().begin(), req.tags().end());
+  if (req.has_initial_state()) {
+    std::string s = CheckState(req.initial_state(), field + "initial_state");
+    if (!s.empty()) return s;
+    spec.initial_state = client::FromProto(req.initial_state());
+  }
+  spec.cache_key = req.cache_key();
+  return {};
+}
+
+class TaskRunServiceImpl final : public v1::TaskRunService::Service {
+ public:
+  TaskRunServiceImpl(orchestration::RunService& runs, std::shared_ptr<spdlog::logger> logger)
+      : runs_(runs), logger_(std::move(logger)) {}
+
+  grpc::Status CreateTaskRun(grpc::ServerContext*, const v1::CreateTaskRunRequest* req,
+                             v1::CreateTaskRunResponse* resp) override {
+    orchestration::TaskRunSpec spec;
+    std::string problem = ToSpec(*req, "", spec);
+    if (!problem.empty()) return Invalid(problem);
+    auto r = runs_.CreateTaskRun(spec);
+    if (!r.ok()) return ToGrpc(r.error());
+    *resp->mutable_task_run() = ToProto(r->record);
+    resp->set_created(r->created);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetTaskRun(grpc::ServerContext*, const v1::GetTaskRunRequest* req,
+                          v1::GetTaskRunResponse* resp) override {
+    if (req->id().empty()) return Invalid("id: must not be empty");
+    auto r = runs_.GetTaskRun(req->id());
+    if (!r.ok()) return ToGrpc(r.error());
+    *resp->mutable_task_run() = ToProto(*r);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListTaskRuns(grpc::ServerContext*, const v1::ListTaskRunsRequest* req,
+                            v1::ListTaskRunsResponse* resp) override {
+    if (req->flow_run_id().empty()) return Invalid("flow_run_id: must not be empty");
+    auto limit = PageLimit(req->page());
+    if (!limit) return Invalid("page.limit: must be >= 0");
+    std::optional<store::Cursor> after;
+    if (!req->page().cursor().empty()) {
+      after = DecodeCursor(req->page().cursor());
+      if (!after) return Invalid("page.cursor: malformed (use a next_cursor as given)");
+    }
+    auto r = runs_.ListTaskRuns(req->flow_run_id(), after, *limit + 1);
+    if (!r.ok()) return ToGrpc(r.error());
+    auto& runs = *r;
+    bool more = static_cast<int>(runs.size()) > *limit;
+    if (more) runs.resize(*limit);
+    for (const auto& t : runs) *resp->add_task_runs() = ToProto(t);
+    if (more && !runs.empty()) {
+      resp->mutable_page()->set_next_cursor(EncodeCursor({runs.back().created, runs.back().run.id}));
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status SetTaskRunState(grpc::ServerContext*, const v1::SetTaskRunStateRequest* req,
+                               v1::SetTaskRunStateResponse* resp) override {
+    if (req->task_run_id().empty()) return Invalid("task_run_id: must not be empty");
+    if (!req->has_state()) return Invalid("state: must be set");
+    std::string s = CheckState(req->state(), "state");
+    if (!s.empty()) return Invalid(s);
+    auto r = runs_.SetState(RunKind::kTaskRun, req->task_run_id(),
+                            *client::FromProto(req->state()), req->force());
+    if (!r.ok()) return ToGrpc(r.error());
+    *resp->mutable_result() = ToProto(*r);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ReportTaskRuns(grpc::ServerContext*, const v1::ReportTaskRunsRequest* req,
+                              v1::ReportTaskRunsResponse* resp) override {
+    std::vector<orchestration::TaskRunReport> reports;
+    reports.reserve(req->reports_size());
+    for (int i = 0; i < req->reports_size(); ++i) {
+      const auto& in = req->reports(i);
+      std::string field = "reports[" + std::to_string(i) + "].";
+      orchestration::TaskRunReport r;
+      if (in.has_create()) {
+        if (in.create().id().empty()) return Invalid(field + "create.id: required when creating");
+        orchestration::TaskRunSpec spec;
+        std::string problem = ToSpec(in.create(), field + "create.", spec);
+        if (!problem.empty()) return Invalid(problem);
+        if (!in.task_run_id().empty() &&
+            orchestration::NormalizeUuid(in.task_run_id()) != orchestration::NormalizeUuid(spec.id)) {
+          return Invalid(field + "task_run_id: must equal create.id when creating");
+        }
+        r.create = std::move(spec);
+      } else {
+        if (in.task_run_id().empty()) return Invalid(field + "task_run_id: must not be empty");
+        if (!orchestration::IsUuid(in.task_run_id())) {
+          return Invalid(field + "task_run_id: \"" + in.task_run_id() + "\" is not a UUID");
+        }
+      }
+      r.task_run_id = in.task_run_id();
+      r.states.reserve(in.states_size());
+      for (int k = 0; k < in.states_size(); ++k) {
+        std::string s = CheckState(in.states(k), field + "states[" + std::to_string(k) + "]");
+        if (!s.empty()) return Invalid(s);
+        r.states.push_back(*client::FromProto(in.states(k)));
+      }
+      reports.push_back(std::move(r));
+    }
+    auto r = runs_.ReportTaskRuns(reports);
+    if (!r.ok()) return ToGrpc(r.error());
+    for (const auto& res : *r) {
+      auto* out = resp->add_results();
+      out->set_task_run_id(res.task_run_id);
+      out->set_accepted(res.accepted);
+      out->set_rejected_reason(res.rejected_reason);
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListTaskRunStates(grpc::ServerContext*, const v1::ListTaskRunStatesRequest* req,
+                                 v1::ListTaskRunStatesResponse* resp) override {
+    if (req->task_run_id().empty()) return Invalid("task_run_id: must not be empty");
+    auto r = runs_.ListTaskRunStates(req->task_run_id());
+    if (!r.ok()) return ToGrpc(r.error());
+    for (const auto& s : *r) *resp->add_states() = ToProto(s);
+    return grpc::Status::OK;
+  }
+
+ private:
+  orchestration::RunService& runs_;
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> MakeTaskRunService(orchestration::RunService& runs,
+                                                  std::shared_ptr<spdlog::logger> logger) {
+  return std::make_unique<TaskRunServiceImpl>(runs, std::move(logger));
+}
+
+}  // namespace weft::server::api

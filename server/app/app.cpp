@@ -1,0 +1,155 @@
+#include "server/app/app.hpp"
+
+#include <grpcpp/grpcpp.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <mutex>
+
+#include "server/api/services.hpp"
+#include "server/app/embedded_postgres.hpp"
+#include "server/orchestration/run_service.hpp"
+#include "server/orchestration/set_state.hpp"
+#include "server/store/database.hpp"
+#include "server/store/migrator.hpp"
+
+namespace weft::server::app {
+
+namespace {
+
+std::shared_ptr<spdlog::logger> Logger(const std::string& name) {
+  auto l = spdlog::get(name);
+  if (!l) {
+    // Logs go to stderr: stdout carries only the ready line.
+    l = spdlog::stderr_color_mt(name);
+    l->set_level(spdlog::get_level());
+  }
+  return l;
+}
+
+}  // namespace
+
+void ConfigureLogging(const std::string& level) {
+  auto lvl = spdlog::level::from_str(level == "warning" ? "warn" : level);
+  spdlog::set_level(lvl);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ [%n] %v");
+  for (const char* name : {"server.app", "server.api", "server.store", "server.orchestration",
+                           "server.postgres"}) {
+    Logger(name)->set_level(lvl);
+  }
+}
+
+struct App::Impl {
+  Settings settings;
+  const core::Clock& clock;
+  std::shared_ptr<spdlog::logger> log = Logger("server.app");
+  std::unique_ptr<EmbeddedPostgres> postgres;
+  std::unique_ptr<store::Database> db;
+  std::unique_ptr<orchestration::Orchestrator> orchestrator;
+  std::unique_ptr<orchestration::RunService> runs;
+  std::unique_ptr<api::ApiServices> services;
+  std::unique_ptr<grpc::Server> server;
+  std::string bound_address;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool shutting_down = false;
+  bool stopped = false;
+
+  Impl(Settings s, const core::Clock& c) : settings(std::move(s)), clock(c) {}
+};
+
+App::App(Settings settings, const core::Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(settings), clock)) {}
+
+App::~App() { Shutdown(); }
+
+core::Status App::Start() {
+  auto& m = *impl_;
+  std::string url = m.settings.database_url;
+  if (url.empty()) {
+    m.postgres = std::make_unique<EmbeddedPostgres>(m.settings.home, Logger("server.postgres"));
+    auto started = m.postgres->Start();
+    if (!started.ok()) {
+      m.postgres->Stop();
+      return started.error();
+    }
+    url = *started;
+  }
+  auto fail = [&](core::Error e) -> core::Status {
+    Shutdown();
+    return e;
+  };
+  store::DatabaseOptions opts;
+  opts.url = url;
+  opts.pool_size = m.settings.pool_size;
+  auto db = store::Database::Open(opts, Logger("server.store"));
+  if (!db.ok()) {
+    return fail(core::Error{db.error().code, "database: " + db.error().message});
+  }
+  m.db = std::move(*db);
+  store::Migrator migrator(*m.db, Logger("server.store"));
+  auto migrated = migrator.Migrate();
+  if (!migrated.ok()) return fail(migrated.error());
+  m.log->info("migrations done schema_version={} applied={}", migrated->schema_version,
+              migrated->applied.size());
+  m.orchestrator =
+      std::make_unique<orchestration::Orchestrator>(*m.db, m.clock, Logger("server.orchestration"));
+  m.runs = std::make_unique<orchestration::RunService>(*m.orchestrator);
+  m.services = std::make_unique<api::ApiServices>(*m.runs, Logger("server.api"));
+
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(m.settings.grpc_address, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  grpc::ResourceQuota quota("weft-server");
+  quota.SetMaxThreads(std::max(16, m.settings.pool_size * 4));
+  builder.SetResourceQuota(quota);
+  m.services->RegisterWith(builder);
+  m.server = builder.BuildAndStart();
+  if (!m.server || (port == 0 && m.settings.grpc_address.rfind("unix:", 0) != 0)) {
+    return fail(core::Unavailable("grpc-address: cannot listen on " + m.settings.grpc_address +
+                                  " (in use or not a local address?)"));
+  }
+  m.bound_address = m.settings.grpc_address;
+  if (m.bound_address.rfind("unix:", 0) != 0) {
+    m.bound_address = m.bound_address.substr(0, m.bound_address.rfind(':')) + ":" +
+                      std::to_string(port);
+  }
+  m.log->info("grpc listening address={} database={}", m.bound_address, database_kind());
+  return {};
+}
+
+std::string App::grpc_address() const { return impl_->bound_address; }
+
+std::string App::database_kind() const { return impl_->postgres ? "embedded" : "external"; }
+
+void App::Wait() {
+  std::unique_lock lock(impl_->mu);
+  impl_->cv.wait(lock, [&] { return impl_->shutting_down; });
+}
+
+void App::Shutdown() {
+  auto& m = *impl_;
+  {
+    std::lock_guard lock(m.mu);
+    if (m.stopped) return;
+    m.stopped = true;
+    m.shutting_down = true;
+  }
+  m.cv.notify_all();
+  if (m.server) {
+    m.log->info("grpc stopping");
+    m.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    m.server->Wait();
+    m.server.reset();
+  }
+  m.services.reset();
+  m.runs.reset();
+  m.orchestrator.reset();
+  m.db.reset();
+  if (m.postgres) m.postgres->Stop();
+  m.log->info("stopped");
+}
+
+}  // namespace weft::server::app

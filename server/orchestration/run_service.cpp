@@ -1,0 +1,425 @@
+#include "server/orchestration/run_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <set>
+
+#include "server/orchestration/validate.hpp"
+#include "server/store/admin_repo.hpp"
+#include "server/store/flow_repo.hpp"
+#include "server/store/task_run_repo.hpp"
+
+namespace weft::server::orchestration {
+
+using core::orchestration::Decision;
+using core::orchestration::DecisionName;
+
+namespace {
+
+core::Error RunNotFound(RunKind kind, const std::string& id) {
+  return core::NotFound(std::string(RunNoun(kind)) + " \"" + id + "\" not found");
+}
+
+std::string Describe(const Outcome& o) {
+  std::string s = DecisionName(o.decision);
+  if (!o.rule.empty()) s += " by " + o.rule;
+  if (!o.reason.empty()) s += ": " + o.reason;
+  return s;
+}
+
+}  // namespace
+
+RunService::RunService(Orchestrator& orchestrator) : orch_(orchestrator) {}
+
+// ---- flows ----------------------------------------------------------------------------
+
+core::Result<Created<store::FlowRecord>> RunService::CreateFlow(
+    const std::string& name, const std::vector<std::string>& tags,
+    const std::string& parameters_schema_json) {
+  return orch_.db().WithRetry([&](store::Tx& tx) -> core::Result<Created<store::FlowRecord>> {
+    auto [rec, created] = store::FlowRepo::Upsert(tx, name, tags, parameters_schema_json);
+    return Created<store::FlowRecord>{std::move(rec), created};
+  });
+}
+
+core::Result<store::FlowRecord> RunService::GetFlowById(const std::string& id) {
+  if (!IsUuid(id)) return core::NotFound("flow \"" + id + "\" not found");
+  return orch_.db().WithTransaction([&](store::Tx& tx) -> core::Result<store::FlowRecord> {
+    auto f = store::FlowRepo::GetById(tx, NormalizeUuid(id));
+    if (!f) return core::NotFound("flow \"" + id + "\" not found");
+    return std::move(*f);
+  });
+}
+
+core::Result<store::FlowRecord> RunService::GetFlowByName(const std::string& name) {
+  return orch_.db().WithTransaction([&](store::Tx& tx) -> core::Result<store::FlowRecord> {
+    auto f = store::FlowRepo::GetByName(tx, name);
+    if (!f) return core::NotFound("flow \"" + name + "\" not found");
+    return std::move(*f);
+  });
+}
+
+core::Result<std::vector<store::FlowRecord>> RunService::ListFlows(const std::string& name_prefix,
+                                                                  const std::string& after_name,
+                                                                  int limit) {
+  return orch_.db().WithTransaction(
+      [&](store::Tx& tx) -> core::Result<std::vector<store::FlowRecord>> {
+        return store::FlowRepo::List(tx, name_prefix, after_name, limit);
+      });
+}
+
+// ---- flow runs ------------------------------------------------------------------------
+
+core::Result<Created<store::FlowRunRecord>> RunService::CreateFlowRun(const FlowRunSpec& spec) {
+  using R = core::Result<Created<store::FlowRunRecord>>;
+  std::string name = spec.name.empty() ? GenerateRunName() : spec.name;
+  auto result = orch_.db().WithRetry([&](store::Tx& tx) -> R {
+    std::string flow_id = store::FlowRepo::EnsureId(tx, spec.flow_name);
+    if (!spec.idempotency_key.empty()) {
+      if (auto existing =
+              store::FlowRunRepo::FindByIdempotencyKey(tx, flow_id, spec.idempotency_key)) {
+        return Created<store::FlowRunRecord>{std::move(*existing), false};
+      }
+    }
+    core::TimePoint now = orch_.clock().Now();
+    store::FlowRunRecord rec;
+    rec.flow_id = flow_id;
+    rec.flow_name = spec.flow_name;
+    rec.name = name;
+    rec.parameters_json = spec.parameters_json.empty() ? "{}" : spec.parameters_json;
+    rec.tags = spec.tags;
+    rec.idempotency_key = spec.idempotency_key;
+    rec.run.retry_policy = spec.retry_policy;
+    core::State initial = spec.initial_state ? *spec.initial_state : core::Pending(now);
+    Outcome o = orch_.Decide(RunKind::kFlowRun, rec.run, initial, false, now);
+    if (o.decision != Decision::kAccept) {
+      return core::FailedPrecondition("initial_state: " + Describe(o));
+    }
+    Orchestrator::ApplyAccepted(rec.run, o.to_write);
+    rec.run.run_count = o.run_count;
+    auto inserted = store::FlowRunRepo::Insert(tx, rec);
+    if (!inserted) {
+      // A concurrent creation with the same idempotency key won.
+      auto existing = store::FlowRunRepo::FindByIdempotencyKey(tx, flow_id, spec.idempotency_key);
+      if (!existing) return core::Internal("flow run with idempotency key vanished");
+      return Created<store::FlowRunRecord>{std::move(*existing), false};
+    }
+    auto ids = store::FlowRunRepo::InsertStates(tx, inserted->run.id, o.to_write);
+    if (!ids.empty()) {
+      inserted->run.state_id = ids.back();
+      store::FlowRunRepo::Update(tx, inserted->run);
+    }
+    return Created<store::FlowRunRecord>{std::move(*inserted), true};
+  });
+  if (result.ok() && result->created) {
+    orch_.logger().info("flow_run created id={} flow={} name={} state={}", result->record.run.id,
+                        spec.flow_name, result->record.name,
+                        result->record.run.state ? result->record.run.state->name : "none");
+  }
+  return result;
+}
+
+core::Result<store::FlowRunRecord> RunService::GetFlowRun(const std::string& id) {
+  if (!IsUuid(id)) return RunNotFound(RunKind::kFlowRun, id);
+  return orch_.db().WithTransaction([&](store::Tx& tx) -> core::Result<store::FlowRunRecord> {
+    auto r = store::FlowRunRepo::Get(tx, NormalizeUuid(id));
+    if (!r) return RunNotFound(RunKind::kFlowRun, id);
+    return std::move(*r);
+  });
+}
+
+core::Result<std::vector<store::FlowRunRecord>> RunService::ListFlowRuns(
+    const store::FlowRunFilter& filter) {
+  return orch_.db().WithTransaction(
+      [&](store::Tx& tx) -> core::Result<std::vector<store::FlowRunRecord>> {
+        return store::FlowRunRepo::List(tx, filter);
+      });
+}
+
+core::Result<std::vector<store::StateRecord>> RunService::ListFlowRunStates(const std::string& id) {
+  if (!IsUuid(id)) return RunNotFound(RunKind::kFlowRun, id);
+  return orch_.db().WithTransaction(
+      [&](store::Tx& tx) -> core::Result<std::vector<store::StateRecord>> {
+        std::string nid = NormalizeUuid(id);
+        auto states = store::FlowRunRepo::ListStates(tx, nid);
+        if (states.empty() && store::FlowRunRepo::ExistingIds(tx, {nid}).empty()) {
+          return RunNotFound(RunKind::kFlowRun, id);
+        }
+        return states;
+      });
+}
+
+// ---- task runs ------------------------------------------------------------------------
+
+namespace {
+
+store::TaskRunRecord ToRecord(const TaskRunSpec& spec) {
+  store::TaskRunRecord t;
+  t.run.id = spec.id.empty() ? std::string() : NormalizeUuid(spec.id);
+  t.run.retry_policy = spec.retry_policy;
+  t.flow_run_id = NormalizeUuid(spec.flow_run_id);
+  t.task_key = spec.task_key;
+  t.dynamic_key = spec.dynamic_key;
+  t.name = spec.name.empty() ? spec.task_key + "-" + spec.dynamic_key : spec.name;
+  t.tags = spec.tags;
+  t.cache_key = spec.cache_key;
+  return t;
+}
+
+}  // namespace
+
+core::Result<Created<store::TaskRunRecord>> RunService::CreateTaskRun(const TaskRunSpec& spec) {
+  using R = core::Result<Created<store::TaskRunRecord>>;
+  if (!IsUuid(spec.flow_run_id)) {
+    return core::NotFound("flow_run_id: flow run \"" + spec.flow_run_id + "\" not found");
+  }
+  auto result = orch_.db().WithRetry([&](store::Tx& tx) -> R {
+    store::TaskRunRecord rec = ToRecord(spec);
+    if (store::FlowRunRepo::ExistingIds(tx, {rec.flow_run_id}).empty()) {
+      return core::NotFound("flow_run_id: flow run \"" + spec.flow_run_id + "\" not found");
+    }
+    auto ins = store::TaskRunRepo::InsertMany(tx, {rec});
+    if (ins[0].id.empty()) {
+      return core::AlreadyExists("id: \"" + spec.id + "\" is already used by another task run");
+    }
+    bool created = ins[0].created;
+    if (created) {
+      core::TimePoint now = orch_.clock().Now();
+      store::RunFacts facts;
+      facts.id = ins[0].id;
+      facts.retry_policy = rec.run.retry_policy;
+      core::State initial = spec.initial_state ? *spec.initial_state : core::Pending(now);
+      Outcome o = orch_.Decide(RunKind::kTaskRun, facts, initial, false, now);
+      if (o.decision != Decision::kAccept) {
+        return core::FailedPrecondition("initial_state: " + Describe(o));
+      }
+      std::vector<std::pair<std::string, const core::State*>> rows;
+      for (const auto& s : o.to_write) rows.emplace_back(facts.id, &s);
+      auto ids = store::TaskRunRepo::InsertStates(tx, rows);
+      Orchestrator::ApplyAccepted(facts, o.to_write);
+      facts.run_count = o.run_count;
+      if (!ids.empty()) facts.state_id = ids.back();
+      store::TaskRunRepo::UpdateMany(tx, {facts});
+    }
+    auto stored = store::TaskRunRepo::Get(tx, ins[0].id);
+    if (!stored) return core::Internal("task run vanished after creation");
+    return Created<store::TaskRunRecord>{std::move(*stored), created};
+  });
+  return result;
+}
+
+core::Result<store::TaskRunRecord> RunService::GetTaskRun(const std::string& id) {
+  if (!IsUuid(id)) return RunNotFound(RunKind::kTaskRun, id);
+  return orch_.db().WithTransaction([&](store::Tx& tx) -> core::Result<store::TaskRunRecord> {
+    auto r = store::TaskRunRepo::Get(tx, NormalizeUuid(id));
+    if (!r) return RunNotFound(RunKind::kTaskRun, id);
+    return std::move(*r);
+  });
+}
+
+core::Result<std::vector<store::TaskRunRecord>> RunService::ListTaskRuns(
+    const std::string& flow_run_id, const std::optional<store::Cursor>& after, int limit) {
+  if (!IsUuid(flow_run_id)) return RunNotFound(RunKind::kFlowRun, flow_run_id);
+  return orch_.db().WithTransaction(
+      [&](store::Tx& tx) -> core::Result<std::vector<store::TaskRunRecord>> {
+        std::string nid = NormalizeUuid(flow_run_id);
+        auto runs = store::TaskRunRepo::List(tx, nid, after, limit);
+        if (runs.empty() && store::FlowRunRepo::ExistingIds(tx, {nid}).empty()) {
+          return RunNotFound(RunKind::kFlowRun, flow_run_id);
+        }
+        return runs;
+      });
+}
+
+core::Result<std::vector<store::StateRecord>> RunService::ListTaskRunStates(const std::string& id) {
+  if (!IsUuid(id)) return RunNotFound(RunKind::kTaskRun, id);
+  return orch_.db().WithTransaction(
+      [&](store::Tx& tx) -> core::Result<std::vector<store::StateRecord>> {
+        std::string nid = NormalizeUuid(id);
+        auto states = store::TaskRunRepo::ListStates(tx, nid);
+        if (states.empty() && !store::TaskRunRepo::Get(tx, nid)) {
+          return RunNotFound(RunKind::kTaskRun, id);
+        }
+        return states;
+      });
+}
+
+// ---- batched reports ------------------------------------------------------------------
+
+core::Result<std::vector<TaskRunReportResult>> RunService::ReportTaskRuns(
+    const std::vector<TaskRunReport>& reports) {
+  using R = core::Result<std::vector<TaskRunReportResult>>;
+  auto result = orch_.db().WithRetry([&](store::Tx& tx) -> R {
+    const size_t n = reports.size();
+    std::vector<TaskRunReportResult> results(n);
+    std::vector<bool> skip(n, false);
+    std::vector<bool> created(n, false);
+
+    // 1. Creations: their flow runs must exist.
+    std::vector<std::string> flow_run_ids;
+    for (size_t i = 0; i < n; ++i) {
+      const auto& r = reports[i];
+      const std::string& id = r.create ? r.create->id : r.task_run_id;
+      if (!IsUuid(id)) {
+        results[i].task_run_id = id;
+        results[i].rejected_reason = std::string(r.create ? "create.id" : "task_run_id") +
+                                     ": \"" + id + "\" is not a UUID";
+        skip[i] = true;
+      } else if (r.create && !IsUuid(r.create->flow_run_id)) {
+        results[i].task_run_id = id;
+        results[i].rejected_reason =
+            "create.flow_run_id: flow run \"" + r.create->flow_run_id + "\" not found";
+        skip[i] = true;
+      } else if (r.create) {
+        flow_run_ids.push_back(NormalizeUuid(r.create->flow_run_id));
+      }
+    }
+    std::set<std::string> existing_flow_runs;
+    if (!flow_run_ids.empty()) {
+      std::sort(flow_run_ids.begin(), flow_run_ids.end());
+      flow_run_ids.erase(std::unique(flow_run_ids.begin(), flow_run_ids.end()), flow_run_ids.end());
+      for (auto& id : store::FlowRunRepo::ExistingIds(tx, flow_run_ids)) {
+        existing_flow_runs.insert(std::move(id));
+      }
+    }
+    std::vector<store::TaskRunRecord> to_create;
+    std::vector<size_t> create_index;
+    for (size_t i = 0; i < n; ++i) {
+      const auto& r = reports[i];
+      if (skip[i]) continue;
+      results[i].task_run_id = NormalizeUuid(r.create ? r.create->id : r.task_run_id);
+      if (!r.create) continue;
+      if (!existing_flow_runs.count(NormalizeUuid(r.create->flow_run_id))) {
+        results[i].rejected_reason =
+            "create.flow_run_id: flow run \"" + r.create->flow_run_id + "\" not found";
+        skip[i] = true;
+        continue;
+      }
+      to_create.push_back(ToRecord(*r.create));
+      create_index.push_back(i);
+    }
+    if (!to_create.empty()) {
+      auto ins = store::TaskRunRepo::InsertMany(tx, to_create);
+      for (size_t k = 0; k < ins.size(); ++k) {
+        size_t i = create_index[k];
+        if (ins[k].id.empty()) {
+          results[i].rejected_reason =
+              "create.id: \"" + reports[i].create->id + "\" is already used by another task run";
+          skip[i] = true;
+          continue;
+        }
+        results[i].task_run_id = ins[k].id;
+        created[i] = ins[k].created;
+      }
+    }
+
+    // 2. Lock every run the batch touches (in id order).
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < n; ++i) {
+      if (!skip[i]) ids.push_back(results[i].task_run_id);
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::map<std::string, store::RunFacts> facts;
+    for (auto& f : store::TaskRunRepo::LockMany(tx, ids)) facts.emplace(f.id, std::move(f));
+
+    // 3. Check each report's states against the rules, in order.
+    const core::TimePoint now = orch_.clock().Now();
+    std::deque<core::State> written;  // stable addresses for the insert rows
+    std::vector<std::pair<std::string, const core::State*>> rows;
+    std::set<std::string> touched;
+    for (size_t i = 0; i < n; ++i) {
+      if (skip[i]) continue;
+      auto& res = results[i];
+      auto it = facts.find(res.task_run_id);
+      if (it == facts.end()) {
+        res.rejected_reason = "task run \"" + res.task_run_id + "\" not found";
+        continue;
+      }
+      store::RunFacts& f = it->second;
+      auto write = [&](std::vector<core::State>& states, int run_count) {
+        for (auto& s : states) {
+          Orchestrator::ApplyAccepted(f, s);
+          written.push_back(std::move(s));
+          rows.emplace_back(f.id, &written.back());
+        }
+        f.run_count = run_count;
+        touched.insert(f.id);
+      };
+      const auto& states = reports[i].states;
+      if (created[i] && reports[i].create->initial_state) {
+        Outcome o = orch_.Decide(RunKind::kTaskRun, f, *reports[i].create->initial_state, false, now);
+        if (o.decision != Decision::kAccept) {
+          res.rejected_reason = "create.initial_state: " + Describe(o);
+          continue;
+        }
+        write(o.to_write, o.run_count);
+      }
+      size_t k = 0;
+      while (k < states.size()) {
+        Outcome o = orch_.Decide(RunKind::kTaskRun, f, states[k], false, now);
+        if (o.decision == Decision::kWait && o.rule == "WaitForScheduledTime" &&
+            o.wait_seconds <= kClockSkewSeconds) {
+          // The flow process's clock ran slightly ahead of ours: it already waited.
+          o = orch_.Decide(RunKind::kTaskRun, f, states[k], false,
+                           now + core::FromSeconds(o.wait_seconds + 1e-6));
+        }
+        if (o.decision != Decision::kAccept) {
+          const core::State& s = states[k];
+          res.rejected_reason = "states[" + std::to_string(k) + "] (" +
+                                (s.name.empty() ? core::DefaultStateName(s.type) : s.name) +
+                                "): " + Describe(o);
+          break;
+        }
+        size_t consumed = 1;
+        // The client reports the follow-ups it derived with the same rules (they carry its
+        // scheduled times): store those instead of ours when they match.
+        for (size_t j = 1; j < o.to_write.size(); ++j) {
+          if (k + j >= states.size()) break;
+          const core::State& next = states[k + j];
+          std::string next_name = next.name.empty() ? core::DefaultStateName(next.type) : next.name;
+          if (next.type != o.to_write[j].type || next_name != o.to_write[j].name) break;
+          o.to_write[j] = next;
+          o.to_write[j].name = next_name;
+          if (o.to_write[j].timestamp == core::TimePoint{}) o.to_write[j].timestamp = now;
+          ++consumed;
+        }
+        write(o.to_write, o.run_count);
+        res.accepted += static_cast<int>(consumed);
+        k += consumed;
+      }
+    }
+
+    // 4. One multi-row insert for the histories, one multi-row update for the runs.
+    if (!rows.empty()) {
+      auto state_ids = store::TaskRunRepo::InsertStates(tx, rows);
+      for (size_t r = 0; r < rows.size() && r < state_ids.size(); ++r) {
+        facts[rows[r].first].state_id = state_ids[r];
+      }
+    }
+    std::vector<store::RunFacts> updates;
+    updates.reserve(touched.size());
+    for (const auto& id : touched) updates.push_back(facts[id]);
+    store::TaskRunRepo::UpdateMany(tx, updates);
+    return results;
+  });
+  if (!result.ok()) {
+    orch_.logger().warn("report_task_runs failed reports={} error=\"{}\"", reports.size(),
+                        result.error().message);
+  }
+  return result;
+}
+
+core::Result<RunService::DatabaseInfo> RunService::GetDatabaseInfo() {
+  return orch_.db().WithTransaction([&](store::Tx& tx) -> core::Result<DatabaseInfo> {
+    DatabaseInfo info;
+    info.server_version = store::AdminRepo::ServerVersion(tx);
+    info.schema_version = store::AdminRepo::SchemaVersion(tx);
+    return info;
+  });
+}
+
+}  // namespace weft::server::orchestration

@@ -1,0 +1,115 @@
+#include "server/orchestration/set_state.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+#include "server/orchestration/validate.hpp"
+#include "server/store/flow_run_repo.hpp"
+#include "server/store/task_run_repo.hpp"
+
+namespace weft::server::orchestration {
+
+using core::orchestration::Decision;
+using core::orchestration::DecisionName;
+using core::orchestration::DefaultPolicy;
+using core::orchestration::TransitionContext;
+
+double UnitRandom() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+const char* RunNoun(RunKind kind) { return kind == RunKind::kFlowRun ? "flow run" : "task run"; }
+
+Orchestrator::Orchestrator(store::Database& db, const core::Clock& clock,
+                           std::shared_ptr<spdlog::logger> logger)
+    : db_(db), clock_(clock), logger_(std::move(logger)) {
+  if (!logger_) logger_ = spdlog::default_logger();
+}
+
+Outcome Orchestrator::Decide(RunKind kind, const store::RunFacts& facts, core::State proposed,
+                             bool force, core::TimePoint now) const {
+  TransitionContext ctx;
+  ctx.kind = kind;
+  ctx.initial = facts.state;
+  ctx.proposed = std::move(proposed);
+  ctx.run_count = facts.run_count;
+  ctx.retry_policy = facts.retry_policy;
+  ctx.now = now;
+  ctx.unit_random = UnitRandom();
+  ctx.force = force;
+  return DefaultPolicy().Apply(std::move(ctx));
+}
+
+void Orchestrator::ApplyAccepted(store::RunFacts& facts, const core::State& s) {
+  using core::StateType;
+  if (facts.state && facts.state->type == StateType::kRunning && s.type != StateType::kRunning) {
+    double ran = core::ToSeconds(s.timestamp - facts.state->timestamp);
+    if (ran > 0) facts.total_run_time += ran;
+  }
+  if (s.type == StateType::kRunning && !facts.start_time) facts.start_time = s.timestamp;
+  if (s.type == StateType::kScheduled && s.scheduled_time && !facts.expected_start_time) {
+    facts.expected_start_time = s.scheduled_time;
+  }
+  if (s.IsTerminal()) facts.end_time = s.timestamp;
+  facts.state = s;
+}
+
+void Orchestrator::ApplyAccepted(store::RunFacts& facts, const std::vector<core::State>& written) {
+  for (const auto& s : written) ApplyAccepted(facts, s);
+}
+
+core::Result<SetStateResult> Orchestrator::SetState(RunKind kind, const std::string& run_id,
+                                                    core::State proposed, bool force) {
+  const char* noun = RunNoun(kind);
+  if (!IsUuid(run_id)) return core::NotFound(std::string(noun) + " \"" + run_id + "\" not found");
+  std::string id = NormalizeUuid(run_id);
+  std::string from;
+  auto result = db_.WithRetry([&](store::Tx& tx) -> core::Result<SetStateResult> {
+    auto facts = kind == RunKind::kFlowRun ? store::FlowRunRepo::Lock(tx, id)
+                                           : store::TaskRunRepo::Lock(tx, id);
+    if (!facts) return core::NotFound(std::string(noun) + " \"" + id + "\" not found");
+    from = facts->state ? facts->state->name : "none";
+    SetStateResult r;
+    r.outcome = Decide(kind, *facts, proposed, force, clock_.Now());
+    r.state_id = facts->state_id;
+    if (r.outcome.decision != Decision::kAccept || r.outcome.to_write.empty()) return r;
+    std::vector<std::int64_t> ids;
+    if (kind == RunKind::kFlowRun) {
+      ids = store::FlowRunRepo::InsertStates(tx, id, r.outcome.to_write);
+    } else {
+      std::vector<std::pair<std::string, const core::State*>> rows;
+      for (const auto& s : r.outcome.to_write) rows.emplace_back(id, &s);
+      ids = store::TaskRunRepo::InsertStates(tx, rows);
+    }
+    ApplyAccepted(*facts, r.outcome.to_write);
+    facts->run_count = r.outcome.run_count;
+    if (!ids.empty()) facts->state_id = ids.back();
+    r.state_id = facts->state_id;
+    if (kind == RunKind::kFlowRun) {
+      store::FlowRunRepo::Update(tx, *facts);
+    } else {
+      store::TaskRunRepo::UpdateMany(tx, {*facts});
+    }
+    return r;
+  });
+  if (!result.ok()) {
+    if (result.error().code != core::Code::kNotFound) {
+      logger_->warn("set_state failed kind={} id={} error=\"{}\"", RunKindName(kind), id,
+                    result.error().message);
+    }
+    return result;
+  }
+  const Outcome& o = result->outcome;
+  auto level = kind == RunKind::kFlowRun || o.decision != Decision::kAccept ? spdlog::level::info
+                                                                            : spdlog::level::debug;
+  logger_->log(level, "transition kind={} id={} from={} to={} decision={} rule={} reason=\"{}\"",
+               RunKindName(kind), id, from, proposed.name.empty()
+                                               ? core::DefaultStateName(proposed.type)
+                                               : proposed.name,
+               DecisionName(o.decision), o.rule, o.reason);
+  return result;
+}
+
+}  // namespace weft::server::orchestration

@@ -1,0 +1,60 @@
+#pragma once
+// The one door for every state change: lock the run (FOR UPDATE), apply the rule chain
+// from sdk/core (DefaultPolicy), append accepted states to the history, update the run
+// row, commit. Run creation and batched reports reuse the pure pieces (Decide,
+// ApplyAccepted) inside their own transactions, so every state goes through the same rules.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sdk/core/error.hpp"
+#include "sdk/core/orchestration/rule.hpp"
+#include "sdk/core/time.hpp"
+#include "server/store/database.hpp"
+#include "server/store/records.hpp"
+
+namespace weft::server::orchestration {
+
+using core::orchestration::Outcome;
+using core::orchestration::RunKind;
+
+struct SetStateResult {
+  Outcome outcome;
+  std::int64_t state_id = 0;  // history id of the state that holds afterwards (0: none)
+};
+
+class Orchestrator {
+ public:
+  Orchestrator(store::Database& db, const core::Clock& clock,
+               std::shared_ptr<spdlog::logger> logger);
+
+  // Proposes `proposed` for the run. Never throws: database problems come back as Error.
+  // Unknown run id -> NOT_FOUND naming the id.
+  core::Result<SetStateResult> SetState(RunKind kind, const std::string& run_id,
+                                        core::State proposed, bool force);
+
+  // Pure pieces, used inside other transactions with the run row already locked.
+  Outcome Decide(RunKind kind, const store::RunFacts& facts, core::State proposed, bool force,
+                 core::TimePoint now) const;
+  // Updates the run's facts for states appended in order (state, start/end times,
+  // expected start, total run time). The caller sets run_count and state_id.
+  static void ApplyAccepted(store::RunFacts& facts, const std::vector<core::State>& written);
+  static void ApplyAccepted(store::RunFacts& facts, const core::State& written);
+
+  const core::Clock& clock() const { return clock_; }
+  spdlog::logger& logger() const { return *logger_; }
+  store::Database& db() const { return db_; }
+
+ private:
+  store::Database& db_;
+  const core::Clock& clock_;
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+// A draw in [0, 1) for retry jitter.
+double UnitRandom();
+// "flow run" / "task run"
+const char* RunNoun(RunKind kind);
+
+}  // namespace weft::server::orchestration

@@ -1,0 +1,161 @@
+#include "server/store/flow_run_repo.hpp"
+
+#include "server/store/pg_util.hpp"
+#include "server/store/run_sql.hpp"
+#include "server/store/statements.hpp"
+
+namespace weft::server::store {
+
+namespace {
+
+constexpr const char* kPrefix = "flow_run";
+
+std::string SelectColumns() {
+  return run_sql::FactColumns("fr") +
+         ", fr.flow_id, f.name AS flow_name, fr.name, fr.parameters, fr.tags,"
+         " fr.idempotency_key, fr.created, fr.updated";
+}
+
+FlowRunRecord ReadFlowRun(const pqxx::row& r) {
+  FlowRunRecord f;
+  f.run = ReadRunFacts(r);
+  f.flow_id = r["flow_id"].c_str();
+  f.flow_name = ReadText(r["flow_name"]);
+  f.name = r["name"].c_str();
+  f.parameters_json = ReadText(r["parameters"]);
+  f.tags = ReadTextArray(r["tags"]);
+  f.idempotency_key = ReadText(r["idempotency_key"]);
+  f.created = ReadTimeOr(r["created"]);
+  f.updated = ReadTimeOr(r["updated"]);
+  return f;
+}
+
+}  // namespace
+
+std::vector<Statement> FlowRunRepoStatements() {
+  std::vector<Statement> v = run_sql::Statements(kPrefix, "flow_runs", "flow_run_states",
+                                                 "flow_run_id");
+  std::string from = " FROM flow_runs fr JOIN flows f ON f.id = fr.flow_id";
+  v.push_back(
+      {"flow_run.insert",
+       "INSERT INTO flow_runs (flow_id, name, state_id, state_type, state_name, state_timestamp,"
+       " state_message, state_details, state_scheduled_time, state_idempotency_key, parameters,"
+       " tags, run_count, retry_policy, idempotency_key, expected_start_time, start_time,"
+       " end_time, total_run_time)"
+       " VALUES ($1::uuid, $2, NULL, $3, $4, $5::timestamptz, $6, $7::jsonb, $8::timestamptz,"
+       " $9, $10::jsonb, $11::text[], $12, $13::jsonb, $14, $15::timestamptz,"
+       " $16::timestamptz, $17::timestamptz, $18)"
+       " ON CONFLICT (flow_id, idempotency_key) DO NOTHING RETURNING id, created, updated"});
+  v.push_back({"flow_run.by_idempotency_key",
+               "SELECT " + SelectColumns() + from +
+                   " WHERE fr.flow_id = $1::uuid AND fr.idempotency_key = $2"});
+  v.push_back({"flow_run.get",
+               "SELECT " + SelectColumns() +
+                   ", (SELECT count(*) FROM task_runs t WHERE t.flow_run_id = fr.id)"
+                   " AS task_run_count" +
+                   from + " WHERE fr.id = $1::uuid"});
+  v.push_back({"flow_run.list",
+               "SELECT " + SelectColumns() + from +
+                   " WHERE ($1::text IS NULL OR f.name = $1)"
+                   " AND ($2::text[] IS NULL OR fr.state_type = ANY($2::text[]))"
+                   " AND ($3::text[] IS NULL OR fr.state_name = ANY($3::text[]))"
+                   " AND ($4::timestamptz IS NULL OR (fr.created, fr.id) < ($4::timestamptz, $5::uuid))"
+                   " ORDER BY fr.created DESC, fr.id DESC LIMIT $6"});
+  v.push_back({"flow_run.existing_ids",
+               "SELECT id FROM flow_runs WHERE id = ANY($1::uuid[])"});
+  return v;
+}
+
+std::optional<FlowRunRecord> FlowRunRepo::Insert(Tx& tx, const FlowRunRecord& rec) {
+  const RunFacts& f = rec.run;
+  std::optional<std::string> type, name, ts, details, sched;
+  std::string message, ikey;
+  if (f.state) {
+    type = core::StateTypeName(f.state->type);
+    name = f.state->name;
+    ts = core::FormatTime(f.state->timestamp);
+    message = f.state->message;
+    details = NullIfEmpty(f.state->details_json);
+    sched = TimeParam(f.state->scheduled_time);
+    ikey = f.state->idempotency_key;
+  }
+  auto r = tx.raw().exec_prepared(
+      "flow_run.insert", rec.flow_id, rec.name, type, name, ts, message, details, sched, ikey,
+      rec.parameters_json.empty() ? std::string("{}") : rec.parameters_json,
+      ArrayLiteral(rec.tags), f.run_count, RetryPolicyToJson(f.retry_policy),
+      NullIfEmpty(rec.idempotency_key), TimeParam(f.expected_start_time),
+      TimeParam(f.start_time), TimeParam(f.end_time), f.total_run_time);
+  if (r.empty()) return std::nullopt;
+  FlowRunRecord out = rec;
+  out.run.id = r[0]["id"].c_str();
+  out.created = ReadTimeOr(r[0]["created"]);
+  out.updated = ReadTimeOr(r[0]["updated"]);
+  return out;
+}
+
+std::optional<FlowRunRecord> FlowRunRepo::FindByIdempotencyKey(Tx& tx, const std::string& flow_id,
+                                                               const std::string& key) {
+  auto r = tx.raw().exec_prepared("flow_run.by_idempotency_key", flow_id, key);
+  if (r.empty()) return std::nullopt;
+  return ReadFlowRun(r[0]);
+}
+
+std::optional<FlowRunRecord> FlowRunRepo::Get(Tx& tx, const std::string& id) {
+  auto r = tx.raw().exec_prepared("flow_run.get", id);
+  if (r.empty()) return std::nullopt;
+  FlowRunRecord rec = ReadFlowRun(r[0]);
+  rec.task_run_count = r[0]["task_run_count"].as<int>();
+  return rec;
+}
+
+std::vector<FlowRunRecord> FlowRunRepo::List(Tx& tx, const FlowRunFilter& filter) {
+  std::optional<std::string> types, names, after_time, after_id;
+  if (!filter.state_types.empty()) {
+    std::vector<std::string> t;
+    for (auto st : filter.state_types) t.push_back(core::StateTypeName(st));
+    types = ArrayLiteral(t);
+  }
+  if (!filter.state_names.empty()) names = ArrayLiteral(filter.state_names);
+  if (filter.after) {
+    after_time = core::FormatTime(filter.after->created);
+    after_id = filter.after->id;
+  }
+  auto r = tx.raw().exec_prepared("flow_run.list", NullIfEmpty(filter.flow_name), types, names,
+                                  after_time, after_id, filter.limit);
+  std::vector<FlowRunRecord> out;
+  out.reserve(r.size());
+  for (const auto& row : r) out.push_back(ReadFlowRun(row));
+  return out;
+}
+
+std::optional<RunFacts> FlowRunRepo::Lock(Tx& tx, const std::string& id) {
+  auto v = run_sql::LockMany(tx, kPrefix, {id});
+  if (v.empty()) return std::nullopt;
+  return std::move(v.front());
+}
+
+void FlowRunRepo::Update(Tx& tx, const RunFacts& facts) {
+  run_sql::UpdateMany(tx, kPrefix, {facts});
+}
+
+std::vector<std::int64_t> FlowRunRepo::InsertStates(Tx& tx, const std::string& id,
+                                                    const std::vector<core::State>& states) {
+  std::vector<std::pair<std::string, const core::State*>> rows;
+  rows.reserve(states.size());
+  for (const auto& s : states) rows.emplace_back(id, &s);
+  return run_sql::InsertStates(tx, kPrefix, rows);
+}
+
+std::vector<StateRecord> FlowRunRepo::ListStates(Tx& tx, const std::string& id) {
+  return run_sql::ListStates(tx, kPrefix, id);
+}
+
+std::vector<std::string> FlowRunRepo::ExistingIds(Tx& tx, const std::vector<std::string>& ids) {
+  std::vector<std::string> out;
+  if (ids.empty()) return out;
+  auto r = tx.raw().exec_prepared("flow_run.existing_ids", ArrayLiteral(ids));
+  for (const auto& row : r) out.push_back(row[0].c_str());
+  return out;
+}
+
+}  // namespace weft::server::store

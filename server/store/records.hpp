@@ -1,0 +1,71 @@
+#pragma once
+// Plain rows the repositories read and write. Core types only: no pqxx, no protobuf.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sdk/core/retry.hpp"
+#include "sdk/core/state.hpp"
+
+namespace weft::server::store {
+
+struct FlowRecord {
+  std::string id;
+  std::string name;
+  std::vector<std::string> tags;
+  std::string parameters_schema_json;  // "" when none was declared
+  core::TimePoint created{};
+};
+
+// The part of a flow-run or task-run row that orchestration reads and writes.
+struct RunFacts {
+  std::string id;
+  std::optional<core::State> state;  // none: the run has no state yet
+  std::int64_t state_id = 0;         // history row of `state`
+  int run_count = 0;
+  core::RetryPolicy retry_policy;
+  std::optional<core::TimePoint> expected_start_time;
+  std::optional<core::TimePoint> start_time;
+  std::optional<core::TimePoint> end_time;
+  double total_run_time = 0;  // seconds spent RUNNING
+};
+
+struct FlowRunRecord {
+  RunFacts run;
+  std::string flow_id;
+  std::string flow_name;
+  std::string name;
+  std::string parameters_json = "{}";
+  std::vector<std::string> tags;
+  std::string idempotency_key;
+  core::TimePoint created{};
+  core::TimePoint updated{};
+  int task_run_count = 0;  // filled by FlowRunRepo::Get only
+};
+
+struct TaskRunRecord {
+  RunFacts run;
+  std::string flow_run_id;
+  std::string task_key;
+  std::string dynamic_key;
+  std::string name;
+  std::vector<std::string> tags;
+  std::string cache_key;
+  core::TimePoint created{};
+  core::TimePoint updated{};
+};
+
+// One row of a state history.
+struct StateRecord {
+  std::int64_t id = 0;
+  core::State state;
+};
+
+// Keyset position for listings: rows strictly after (created, id) in listing order.
+struct Cursor {
+  core::TimePoint created{};
+  std::string id;
+};
+
+}  // namespace weft::server::store

@@ -1,0 +1,21 @@
+#pragma once
+// Store-internal: every SQL statement has a name and lives in its repository's .cpp.
+// The pool registers them all on each connection (libpqxx prepares lazily).
+#include <string>
+#include <vector>
+
+namespace weft::server::store {
+
+struct Statement {
+  std::string name;
+  std::string sql;
+};
+
+std::vector<Statement> FlowRepoStatements();
+std::vector<Statement> FlowRunRepoStatements();
+std::vector<Statement> TaskRunRepoStatements();
+std::vector<Statement> AdminRepoStatements();
+
+const std::vector<Statement>& AllStatements();
+
+}  // namespace weft::server::store
