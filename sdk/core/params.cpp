@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -57,6 +58,8 @@ json ToJson(const ParamValue& v) {
   return std::visit([](const auto& x) { return json(x); }, v);
 }
 
+Result<ParamValue> CheckRange(const ParamSpec& spec, ParamValue v);
+
 // A JSON value as the spec's type; JSON strings are parsed like command-line text.
 Result<ParamValue> FromJson(const ParamSpec& spec, const json& v) {
   if (v.is_string()) return ParseParamText(spec, v.get<std::string>());
@@ -67,17 +70,17 @@ Result<ParamValue> FromJson(const ParamSpec& spec, const json& v) {
             v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
           break;
         }
-        return ParamValue{v.get<std::int64_t>()};
+        return CheckRange(spec, ParamValue{v.get<std::int64_t>()});
       }
       if (v.is_number_float()) {
         double d = v.get<double>();
         if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9.0e15) {
-          return ParamValue{static_cast<std::int64_t>(d)};
+          return CheckRange(spec, ParamValue{static_cast<std::int64_t>(d)});
         }
       }
       break;
     case ParamType::kDouble:
-      if (v.is_number()) return ParamValue{v.get<double>()};
+      if (v.is_number()) return CheckRange(spec, ParamValue{v.get<double>()});
       break;
     case ParamType::kBool:
       if (v.is_boolean()) return ParamValue{v.get<bool>()};
@@ -86,6 +89,36 @@ Result<ParamValue> FromJson(const ParamSpec& spec, const json& v) {
       break;  // strings were handled above
   }
   return ParamError(spec.name, std::string("expected ") + Expected(spec.type) + ", got " + v.dump());
+}
+
+// Bounds of int/double parameters, checked after parsing.
+Result<ParamValue> CheckRange(const ParamSpec& spec, ParamValue v) {
+  if (!spec.minimum && !spec.maximum) return v;
+  double x;
+  if (const auto* i = std::get_if<std::int64_t>(&v)) {
+    x = static_cast<double>(*i);
+  } else if (const auto* d = std::get_if<double>(&v)) {
+    x = *d;
+  } else {
+    return v;
+  }
+  if ((spec.minimum && x < *spec.minimum) || (spec.maximum && x > *spec.maximum)) {
+    auto bound = [](double b) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.15g", b);
+      return std::string(buf);
+    };
+    std::string want;
+    if (spec.minimum && spec.maximum) {
+      want = "must be between " + bound(*spec.minimum) + " and " + bound(*spec.maximum);
+    } else if (spec.minimum) {
+      want = "must be >= " + bound(*spec.minimum);
+    } else {
+      want = "must be <= " + bound(*spec.maximum);
+    }
+    return ParamError(spec.name, want + ", got " + DescribeParamValue(v));
+  }
+  return v;
 }
 
 std::string KnownNames(const std::vector<ParamSpec>& specs) {
@@ -188,6 +221,9 @@ Result<std::vector<ParamSpec>> NormalizeSpecs(std::vector<ParamSpec> specs) {
                              "letter or '_')");
     }
     if (!seen.insert(spec.name).second) return ParamError(spec.name, "declared twice");
+    if (spec.minimum && spec.maximum && *spec.minimum > *spec.maximum) {
+      return ParamError(spec.name, "minimum is greater than maximum");
+    }
     if (!spec.default_value) continue;
     ParamValue& d = *spec.default_value;
     bool ok = false;
@@ -203,6 +239,9 @@ Result<std::vector<ParamSpec>> NormalizeSpecs(std::vector<ParamSpec> specs) {
     if (!ok) {
       return ParamError(spec.name, std::string("default ") + DescribeParamValue(d) + " is not " +
                                        Expected(spec.type));
+    }
+    if (auto in_range = CheckRange(spec, d); !in_range) {
+      return Error{in_range.error().code, "default: " + in_range.error().message};
     }
     spec.required = false;
   }
@@ -227,7 +266,7 @@ Result<ParamValue> ParseParamText(const ParamSpec& spec, std::string_view text) 
       if (errno == ERANGE) {
         return ParamError(spec.name, "integer out of range: " + Quote(text));
       }
-      return ParamValue{static_cast<std::int64_t>(v)};
+      return CheckRange(spec, ParamValue{static_cast<std::int64_t>(v)});
     }
     case ParamType::kDouble: {
       std::string s(text);
@@ -235,7 +274,7 @@ Result<ParamValue> ParseParamText(const ParamSpec& spec, std::string_view text) 
       char* end = nullptr;
       double v = std::strtod(s.c_str(), &end);
       if (end != s.c_str() + s.size() || !std::isfinite(v)) return bad();
-      return ParamValue{v};
+      return CheckRange(spec, ParamValue{v});
     }
     case ParamType::kBool: {
       std::string t = Lower(text);
@@ -319,6 +358,8 @@ std::string SpecsToJson(const std::vector<ParamSpec>& specs) {
                  {"required", !s.default_value && s.required}};
     if (s.default_value) item["default"] = ToJson(*s.default_value);
     if (!s.description.empty()) item["description"] = s.description;
+    if (s.minimum) item["minimum"] = *s.minimum;
+    if (s.maximum) item["maximum"] = *s.maximum;
     doc.push_back(std::move(item));
   }
   return doc.dump();
@@ -352,6 +393,11 @@ Result<std::vector<ParamSpec>> SpecsFromJson(std::string_view text) {
     }
     if (item.contains("description") && item["description"].is_string()) {
       spec.description = item["description"].get<std::string>();
+    }
+    for (const char* key : {"minimum", "maximum"}) {
+      if (!item.contains(key) || item[key].is_null()) continue;
+      if (!item[key].is_number()) return InvalidArgument(where + "." + key + ": expected a number");
+      (std::string(key) == "minimum" ? spec.minimum : spec.maximum) = item[key].get<double>();
     }
     if (item.contains("default") && !item["default"].is_null()) {
       auto d = FromJson(spec, item["default"]);

@@ -28,11 +28,13 @@ using ParamValue = std::variant<std::int64_t, double, bool, std::string>;
 // A declared parameter. Without a default it is required unless `required` is false, in which
 // case it is optional and simply absent when not given.
 struct ParamSpec {
-  std::string name;
+  std::string name{};
   ParamType type = ParamType::kString;
-  std::optional<ParamValue> default_value;
+  std::optional<ParamValue> default_value{};
   bool required = true;  // only meaningful without a default
-  std::string description;
+  std::string description{};
+  std::optional<double> minimum{};  // int and double parameters: inclusive bounds
+  std::optional<double> maximum{};
 };
 
 // The resolved values of a run's parameters.

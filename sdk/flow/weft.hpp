@@ -156,6 +156,14 @@ class Param {
   Param& Default(std::string v) { spec_.default_value = core::ParamValue{std::move(v)}; return *this; }
   Param& Default(const char* v) { return Default(std::string(v)); }
   Param& Optional() { spec_.required = false; return *this; }
+  // Inclusive bounds for Int and Double parameters.
+  Param& Range(double minimum, double maximum) {
+    spec_.minimum = minimum;
+    spec_.maximum = maximum;
+    return *this;
+  }
+  Param& Min(double minimum) { spec_.minimum = minimum; return *this; }
+  Param& Max(double maximum) { spec_.maximum = maximum; return *this; }
   Param& Describe(std::string text) { spec_.description = std::move(text); return *this; }
 
   const core::ParamSpec& spec() const { return spec_; }

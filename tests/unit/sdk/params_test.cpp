@@ -168,3 +168,25 @@ TEST_CASE("param assignments must be NAME=VALUE", "[params]") {
   CHECK(bad.error().message == "--param \"months\": expected NAME=VALUE");
   CHECK_FALSE(SplitAssignment("=3").ok());
 }
+
+TEST_CASE("int and double parameters may declare bounds", "[params]") {
+  std::vector<ParamSpec> specs(2);
+  specs[0] = {"val_month", ParamType::kInt, ParamValue{std::int64_t{3}}, false, "", 1.0, 12.0};
+  specs[1] = {"ratio", ParamType::kDouble, std::nullopt, false, "", 0.0, std::nullopt};
+  auto n = NormalizeSpecs(specs);
+  REQUIRE(n.ok());
+  auto bad = ResolveParams(n.value(), "", {{"val_month", "13"}});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message == "parameter \"val_month\": must be between 1 and 12, got 13");
+  auto neg = ResolveParams(n.value(), R"({"ratio": -0.5})", {});
+  REQUIRE_FALSE(neg.ok());
+  CHECK(neg.error().message == "parameter \"ratio\": must be >= 0, got -0.5");
+  CHECK(ResolveParams(n.value(), "", {{"val_month", "12"}}).ok());
+  auto schema = SpecsFromJson(SpecsToJson(n.value()));
+  REQUIRE(schema.ok());
+  CHECK(schema->at(0).maximum == std::optional<double>(12.0));
+  specs[0].default_value = ParamValue{std::int64_t{0}};
+  auto d = NormalizeSpecs(specs);
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.error().message == "default: parameter \"val_month\": must be between 1 and 12, got 0");
+}
