@@ -27,6 +27,23 @@ namespace {
 
 constexpr int kPort = 5432;  // only names the socket file: no TCP listener
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Is `pid` a live (not zombie) postgres process?
+bool IsLivePostgres(long pid) {
+  if (pid <= 0) return false;
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  auto close = stat.rfind(')');
+  if (stat.empty() || close == std::string::npos || close + 2 >= stat.size()) return false;
+  if (stat[close + 2] == 'Z' || stat[close + 2] == 'X') return false;
+  return stat.find("(postgres)") != std::string::npos;
+}
+
 bool Executable(const fs::path& p) { return ::access(p.c_str(), X_OK) == 0; }
 
 std::string Tail(const std::string& text, size_t lines) {
@@ -39,12 +56,6 @@ std::string Tail(const std::string& text, size_t lines) {
   return text.substr(pos + 1);
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Can user (uid, gid) traverse directory `p`?
 bool Traversable(const fs::path& p, uid_t uid, gid_t gid) {
@@ -193,15 +204,10 @@ core::Status EmbeddedPostgres::RemoveStalePid() {
   // A server killed without stopping its PostgreSQL leaves postmaster.pid behind. When the
   // process it names is gone (or is not a postgres), the file is stale: remove it, and the
   // socket lock files that name the same process.
-  auto is_postgres = [](long pid) {
-    if (pid <= 0) return false;
-    std::string comm = ReadFile("/proc/" + std::to_string(pid) + "/comm");
-    return ::kill(static_cast<pid_t>(pid), 0) == 0 && comm.find("postgres") != std::string::npos;
-  };
   std::string pid_file = data_dir_ + "/postmaster.pid";
   if (fs::exists(pid_file)) {
     long pid = std::atol(ReadFile(pid_file).c_str());
-    if (!is_postgres(pid)) {
+    if (!IsLivePostgres(pid)) {
       logger_->warn("postgres stale_pid_file removed pid={} file={}", pid, pid_file);
       std::error_code ec;
       fs::remove(pid_file, ec);
@@ -210,7 +216,7 @@ core::Status EmbeddedPostgres::RemoveStalePid() {
   std::string lock = socket_dir_ + "/.s.PGSQL." + std::to_string(kPort) + ".lock";
   if (fs::exists(lock)) {
     long pid = std::atol(ReadFile(lock).c_str());
-    if (!is_postgres(pid)) {
+    if (!IsLivePostgres(pid)) {
       std::error_code ec;
       fs::remove(lock, ec);
       fs::remove(socket_dir_ + "/.s.PGSQL." + std::to_string(kPort), ec);
@@ -238,8 +244,8 @@ core::Result<std::string> EmbeddedPostgres::Start() {
   std::string url = "postgresql:///postgres?host=" + socket_dir_ + "&port=" +
                     std::to_string(kPort) + "&user=weft";
   // Already running (a previous server was killed and left it up)? Reuse it.
-  int status_rc = RunPg({bin_dir_ + "/pg_ctl", "status", "-D", data_dir_}, &out);
-  if (status_rc == 0) {
+  long running_pid = std::atol(ReadFile(data_dir_ + "/postmaster.pid").c_str());
+  if (IsLivePostgres(running_pid)) {
     logger_->warn("postgres already_running data_dir={} action=reuse", data_dir_);
   } else {
     (void)RemoveStalePid();
