@@ -28,8 +28,11 @@ std::string FactColumns(const std::string& alias) {
 std::vector<Statement> Statements(const std::string& prefix, const std::string& table,
                                   const std::string& states_table, const std::string& fk) {
   std::vector<Statement> v;
+  // FOR NO KEY UPDATE: serializes state changes of a run without blocking the inserts of
+  // rows that reference it (task runs of a flow run take FOR KEY SHARE through their FK).
   v.push_back({prefix + ".lock_many", "SELECT " + FactColumns() + " FROM " + table +
-                                          " WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE"});
+                                          " WHERE id = ANY($1::uuid[]) ORDER BY id"
+                                          " FOR NO KEY UPDATE"});
   v.push_back(
       {prefix + ".update_many",
        "UPDATE " + table +
