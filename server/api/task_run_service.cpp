@@ -114,10 +114,7 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
         orchestration::TaskRunSpec spec;
         std::string problem = ToSpec(in.create(), field + "create.", spec);
         if (!problem.empty()) return Invalid(problem);
-        if (!in.task_run_id().empty() &&
-            orchestration::NormalizeUuid(in.task_run_id()) != orchestration::NormalizeUuid(spec.id)) {
-          return Invalid(field + "task_run_id: must equal create.id when creating");
-        }
+        // When creating, the run is create.id (task_run_id, if set, is the same id).
         r.create = std::move(spec);
       } else {
         if (in.task_run_id().empty()) return Invalid(field + "task_run_id: must not be empty");
