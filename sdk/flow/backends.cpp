@@ -70,91 +70,43 @@ bool Transient(const core::Error& e) {
 
 constexpr size_t kFlushThreshold = 500;      // states queued -> send now
 constexpr size_t kMaxBatch = 2000;           // states per RPC
-constexpr size_t kMaxQueued = 200000;        // bounded queue: beyond this, producers wait
+constexpr size_t kMaxQueued = 100000;        // per lane; beyond this, producers wait
 constexpr auto kFlushInterval = std::chrono::milliseconds(100);
+constexpr size_t kLanes = 4;                 // concurrent ReportTaskRuns streams
 
-class ServerBackend final : public Backend {
+struct ReportItem {
+  std::shared_ptr<const TaskRunCreate> create;  // the run's first report
+  std::string task_run_id;
+  std::optional<State> state;
+};
+
+// One ordered stream of task-run reports with its own sender thread. A task run always uses
+// the same lane, so its states arrive in order; lanes send concurrently.
+class ReportLane {
  public:
-  ServerBackend(client::Client& client, std::string flow_run_id, std::optional<State> current)
-      : client_(client), flow_run_id_(std::move(flow_run_id)), state_(std::move(current)) {
+  using Item = ReportItem;
+  explicit ReportLane(client::Client& client) : client_(client) {
     thread_ = std::jthread([this](std::stop_token st) { Loop(st); });
   }
-  ~ServerBackend() override {
+  ~ReportLane() {
     Flush();
     thread_.request_stop();
     cv_.notify_all();
   }
+  ReportLane(const ReportLane&) = delete;
+  ReportLane& operator=(const ReportLane&) = delete;
 
-  bool ephemeral() const override { return false; }
-
-  core::Result<FlowRunAnswer> ProposeFlowRunState(const State& proposed) override {
-    v1::SetFlowRunStateRequest req;
-    req.set_flow_run_id(flow_run_id_);
-    State s = proposed;
-    if (s.timestamp == core::TimePoint{}) s.timestamp = Now();
-    if (s.idempotency_key.empty()) s.idempotency_key = NewUuid();  // safe to resend
-    *req.mutable_state() = client::ToProto(s);
-    core::Result<v1::SetFlowRunStateResponse> resp = core::Error{};
-    for (int attempt = 0;; ++attempt) {
-      resp = client_.SetFlowRunState(req);
-      if (resp || !Transient(resp.error()) || attempt >= 5) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
-    }
-    if (!resp) return resp.error();
-    const auto& r = resp->result();
-    FlowRunAnswer a;
-    a.decision = client::FromProto(r.decision());
-    a.reason = r.reason();
-    a.wait_seconds = r.wait_seconds();
-    a.run_count = r.run_count();
-    if (r.has_state()) a.state = client::FromProto(r.state());
-    if (a.decision == Decision::kAccept) {
-      // The server appended the proposal, and maybe follow-ups (AwaitingRetry): the state
-      // that holds now tells which.
-      a.written.push_back(s);
-      if (a.state && (a.state->name != s.name || a.state->type != s.type)) {
-        a.written.push_back(*a.state);
-      } else if (a.state) {
-        a.written.back() = *a.state;
-      }
-    }
-    return a;
-  }
-
-  void TaskRunCreated(const TaskRunCreate& create) override {
-    Item item;
-    item.create = std::make_shared<TaskRunCreate>(create);
-    item.task_run_id = create.id;
-    Push(std::move(item));
-  }
-
-  void TaskRunStates(const std::string& task_run_id, const std::vector<State>& states) override {
-    for (const auto& s : states) {
-      Item item;
-      item.task_run_id = task_run_id;
-      item.state = s;
-      Push(std::move(item));
-    }
-  }
-
-  void Flush() override {
+  void Flush() {
     std::unique_lock lock(mu_);
     ++flush_requests_;
     cv_.notify_all();
     idle_cv_.wait(lock, [&] { return queue_.empty() && !in_flight_; });
   }
 
-  int dropped() const override {
+  int dropped() const {
     std::lock_guard lock(mu_);
     return dropped_;
   }
-
- private:
-  struct Item {
-    std::shared_ptr<const TaskRunCreate> create;  // the run's first report
-    std::string task_run_id;
-    std::optional<State> state;
-  };
 
   void Push(Item item) {
     std::unique_lock lock(mu_);
@@ -166,6 +118,7 @@ class ServerBackend final : public Backend {
     if (queue_.size() == kFlushThreshold) cv_.notify_all();
   }
 
+ private:
   void Loop(std::stop_token st) {
     std::unique_lock lock(mu_);
     for (;;) {
@@ -262,18 +215,97 @@ class ServerBackend final : public Backend {
   }
 
   client::Client& client_;
-  std::string flow_run_id_;
-  std::optional<State> state_;
-
   mutable std::mutex mu_;
-  std::condition_variable cv_;       // wakes the reporter
+  std::condition_variable cv_;       // wakes the sender
   std::condition_variable idle_cv_;  // wakes flushers and blocked producers
   std::deque<Item> queue_;
   bool in_flight_ = false;
   int flush_requests_ = 0;
   int dropped_ = 0;
-  std::unordered_map<std::string, std::string> id_map_;
+  std::unordered_map<std::string, std::string> id_map_;  // client id -> server id
   std::jthread thread_;  // last: stopped and joined first
+};
+
+class ServerBackend final : public Backend {
+ public:
+  ServerBackend(client::Client& client, std::string flow_run_id, std::optional<State> current)
+      : client_(client), flow_run_id_(std::move(flow_run_id)), state_(std::move(current)) {
+    for (size_t i = 0; i < kLanes; ++i) lanes_.push_back(std::make_unique<ReportLane>(client_));
+  }
+  ~ServerBackend() override { Flush(); }
+
+  bool ephemeral() const override { return false; }
+
+  core::Result<FlowRunAnswer> ProposeFlowRunState(const State& proposed) override {
+    v1::SetFlowRunStateRequest req;
+    req.set_flow_run_id(flow_run_id_);
+    State s = proposed;
+    if (s.timestamp == core::TimePoint{}) s.timestamp = Now();
+    if (s.idempotency_key.empty()) s.idempotency_key = NewUuid();  // safe to resend
+    *req.mutable_state() = client::ToProto(s);
+    core::Result<v1::SetFlowRunStateResponse> resp = core::Error{};
+    for (int attempt = 0;; ++attempt) {
+      resp = client_.SetFlowRunState(req);
+      if (resp || !Transient(resp.error()) || attempt >= 5) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+    }
+    if (!resp) return resp.error();
+    const auto& r = resp->result();
+    FlowRunAnswer a;
+    a.decision = client::FromProto(r.decision());
+    a.reason = r.reason();
+    a.wait_seconds = r.wait_seconds();
+    a.run_count = r.run_count();
+    if (r.has_state()) a.state = client::FromProto(r.state());
+    if (a.decision == Decision::kAccept) {
+      // The server appended the proposal, and maybe follow-ups (AwaitingRetry): the state
+      // that holds now tells which.
+      a.written.push_back(s);
+      if (a.state && (a.state->name != s.name || a.state->type != s.type)) {
+        a.written.push_back(*a.state);
+      } else if (a.state) {
+        a.written.back() = *a.state;
+      }
+    }
+    return a;
+  }
+
+  void TaskRunCreated(const TaskRunCreate& create) override {
+    ReportItem item;
+    item.create = std::make_shared<TaskRunCreate>(create);
+    item.task_run_id = create.id;
+    Lane(create.id).Push(std::move(item));
+  }
+
+  void TaskRunStates(const std::string& task_run_id, const std::vector<State>& states) override {
+    ReportLane& lane = Lane(task_run_id);
+    for (const auto& s : states) {
+      ReportItem item;
+      item.task_run_id = task_run_id;
+      item.state = s;
+      lane.Push(std::move(item));
+    }
+  }
+
+  void Flush() override {
+    for (auto& lane : lanes_) lane->Flush();
+  }
+
+  int dropped() const override {
+    int n = 0;
+    for (const auto& lane : lanes_) n += lane->dropped();
+    return n;
+  }
+
+ private:
+  ReportLane& Lane(const std::string& task_run_id) {
+    return *lanes_[std::hash<std::string>{}(task_run_id) % lanes_.size()];
+  }
+
+  client::Client& client_;
+  std::string flow_run_id_;
+  std::optional<State> state_;
+  std::vector<std::unique_ptr<ReportLane>> lanes_;
 };
 
 }  // namespace
