@@ -88,7 +88,8 @@ int main(int argc, char** argv) {
   double body_ms = Ms(Clock::now() - t0);
 
   const char* url = std::getenv("WEFT_API_URL");
-  std::printf("task_overhead: %d trivial tasks per flow run, %d run(s) per mode, best run shown\n", n, runs);
+  std::printf("task_overhead: %d trivial tasks per flow run, %d run(s) per mode, best run shown\n",
+              n, runs);
   std::printf("server: %s\n", url && *url ? url : "127.0.0.1:4201 (WEFT_API_URL unset)");
   std::printf("%-10s %8s %10s %10s %10s %18s %22s\n", "mode", "tasks", "loop_ms", "flush_ms",
               "total_ms", "overhead_us/task", "incl_flush_us/task");
@@ -96,7 +97,7 @@ int main(int argc, char** argv) {
   for (const char* m : {"ephemeral", "server"}) {
     if (mode != "both" && mode != m) continue;
     auto run_mode = std::strcmp(m, "ephemeral") == 0 ? weft::RunOptions::Mode::kEphemeral
-                                                      : weft::RunOptions::Mode::kServer;
+                                                     : weft::RunOptions::Mode::kServer;
     Figures best;
     for (int r = 0; r < runs; ++r) {
       Figures f = RunOnce(run_mode, n);
@@ -115,7 +116,8 @@ int main(int argc, char** argv) {
     double with_flush = (best.loop_ms + best.flush_ms - body_ms) * 1000.0 / n;
     std::printf("%-10s %8d %10.1f %10.1f %10.1f %18.2f %22.2f\n", m, n, best.loop_ms, best.flush_ms,
                 best.total_ms, per_task, with_flush);
-    if (best.dropped > 0) std::printf("  warning: %d task-run states were not reported\n", best.dropped);
+    if (best.dropped > 0)
+      std::printf("  warning: %d task-run states were not reported\n", best.dropped);
   }
   std::printf("body (N direct calls): %.3f ms\n", body_ms);
   return failures == 0 ? 0 : 1;

@@ -25,12 +25,13 @@ auto read_trips = weft::task(
     },
     weft::TaskOptions{.retries = 3, .retry_delays = weft::RetryDelays::Exponential(0.5, 0.2)});
 
-auto add_features = weft::task("add_features", [](weft::TaskContext& ctx, const std::vector<taxi::Trip>& trips) {
-  taxi::Dataset d = taxi::AddFeatures(trips);
-  ctx.logger().info("{} rows x {} features ({} implausible trips dropped)", d.rows(), d.cols(),
-                    trips.size() - d.rows());
-  return d;
-});
+auto add_features =
+    weft::task("add_features", [](weft::TaskContext& ctx, const std::vector<taxi::Trip>& trips) {
+      taxi::Dataset d = taxi::AddFeatures(trips);
+      ctx.logger().info("{} rows x {} features ({} implausible trips dropped)", d.rows(), d.cols(),
+                        trips.size() - d.rows());
+      return d;
+    });
 
 auto train = weft::task("train", [](weft::TaskContext& ctx, const taxi::Dataset& data) {
   taxi::Model m = taxi::Fit(data);
@@ -41,14 +42,15 @@ auto train = weft::task("train", [](weft::TaskContext& ctx, const taxi::Dataset&
   return m;
 });
 
-auto evaluate = weft::task("evaluate", [](weft::TaskContext& ctx, const taxi::Model& model,
-                                          const taxi::Dataset& train_set, const taxi::Dataset& validation) {
-  double rmse = taxi::Rmse(model, validation);
-  double baseline = taxi::BaselineRmse(train_set, validation);
-  ctx.logger().info("validation RMSE {:.3f} minutes (predicting the mean: {:.3f}) on {} trips", rmse,
-                    baseline, validation.rows());
-  return rmse;
-});
+auto evaluate =
+    weft::task("evaluate", [](weft::TaskContext& ctx, const taxi::Model& model,
+                              const taxi::Dataset& train_set, const taxi::Dataset& validation) {
+      double rmse = taxi::Rmse(model, validation);
+      double baseline = taxi::BaselineRmse(train_set, validation);
+      ctx.logger().info("validation RMSE {:.3f} minutes (predicting the mean: {:.3f}) on {} trips",
+                        rmse, baseline, validation.rows());
+      return rmse;
+    });
 
 auto save_model = weft::task("save_model", [](weft::TaskContext& ctx, const taxi::Model& model,
                                               const std::string& path, double rmse) {
@@ -97,12 +99,15 @@ auto taxi_training = weft::flow(
                 weft::Param::Int("months").Default(2).Range(1, 11).Describe(
                     "training months (those before val_month)"),
                 weft::Param::Int("val_month").Default(3).Range(1, 12).Describe("validation month"),
-                weft::Param::Int("trips_per_month").Default(20000).Range(10, 10000000).Describe(
-                    "synthetic trips per month"),
+                weft::Param::Int("trips_per_month")
+                    .Default(20000)
+                    .Range(10, 10000000)
+                    .Describe("synthetic trips per month"),
                 weft::Param::String("csv").Optional().Describe(
                     "read trips from this CSV instead of generating them"),
-                weft::Param::String("model_path").Default("model.txt").Describe(
-                    "where to write the coefficients"),
+                weft::Param::String("model_path")
+                    .Default("model.txt")
+                    .Describe("where to write the coefficients"),
             },
         .tags = {"ml", "example"},
     });

@@ -7,14 +7,15 @@ namespace taxi {
 
 Dataset AddFeatures(const std::vector<Trip>& trips) {
   Dataset d;
-  d.feature_names = {"intercept",      "distance",        "log1p_distance", "rush_hour",
-                     "rush_x_distance", "night",          "passengers",     "same_zone",
-                     "slow_pickup_zone"};
+  d.feature_names = {"intercept",  "distance",        "log1p_distance",
+                     "rush_hour",  "rush_x_distance", "night",
+                     "passengers", "same_zone",       "slow_pickup_zone"};
   d.x.reserve(trips.size() * d.cols());
   d.y.reserve(trips.size());
   for (const Trip& t : trips) {
     if (t.distance_miles <= 0 || t.duration_minutes <= 0 || t.duration_minutes > 180) continue;
-    bool rush = (t.pickup_hour >= 7 && t.pickup_hour <= 9) || (t.pickup_hour >= 16 && t.pickup_hour <= 19);
+    bool rush =
+        (t.pickup_hour >= 7 && t.pickup_hour <= 9) || (t.pickup_hour >= 16 && t.pickup_hour <= 19);
     bool night = t.pickup_hour >= 22 || t.pickup_hour <= 5;
     const double row[] = {1.0,
                           t.distance_miles,

@@ -23,7 +23,9 @@ class Rng {
     return z ^ (z >> 31);
   }
   double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
-  int Int(int lo, int hi) { return lo + static_cast<int>(Next() % static_cast<std::uint64_t>(hi - lo + 1)); }
+  int Int(int lo, int hi) {
+    return lo + static_cast<int>(Next() % static_cast<std::uint64_t>(hi - lo + 1));
+  }
   double Normal() {  // Box-Muller
     double u1 = std::max(Uniform(), 1e-12);
     double u2 = Uniform();
@@ -56,13 +58,15 @@ std::vector<Trip> SyntheticTrips(int month, std::int64_t count) {
   Rng rng(0x7A31ULL * 1000003ULL + static_cast<std::uint64_t>(month) * 7919ULL);
   std::vector<Trip> trips;
   trips.reserve(static_cast<size_t>(std::max<std::int64_t>(count, 0)));
-  double seasonal = 1.0 + 0.05 * std::sin(2.0 * std::numbers::pi * (month - 1) / 12.0);  // winter is slower
+  double seasonal =
+      1.0 + 0.05 * std::sin(2.0 * std::numbers::pi * (month - 1) / 12.0);  // winter is slower
   for (std::int64_t i = 0; i < count; ++i) {
     Trip t;
     t.month = month;
     t.pickup_zone = rng.Int(1, 263);
     bool same_area = rng.Uniform() < 0.3;
-    t.dropoff_zone = same_area ? std::clamp(t.pickup_zone + rng.Int(-3, 3), 1, 263) : rng.Int(1, 263);
+    t.dropoff_zone =
+        same_area ? std::clamp(t.pickup_zone + rng.Int(-3, 3), 1, 263) : rng.Int(1, 263);
     t.distance_miles = std::clamp(std::exp(0.8 + 0.75 * rng.Normal()), 0.1, 40.0);
     t.pickup_hour = PickHour(rng);
     double p = rng.Uniform();
@@ -93,14 +97,15 @@ std::vector<Trip> ReadTripsCsv(const std::string& path, int month) {
     }
     return cells;
   };
-  const std::vector<std::string> wanted = {"month",       "pickup_zone",     "dropoff_zone",
-                                           "trip_distance", "pickup_hour",   "passenger_count",
+  const std::vector<std::string> wanted = {"month",           "pickup_zone", "dropoff_zone",
+                                           "trip_distance",   "pickup_hour", "passenger_count",
                                            "duration_minutes"};
   std::vector<std::string> header = split(line);
   std::map<std::string, size_t> col;
   for (size_t i = 0; i < header.size(); ++i) col[header[i]] = i;
   for (const auto& w : wanted) {
-    if (!col.count(w)) throw std::runtime_error("csv \"" + path + "\": missing column \"" + w + "\"");
+    if (!col.count(w))
+      throw std::runtime_error("csv \"" + path + "\": missing column \"" + w + "\"");
   }
   std::vector<Trip> trips;
   int line_no = 1;

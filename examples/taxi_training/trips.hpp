@@ -7,12 +7,12 @@
 namespace taxi {
 
 struct Trip {
-  int month = 1;            // 1-12
-  int pickup_zone = 1;      // 1-263, like the TLC taxi zones
+  int month = 1;        // 1-12
+  int pickup_zone = 1;  // 1-263, like the TLC taxi zones
   int dropoff_zone = 1;
   double distance_miles = 0;
-  int pickup_hour = 0;      // 0-23
-  int passengers = 1;       // 1-6
+  int pickup_hour = 0;  // 0-23
+  int passengers = 1;   // 1-6
   double duration_minutes = 0;
 };
 

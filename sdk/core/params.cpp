@@ -31,10 +31,14 @@ Error ParamError(std::string_view name, std::string_view problem) {
 
 const char* Expected(ParamType type) {
   switch (type) {
-    case ParamType::kInt: return "an integer";
-    case ParamType::kDouble: return "a number";
-    case ParamType::kBool: return "a boolean (true/false)";
-    case ParamType::kString: return "a string";
+    case ParamType::kInt:
+      return "an integer";
+    case ParamType::kDouble:
+      return "a number";
+    case ParamType::kBool:
+      return "a boolean (true/false)";
+    case ParamType::kString:
+      return "a string";
   }
   return "a value";
 }
@@ -88,7 +92,8 @@ Result<ParamValue> FromJson(const ParamSpec& spec, const json& v) {
     case ParamType::kString:
       break;  // strings were handled above
   }
-  return ParamError(spec.name, std::string("expected ") + Expected(spec.type) + ", got " + v.dump());
+  return ParamError(spec.name,
+                    std::string("expected ") + Expected(spec.type) + ", got " + v.dump());
 }
 
 // Bounds of int/double parameters, checked after parsing.
@@ -135,10 +140,14 @@ std::string KnownNames(const std::vector<ParamSpec>& specs) {
 
 const char* ParamTypeName(ParamType type) {
   switch (type) {
-    case ParamType::kInt: return "int";
-    case ParamType::kDouble: return "double";
-    case ParamType::kBool: return "bool";
-    case ParamType::kString: return "string";
+    case ParamType::kInt:
+      return "int";
+    case ParamType::kDouble:
+      return "double";
+    case ParamType::kBool:
+      return "bool";
+    case ParamType::kString:
+      return "string";
   }
   return "unknown";
 }
@@ -228,13 +237,19 @@ Result<std::vector<ParamSpec>> NormalizeSpecs(std::vector<ParamSpec> specs) {
     ParamValue& d = *spec.default_value;
     bool ok = false;
     switch (spec.type) {
-      case ParamType::kInt: ok = std::holds_alternative<std::int64_t>(d); break;
+      case ParamType::kInt:
+        ok = std::holds_alternative<std::int64_t>(d);
+        break;
       case ParamType::kDouble:
         if (const auto* i = std::get_if<std::int64_t>(&d)) d = static_cast<double>(*i);
         ok = std::holds_alternative<double>(d);
         break;
-      case ParamType::kBool: ok = std::holds_alternative<bool>(d); break;
-      case ParamType::kString: ok = std::holds_alternative<std::string>(d); break;
+      case ParamType::kBool:
+        ok = std::holds_alternative<bool>(d);
+        break;
+      case ParamType::kString:
+        ok = std::holds_alternative<std::string>(d);
+        break;
     }
     if (!ok) {
       return ParamError(spec.name, std::string("default ") + DescribeParamValue(d) + " is not " +
@@ -295,8 +310,9 @@ Result<std::pair<std::string, std::string>> SplitAssignment(std::string_view tex
                                              std::string(text.substr(eq + 1))};
 }
 
-Result<ParamValues> ResolveParams(const std::vector<ParamSpec>& specs, std::string_view base_json,
-                                  const std::vector<std::pair<std::string, std::string>>& overrides) {
+Result<ParamValues> ResolveParams(
+    const std::vector<ParamSpec>& specs, std::string_view base_json,
+    const std::vector<std::pair<std::string, std::string>>& overrides) {
   auto find = [&](std::string_view name) -> const ParamSpec* {
     for (const auto& s : specs) {
       if (s.name == name) return &s;

@@ -77,8 +77,9 @@ Result<std::pair<std::string, std::string>> SplitAssignment(std::string_view tex
 // text overrides in order, fill defaults, and check that every required parameter is given.
 // Unknown names are errors. In the JSON, a value must have the parameter's type; a JSON string
 // is also accepted and parsed like command-line text.
-Result<ParamValues> ResolveParams(const std::vector<ParamSpec>& specs, std::string_view base_json,
-                                  const std::vector<std::pair<std::string, std::string>>& overrides);
+Result<ParamValues> ResolveParams(
+    const std::vector<ParamSpec>& specs, std::string_view base_json,
+    const std::vector<std::pair<std::string, std::string>>& overrides);
 
 // {"months":2,"csv":"a.csv"}
 std::string ParamsToJson(const ParamValues& values);

@@ -68,11 +68,11 @@ bool Transient(const core::Error& e) {
          e.code == core::Code::kAborted || e.code == core::Code::kResourceExhausted;
 }
 
-constexpr size_t kFlushThreshold = 500;      // states queued -> send now
-constexpr size_t kMaxBatch = 2000;           // states per RPC
-constexpr size_t kMaxQueued = 100000;        // per lane; beyond this, producers wait
+constexpr size_t kFlushThreshold = 500;  // states queued -> send now
+constexpr size_t kMaxBatch = 2000;       // states per RPC
+constexpr size_t kMaxQueued = 100000;    // per lane; beyond this, producers wait
 constexpr auto kFlushInterval = std::chrono::milliseconds(100);
-constexpr size_t kLanes = 4;                 // concurrent ReportTaskRuns streams
+constexpr size_t kLanes = 4;  // concurrent ReportTaskRuns streams
 
 struct ReportItem {
   std::shared_ptr<const TaskRunCreate> create;  // the run's first report
@@ -209,7 +209,8 @@ class ReportLane {
       }
       if (!r.rejected_reason().empty()) {
         Logger("Task run " + r.task_run_id())
-            .warning("server stored {} of the reported states: {}", r.accepted(), r.rejected_reason());
+            .warning("server stored {} of the reported states: {}", r.accepted(),
+                     r.rejected_reason());
       }
     }
   }
@@ -223,7 +224,7 @@ class ReportLane {
   int flush_requests_ = 0;
   int dropped_ = 0;
   std::unordered_map<std::string, std::string> id_map_;  // client id -> server id
-  std::jthread thread_;  // last: stopped and joined first
+  std::jthread thread_;                                  // last: stopped and joined first
 };
 
 class ServerBackend final : public Backend {

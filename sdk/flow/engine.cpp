@@ -26,8 +26,9 @@ const Logger& Current() {
 }  // namespace log
 
 TaskRunFailed::TaskRunFailed(std::string task_run_id, std::string task_run_name, core::State state)
-    : std::runtime_error(state.message.empty() ? "task run '" + task_run_name + "' ended " + state.name
-                                               : state.message),
+    : std::runtime_error(state.message.empty()
+                             ? "task run '" + task_run_name + "' ended " + state.name
+                             : state.message),
       task_run_id_(std::move(task_run_id)),
       task_run_name_(std::move(task_run_name)),
       state_(std::move(state)) {}
@@ -99,7 +100,7 @@ struct Engine::Impl {
   EngineConfig cfg;
   Engine* self = nullptr;
   Logger flow_logger;
-  std::mutex mu;                       // counters, records, abandoned threads
+  std::mutex mu;                        // counters, records, abandoned threads
   std::map<std::string, int> counters;  // task name -> next dynamic key
   std::vector<TaskRunRecord> records;
   int task_run_count = 0;
@@ -121,8 +122,8 @@ struct Engine::Impl {
     ctx.unit_random = UnitRandom();
     Outcome out = core::orchestration::DefaultPolicy().Apply(std::move(ctx));
     if (out.decision != Decision::kAccept) {
-      run.logger.warning("proposal refused ({}): {}", core::orchestration::DecisionName(out.decision),
-                         out.reason);
+      run.logger.warning("proposal refused ({}): {}",
+                         core::orchestration::DecisionName(out.decision), out.reason);
       return out;
     }
     run.run_count = out.run_count;
@@ -161,8 +162,8 @@ struct Engine::Impl {
     LogLevel level = failed && last ? LogLevel::kError : LogLevel::kInfo;
     if (!LogEnabled(level)) return;
     if (s.type == StateType::kPending && !run.state) {
-      run.logger.Write(level, fmt::format("Created task run '{}' for task '{}' in state {}", run.name,
-                                          run.task_key, DescribeState(s)));
+      run.logger.Write(level, fmt::format("Created task run '{}' for task '{}' in state {}",
+                                          run.name, run.task_key, DescribeState(s)));
     } else if (s.IsTerminal() && last) {
       run.logger.Write(level, "Finished in state " + DescribeState(s));
     } else {
@@ -219,7 +220,8 @@ struct Engine::Impl {
     bool finished;
     {
       std::unique_lock lock(shared->mu);
-      finished = shared->cv.wait_for(lock, core::FromSeconds(timeout), [&] { return shared->done; });
+      finished =
+          shared->cv.wait_for(lock, core::FromSeconds(timeout), [&] { return shared->done; });
     }
     if (finished) {
       worker.join();
@@ -276,9 +278,11 @@ struct Engine::Impl {
         out = Propose(run, core::Failed(Now(), info.Text(), info.DetailsJson()));
       } else {
         char msg[96];
-        std::snprintf(msg, sizeof msg, "Task run exceeded its timeout of %gs", def.options.timeout_seconds);
+        std::snprintf(msg, sizeof msg, "Task run exceeded its timeout of %gs",
+                      def.options.timeout_seconds);
         State timed_out = core::TimedOut(Now(), msg);
-        timed_out.details_json = "{\"timeout_seconds\":" + std::to_string(def.options.timeout_seconds) + "}";
+        timed_out.details_json =
+            "{\"timeout_seconds\":" + std::to_string(def.options.timeout_seconds) + "}";
         out = Propose(run, std::move(timed_out));
       }
       if (run.state && run.state->type == StateType::kScheduled) {
@@ -370,7 +374,8 @@ struct Engine::Impl {
       JoinAbandoned();
       auto t0 = std::chrono::steady_clock::now();
       cfg.backend->Flush();
-      result.flush_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      result.flush_seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       result.exit_code = code;
       result.error = std::move(error);
     };
@@ -402,20 +407,23 @@ struct Engine::Impl {
         cfg.flow->body()(ctx);
       } catch (const TaskRunFailed& e) {
         failure = ExceptionInfo{"weft::TaskRunFailed", e.what()};
-        failure->message = "task run '" + e.task_run_name() + "' ended " + e.state().name + ": " + e.what();
+        failure->message =
+            "task run '" + e.task_run_name() + "' ended " + e.state().name + ": " + e.what();
       } catch (...) {
         failure = DescribeException(std::current_exception());
       }
       JoinAbandoned();
       auto t0 = std::chrono::steady_clock::now();
       cfg.backend->Flush();
-      result.flush_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      result.flush_seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-      State final_state = failure ? core::Failed(Now(), failure->type == "weft::TaskRunFailed"
-                                                           ? failure->message
-                                                           : failure->Text(),
-                                                 failure->DetailsJson())
-                                  : core::Completed(Now());
+      State final_state =
+          failure ? core::Failed(
+                        Now(),
+                        failure->type == "weft::TaskRunFailed" ? failure->message : failure->Text(),
+                        failure->DetailsJson())
+                  : core::Completed(Now());
       auto ended = ProposeFlow(final_state);
       if (!ended) {
         finish(1, "flow run " + cfg.flow_run_id + ": proposing " + final_state.name + ": " +
@@ -428,7 +436,8 @@ struct Engine::Impl {
         continue;
       }
       if (ended->decision != Decision::kAccept) {
-        finish(1, "flow run " + cfg.flow_run_id + ": " + final_state.name + " refused: " + ended->reason);
+        finish(1, "flow run " + cfg.flow_run_id + ": " + final_state.name +
+                      " refused: " + ended->reason);
         break;
       }
       bool completed = flow_state && flow_state->type == StateType::kCompleted;
@@ -444,7 +453,8 @@ struct Engine::Impl {
   }
 };
 
-void Engine::Impl::FillContext(TaskContext& ctx, const TaskRun& run, const TaskDef& def, int attempt) {
+void Engine::Impl::FillContext(TaskContext& ctx, const TaskRun& run, const TaskDef& def,
+                               int attempt) {
   ctx.task_run_id_ = run.id;
   ctx.task_run_name_ = run.name;
   ctx.task_name_ = def.name;
@@ -474,7 +484,8 @@ Engine* Engine::Current() { return tls_engine; }
 int RunTaskCall(const TaskDef& def, const AttemptBody& body) {
   Engine* engine = Engine::Current();
   if (!engine) {
-    throw std::logic_error("task '" + def.name + "' was called outside a flow run (call it from a "
+    throw std::logic_error("task '" + def.name +
+                           "' was called outside a flow run (call it from a "
                            "flow body, run by weft::Main or weft::Run)");
   }
   return engine->RunTaskCall(def, body);

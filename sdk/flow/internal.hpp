@@ -18,13 +18,13 @@ class Client;
 namespace weft::detail {
 
 // ---- helpers (util.cpp)
-std::string NewUuid();                   // random UUID v4
-std::string NewRunName();                // "amber-otter-42"
-double UnitRandom();                     // [0, 1), thread-local generator
+std::string NewUuid();     // random UUID v4
+std::string NewRunName();  // "amber-otter-42"
+double UnitRandom();       // [0, 1), thread-local generator
 std::string Demangle(const char* mangled);
 struct ExceptionInfo {
-  std::string type;     // demangled, e.g. "std::runtime_error"
-  std::string message;  // what()
+  std::string type;                 // demangled, e.g. "std::runtime_error"
+  std::string message;              // what()
   std::string Text() const;         // "std::runtime_error: boom"
   std::string DetailsJson() const;  // {"exception_type": ..., "message": ...}
 };
@@ -64,7 +64,8 @@ class Backend {
   virtual core::Result<FlowRunAnswer> ProposeFlowRunState(const core::State& proposed) = 0;
   // Task-run states are fire-and-forget (queued); the task's path never waits on them.
   virtual void TaskRunCreated(const TaskRunCreate& create) = 0;
-  virtual void TaskRunStates(const std::string& task_run_id, const std::vector<core::State>& states) = 0;
+  virtual void TaskRunStates(const std::string& task_run_id,
+                             const std::vector<core::State>& states) = 0;
   // Blocks until every queued task-run report was sent (or given up on).
   virtual void Flush() = 0;
   virtual int dropped() const { return 0; }

@@ -44,22 +44,32 @@ spdlog::logger& Console() {
 
 const char* LevelText(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "DEBUG  ";
-    case LogLevel::kInfo: return "INFO   ";
-    case LogLevel::kWarning: return "WARNING";
-    case LogLevel::kError: return "ERROR  ";
-    case LogLevel::kOff: break;
+    case LogLevel::kDebug:
+      return "DEBUG  ";
+    case LogLevel::kInfo:
+      return "INFO   ";
+    case LogLevel::kWarning:
+      return "WARNING";
+    case LogLevel::kError:
+      return "ERROR  ";
+    case LogLevel::kOff:
+      break;
   }
   return "";
 }
 
 spdlog::level::level_enum SpdLevel(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return spdlog::level::debug;
-    case LogLevel::kInfo: return spdlog::level::info;
-    case LogLevel::kWarning: return spdlog::level::warn;
-    case LogLevel::kError: return spdlog::level::err;
-    case LogLevel::kOff: break;
+    case LogLevel::kDebug:
+      return spdlog::level::debug;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarning:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
+    case LogLevel::kOff:
+      break;
   }
   return spdlog::level::off;
 }

@@ -193,8 +193,10 @@ FlowRunResult RunOnServer(const Flow& flow, client::Client& client,
   cf.set_parameters_schema_json(core::SpecsToJson(flow.param_specs()));
   auto created_flow = client.CreateFlow(cf);
   if (!created_flow) {
-    return Fail(1, "registering flow \"" + flow.name() + "\" at " + address + ": " +
-                       created_flow.error().message, false);
+    return Fail(1,
+                "registering flow \"" + flow.name() + "\" at " + address + ": " +
+                    created_flow.error().message,
+                false);
   }
 
   v1::FlowRun run;
@@ -225,7 +227,8 @@ FlowRunResult RunOnServer(const Flow& flow, client::Client& client,
     *cr.mutable_retry_policy() = client::ToProto(flow.retry_policy());
     *cr.mutable_initial_state() = client::ToProto(core::Pending(std::chrono::system_clock::now()));
     auto created = client.CreateFlowRun(cr);
-    if (!created) return Fail(1, "creating a flow run at " + address + ": " + created.error().message, false);
+    if (!created)
+      return Fail(1, "creating a flow run at " + address + ": " + created.error().message, false);
     run = created->flow_run();
   }
 
@@ -241,8 +244,8 @@ FlowRunResult RunOnServer(const Flow& flow, client::Client& client,
   cfg.keep_history = options.keep_history;
   detail::Engine engine(std::move(cfg));
   if (adopt_id.empty()) {
-    engine.flow_logger().info("Created flow run '{}' for flow '{}' (id {}) in state {}",
-                              run.name(), flow.name(), run.id(),
+    engine.flow_logger().info("Created flow run '{}' for flow '{}' (id {}) in state {}", run.name(),
+                              flow.name(), run.id(),
                               current ? detail::DescribeState(*current) : "Pending()");
   } else {
     engine.flow_logger().info("Adopted flow run '{}' of flow '{}' (id {}) in state {}", run.name(),
@@ -336,7 +339,8 @@ std::string Usage(const Flow& flow, std::string_view program) {
 
 int Main(int argc, char** argv, const Flow& flow) {
   std::string program = argc > 0 && argv[0] ? argv[0] : flow.name();
-  if (auto slash = program.rfind('/'); slash != std::string::npos) program = program.substr(slash + 1);
+  if (auto slash = program.rfind('/'); slash != std::string::npos)
+    program = program.substr(slash + 1);
   RunOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];

@@ -47,32 +47,28 @@ std::string NewUuid() {
 
 std::string NewRunName() {
   static constexpr std::array<const char*, 24> kAdjectives = {
-      "amber", "brave", "calm", "daring", "eager", "fancy", "gentle", "happy",
-      "icy", "jolly", "keen", "lively", "mellow", "nimble", "olive", "proud",
-      "quiet", "rapid", "silver", "tidy", "upbeat", "vivid", "witty", "zesty"};
+      "amber", "brave", "calm",   "daring", "eager",  "fancy",  "gentle", "happy",
+      "icy",   "jolly", "keen",   "lively", "mellow", "nimble", "olive",  "proud",
+      "quiet", "rapid", "silver", "tidy",   "upbeat", "vivid",  "witty",  "zesty"};
   static constexpr std::array<const char*, 24> kAnimals = {
-      "otter", "heron", "lynx", "badger", "falcon", "gecko", "ibis", "jackal",
-      "koala", "lemur", "marten", "newt", "ocelot", "panda", "quail", "raven",
-      "salmon", "tapir", "urchin", "vole", "walrus", "yak", "zebra", "beaver"};
+      "otter",  "heron", "lynx",   "badger", "falcon", "gecko", "ibis",  "jackal",
+      "koala",  "lemur", "marten", "newt",   "ocelot", "panda", "quail", "raven",
+      "salmon", "tapir", "urchin", "vole",   "walrus", "yak",   "zebra", "beaver"};
   auto& rng = Rng();
   return std::string(kAdjectives[rng() % kAdjectives.size()]) + "-" +
          kAnimals[rng() % kAnimals.size()] + "-" + std::to_string(rng() % 100);
 }
 
-double UnitRandom() {
-  return std::uniform_real_distribution<double>(0.0, 1.0)(Rng());
-}
+double UnitRandom() { return std::uniform_real_distribution<double>(0.0, 1.0)(Rng()); }
 
 std::string Demangle(const char* mangled) {
   int status = 0;
-  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
-                                             std::free);
+  std::unique_ptr<char, void (*)(void*)> out(
+      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
   return status == 0 && out ? std::string(out.get()) : std::string(mangled);
 }
 
-std::string ExceptionInfo::Text() const {
-  return message.empty() ? type : type + ": " + message;
-}
+std::string ExceptionInfo::Text() const { return message.empty() ? type : type + ": " + message; }
 
 std::string ExceptionInfo::DetailsJson() const {
   return nlohmann::json{{"exception_type", type}, {"message", message}}.dump();

@@ -96,13 +96,21 @@ namespace log {
 // The logger of the run this thread is in (the task run's inside a task, else the flow run's).
 const Logger& Current();
 template <typename... A>
-void debug(fmt::format_string<A...> f, A&&... a) { Current().debug(f, std::forward<A>(a)...); }
+void debug(fmt::format_string<A...> f, A&&... a) {
+  Current().debug(f, std::forward<A>(a)...);
+}
 template <typename... A>
-void info(fmt::format_string<A...> f, A&&... a) { Current().info(f, std::forward<A>(a)...); }
+void info(fmt::format_string<A...> f, A&&... a) {
+  Current().info(f, std::forward<A>(a)...);
+}
 template <typename... A>
-void warning(fmt::format_string<A...> f, A&&... a) { Current().warning(f, std::forward<A>(a)...); }
+void warning(fmt::format_string<A...> f, A&&... a) {
+  Current().warning(f, std::forward<A>(a)...);
+}
 template <typename... A>
-void error(fmt::format_string<A...> f, A&&... a) { Current().error(f, std::forward<A>(a)...); }
+void error(fmt::format_string<A...> f, A&&... a) {
+  Current().error(f, std::forward<A>(a)...);
+}
 }  // namespace log
 
 // ------------------------------------------------------------------ options
@@ -114,8 +122,8 @@ void error(fmt::format_string<A...> f, A&&... a) { Current().error(f, std::forwa
 class RetryDelays {
  public:
   RetryDelays() = default;
-  RetryDelays(double seconds) : delays_{seconds} {}                               // NOLINT
-  RetryDelays(std::initializer_list<double> seconds) : delays_(seconds) {}        // NOLINT
+  RetryDelays(double seconds) : delays_{seconds} {}                         // NOLINT
+  RetryDelays(std::initializer_list<double> seconds) : delays_(seconds) {}  // NOLINT
   explicit RetryDelays(std::vector<double> seconds) : delays_(std::move(seconds)) {}
   static RetryDelays Exponential(double base_seconds, double jitter = 0.2, double max_seconds = 0);
 
@@ -149,22 +157,46 @@ class Param {
   static Param Bool(std::string name) { return Param(std::move(name), core::ParamType::kBool); }
   static Param String(std::string name) { return Param(std::move(name), core::ParamType::kString); }
 
-  Param& Default(std::int64_t v) { spec_.default_value = core::ParamValue{v}; return *this; }
+  Param& Default(std::int64_t v) {
+    spec_.default_value = core::ParamValue{v};
+    return *this;
+  }
   Param& Default(int v) { return Default(static_cast<std::int64_t>(v)); }
-  Param& Default(double v) { spec_.default_value = core::ParamValue{v}; return *this; }
-  Param& Default(bool v) { spec_.default_value = core::ParamValue{v}; return *this; }
-  Param& Default(std::string v) { spec_.default_value = core::ParamValue{std::move(v)}; return *this; }
+  Param& Default(double v) {
+    spec_.default_value = core::ParamValue{v};
+    return *this;
+  }
+  Param& Default(bool v) {
+    spec_.default_value = core::ParamValue{v};
+    return *this;
+  }
+  Param& Default(std::string v) {
+    spec_.default_value = core::ParamValue{std::move(v)};
+    return *this;
+  }
   Param& Default(const char* v) { return Default(std::string(v)); }
-  Param& Optional() { spec_.required = false; return *this; }
+  Param& Optional() {
+    spec_.required = false;
+    return *this;
+  }
   // Inclusive bounds for Int and Double parameters.
   Param& Range(double minimum, double maximum) {
     spec_.minimum = minimum;
     spec_.maximum = maximum;
     return *this;
   }
-  Param& Min(double minimum) { spec_.minimum = minimum; return *this; }
-  Param& Max(double maximum) { spec_.maximum = maximum; return *this; }
-  Param& Describe(std::string text) { spec_.description = std::move(text); return *this; }
+  Param& Min(double minimum) {
+    spec_.minimum = minimum;
+    return *this;
+  }
+  Param& Max(double maximum) {
+    spec_.maximum = maximum;
+    return *this;
+  }
+  Param& Describe(std::string text) {
+    spec_.description = std::move(text);
+    return *this;
+  }
 
   const core::ParamSpec& spec() const { return spec_; }
 
@@ -283,15 +315,16 @@ decltype(auto) InvokeTask(F& fn, TaskContext& ctx, Args&... args) {
 }
 
 template <typename F, typename... Args>
-using TaskResultT = std::decay_t<decltype(InvokeTask(std::declval<F&>(), std::declval<TaskContext&>(),
-                                                     std::declval<Args&>()...))>;
+using TaskResultT = std::decay_t<decltype(InvokeTask(
+    std::declval<F&>(), std::declval<TaskContext&>(), std::declval<Args&>()...))>;
 
 // Per-call state for a task with a timeout: owns copies of the arguments and one result slot
 // per attempt (a timed-out attempt may still finish later; its result is ignored).
 template <typename F, typename R, typename... Args>
 struct TimedCall {
   template <typename... A>
-  explicit TimedCall(std::shared_ptr<F> f, A&&... a) : fn(std::move(f)), args(std::forward<A>(a)...) {}
+  explicit TimedCall(std::shared_ptr<F> f, A&&... a)
+      : fn(std::move(f)), args(std::forward<A>(a)...) {}
   std::shared_ptr<F> fn;
   std::tuple<Args...> args;
   std::mutex mu;
@@ -312,7 +345,8 @@ struct TimedCall {
 template <typename F, typename... Args>
 struct TimedCallVoid {
   template <typename... A>
-  explicit TimedCallVoid(std::shared_ptr<F> f, A&&... a) : fn(std::move(f)), args(std::forward<A>(a)...) {}
+  explicit TimedCallVoid(std::shared_ptr<F> f, A&&... a)
+      : fn(std::move(f)), args(std::forward<A>(a)...) {}
   std::shared_ptr<F> fn;
   std::tuple<Args...> args;
   void Invoke(TaskContext& ctx) {
@@ -355,7 +389,8 @@ class Task {
       }
     } else {
       if constexpr (std::is_void_v<R>) {
-        detail::RunTaskCall(*def_, [&](TaskContext& ctx) { detail::InvokeTask(*fn_, ctx, args...); });
+        detail::RunTaskCall(*def_,
+                            [&](TaskContext& ctx) { detail::InvokeTask(*fn_, ctx, args...); });
         return;
       } else {
         std::optional<R> result;
@@ -390,7 +425,9 @@ class Flow {
   const FlowOptions& options() const { return options_; }
   const std::vector<core::ParamSpec>& param_specs() const { return specs_; }
   const Body& body() const { return body_; }
-  core::RetryPolicy retry_policy() const { return options_.retry_delays.ToPolicy(options_.retries); }
+  core::RetryPolicy retry_policy() const {
+    return options_.retry_delays.ToPolicy(options_.retries);
+  }
   // A problem with the declaration itself (bad default, duplicate parameter); reported with
   // exit 2 when the flow is run.
   const std::string& declaration_error() const { return declaration_error_; }
@@ -426,7 +463,7 @@ struct TaskRunRecord {
   std::string name;
   std::string task_key;
   std::string dynamic_key;
-  core::State state;                // final
+  core::State state;  // final
   int run_count = 0;
   std::vector<core::State> history;  // every state, in order (when RunOptions::keep_history)
 };
@@ -437,12 +474,12 @@ struct FlowRunResult {
   bool ephemeral = true;
   std::string flow_run_id;
   std::string flow_run_name;
-  std::optional<core::State> state;  // the flow run's final state (none: no run was created)
-  std::vector<core::State> history;  // the flow run's states, in order
+  std::optional<core::State> state;      // the flow run's final state (none: no run was created)
+  std::vector<core::State> history;      // the flow run's states, in order
   std::vector<TaskRunRecord> task_runs;  // with RunOptions::keep_history
   int task_run_count = 0;
-  double flush_seconds = 0;    // the final flush of task-run reports
-  int reports_dropped = 0;     // task-run states the server never accepted (network)
+  double flush_seconds = 0;  // the final flush of task-run reports
+  int reports_dropped = 0;   // task-run states the server never accepted (network)
 };
 
 struct RunOptions {
@@ -451,9 +488,9 @@ struct RunOptions {
   // else ephemeral (said once). kServer: no fallback (error when unreachable).
   Mode mode = Mode::kAuto;
   std::vector<std::pair<std::string, std::string>> params;  // --param overrides, as text
-  std::string api_url;       // "" = WEFT_API_URL, else 127.0.0.1:4201
-  std::string api_key;       // "" = WEFT_API_KEY
-  std::string flow_run_id;   // adopt this run; "" = WEFT_FLOW_RUN_ID (kAuto/kServer only)
+  std::string api_url;      // "" = WEFT_API_URL, else 127.0.0.1:4201
+  std::string api_key;      // "" = WEFT_API_KEY
+  std::string flow_run_id;  // adopt this run; "" = WEFT_FLOW_RUN_ID (kAuto/kServer only)
   double connect_timeout_seconds = 1.5;
   bool keep_history = false;
 };

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "sdk/core/params.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace weft::core;
 
@@ -35,7 +35,10 @@ TEST_CASE("defaults fill what is not given; optional parameters stay absent", "[
 
 TEST_CASE("command-line text is parsed by the declared type", "[params]") {
   auto r = ResolveParams(TaxiSpecs(), "",
-                         {{"region", "nyc"}, {"months", "-3"}, {"rate", "1e-3"}, {"verbose", "YES"},
+                         {{"region", "nyc"},
+                          {"months", "-3"},
+                          {"rate", "1e-3"},
+                          {"verbose", "YES"},
                           {"csv", "a=b.csv"}});
   REQUIRE(r.ok());
   CHECK(r->Int("months") == -3);
@@ -65,7 +68,8 @@ TEST_CASE("malformed double and bool values are errors naming the parameter", "[
   CHECK_FALSE(inf.ok());
   auto b = ResolveParams(TaxiSpecs(), "", {{"region", "x"}, {"verbose", "maybe"}});
   REQUIRE_FALSE(b.ok());
-  CHECK(b.error().message == "parameter \"verbose\": expected a boolean (true/false), got \"maybe\"");
+  CHECK(b.error().message ==
+        "parameter \"verbose\": expected a boolean (true/false), got \"maybe\"");
 }
 
 TEST_CASE("an unknown parameter is an error listing the known ones", "[params]") {
@@ -86,8 +90,9 @@ TEST_CASE("a missing required parameter is an error naming it", "[params]") {
 }
 
 TEST_CASE("parameters from JSON, overridden by the command line", "[params]") {
-  auto r = ResolveParams(TaxiSpecs(), R"({"months": 6, "rate": 2, "verbose": true, "region": "sf"})",
-                         {{"months", "7"}});
+  auto r =
+      ResolveParams(TaxiSpecs(), R"({"months": 6, "rate": 2, "verbose": true, "region": "sf"})",
+                    {{"months", "7"}});
   REQUIRE(r.ok());
   CHECK(r->Int("months") == 7);
   CHECK(r->Double("rate") == 2.0);

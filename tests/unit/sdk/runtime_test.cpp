@@ -1,11 +1,10 @@
 // The flow runtime in ephemeral mode: what a user observes through weft::Run / weft::Main.
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
-
-#include <catch2/catch.hpp>
 
 #include "sdk/flow/weft.hpp"
 
@@ -128,9 +127,9 @@ TEST_CASE("retries with delays go through AwaitingRetry and Retrying, then succe
   CHECK(value == 30);
   CHECK(attempts == std::vector<int>{1, 2, 3});
   const auto& t = Find(r, "flaky-0");
-  CHECK(Names(t.history) ==
-        std::vector<std::string>{"Pending", "Running", "Failed", "AwaitingRetry", "Retrying",
-                                 "Failed", "AwaitingRetry", "Retrying", "Completed"});
+  CHECK(Names(t.history) == std::vector<std::string>{"Pending", "Running", "Failed",
+                                                     "AwaitingRetry", "Retrying", "Failed",
+                                                     "AwaitingRetry", "Retrying", "Completed"});
   CHECK(t.run_count == 3);
   // The second wait uses the second delay of the list.
   const auto& second_wait = t.history[6];
@@ -142,7 +141,11 @@ TEST_CASE("retries with delays go through AwaitingRetry and Retrying, then succe
 TEST_CASE("a task that runs out of retries ends Failed", "[runtime]") {
   int calls = 0;
   auto never = weft::task(
-      "never", [&] { ++calls; throw std::runtime_error("still broken"); },
+      "never",
+      [&] {
+        ++calls;
+        throw std::runtime_error("still broken");
+      },
       weft::TaskOptions{.retries = 1, .retry_delays = 0.01});
   auto f = weft::flow("giving-up", [&] { never(); });
   auto r = weft::Run(f, Ephemeral());
@@ -223,8 +226,8 @@ TEST_CASE("flow retries re-run the body through AwaitingRetry and Retrying", "[r
   auto r = weft::Run(f, Ephemeral());
   CHECK(r.exit_code == 0);
   CHECK(runs == 2);
-  CHECK(Names(r.history) == std::vector<std::string>{"Pending", "Running", "Failed", "AwaitingRetry",
-                                                     "Retrying", "Completed"});
+  CHECK(Names(r.history) == std::vector<std::string>{"Pending", "Running", "Failed",
+                                                     "AwaitingRetry", "Retrying", "Completed"});
 }
 
 TEST_CASE("a flow body that throws ends Failed with exit code 1", "[runtime]") {
@@ -263,8 +266,9 @@ TEST_CASE("flow parameters: typed values, and bad input creates no run (exit 2)"
 }
 
 TEST_CASE("a bad declaration is reported when the flow runs", "[runtime]") {
-  auto f = weft::flow("declared-badly", [] {},
-                      weft::FlowOptions{.params = {weft::Param::Int("n").Default("three")}});
+  auto f = weft::flow(
+      "declared-badly", [] {},
+      weft::FlowOptions{.params = {weft::Param::Int("n").Default("three")}});
   auto r = weft::Run(f, Ephemeral());
   CHECK(r.exit_code == 2);
   CHECK(r.error == "flow \"declared-badly\": parameter \"n\": default \"three\" is not an integer");
