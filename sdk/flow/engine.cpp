@@ -74,6 +74,7 @@ struct TaskRun {
   std::optional<State> state;
   int run_count = 0;
   core::RetryPolicy policy;
+  std::vector<std::string> tags;
   Logger logger;
   std::vector<State> history;
   bool reported_create = false;
@@ -141,6 +142,7 @@ struct Engine::Impl {
       create.dynamic_key = run.dynamic_key;
       create.name = run.name;
       create.retry_policy = run.policy;
+      create.tags = run.tags;
       create.initial = out.to_write.front();
       cfg.backend->TaskRunCreated(create);
       if (out.to_write.size() > 1) {
@@ -240,10 +242,15 @@ struct Engine::Impl {
   void FillContext(TaskContext& ctx, const TaskRun& run, const TaskDef& def, int attempt);
 
   int RunTaskCall(const TaskDef& def, const AttemptBody& body) {
+    if (std::string problem = def.policy.Validate(); !problem.empty()) {
+      throw std::invalid_argument("task '" + def.name + "': " + problem);
+    }
+    if (def.name.empty()) throw std::invalid_argument("a task's name must not be empty");
     TaskRun run;
     run.id = NewUuid();
     run.task_key = def.name;
     run.policy = def.policy;
+    run.tags = def.options.tags;
     {
       std::lock_guard lock(mu);
       run.dynamic_key = std::to_string(counters[def.name]++);

@@ -321,3 +321,37 @@ TEST_CASE("retry delays: fixed, list and exponential backoff with jitter", "[run
   CHECK(expo.DelayBeforeRetry(3, 0.0) == Approx(3.2));
   CHECK(expo.DelayBeforeRetry(3, 0.999999) == Approx(4.8));
 }
+
+TEST_CASE("a task with an invalid retry policy fails its flow with a clear message", "[runtime]") {
+  auto bad = weft::task(
+      "bad_retries", [] { return 1; }, weft::TaskOptions{.retries = -1});
+  auto f = weft::flow("bad-task", [&] { bad(); });
+  auto r = weft::Run(f, Ephemeral());
+  CHECK(r.exit_code == 1);
+  REQUIRE(r.state);
+  CHECK(r.state->message ==
+        "std::invalid_argument: task 'bad_retries': retries: must be >= 0, got -1");
+}
+
+TEST_CASE("weft::log and ctx.logger work inside tasks, also on a timeout thread", "[runtime]") {
+  // Catch2 assertions stay on the test's thread: the task only records what it saw.
+  std::string seen_current, seen_ctx;
+  auto chatty = weft::task(
+      "chatty",
+      [&](weft::TaskContext& ctx) {
+        seen_current = weft::log::Current().prefix();
+        seen_ctx = ctx.logger().prefix();
+        return 1;
+      },
+      weft::TaskOptions{.timeout_seconds = 5});
+  std::string flow_current, flow_expected;
+  auto f = weft::flow("chatty-flow", [&](weft::FlowContext& ctx) {
+    flow_current = weft::log::Current().prefix();
+    flow_expected = "Flow run '" + ctx.flow_run_name() + "'";
+    chatty();
+  });
+  CHECK(weft::Run(f, Ephemeral()).exit_code == 0);
+  CHECK(seen_current == "Task run 'chatty-0'");
+  CHECK(seen_ctx == "Task run 'chatty-0'");
+  CHECK(flow_current == flow_expected);
+}
