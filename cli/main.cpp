@@ -1,12 +1,17 @@
 // weft: the command line. CLI11 lives only in this file (it is slow to compile).
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <string_view>
 
 #include "cli/commands/common.hpp"
 
 using namespace weft::cli;
 
 int main(int argc, char** argv) {
+  // "weft server start ARGS..." hands ARGS to weft-server untouched (its own flags and --help).
+  if (argc >= 3 && std::string_view(argv[1]) == "server" && std::string_view(argv[2]) == "start") {
+    return ServerStart(std::vector<std::string>(argv + 3, argv + argc));
+  }
   CLI::App app{"weft: workflow orchestration for native code", "weft"};
   app.require_subcommand(1);
   app.fallthrough();
@@ -21,9 +26,10 @@ int main(int argc, char** argv) {
 
   // server
   auto* server = app.add_subcommand("server", "Run the API server")->require_subcommand(1);
-  auto* server_start = server->add_subcommand("start", "Start weft-server in the foreground");
-  server_start->prefix_command();  // everything after "start" goes to weft-server
-  server_start->callback([&] { action = [&] { return ServerStart(server_start->remaining()); }; });
+  // Handled before parsing (above); registered here so that it shows in --help.
+  server->add_subcommand("start",
+                         "Start weft-server in the foreground (arguments go to weft-server; "
+                         "see 'weft server start --help')");
 
   // flow
   auto* flow = app.add_subcommand("flow", "Flows")->require_subcommand(1);

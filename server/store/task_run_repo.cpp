@@ -44,9 +44,11 @@ std::vector<Statement> TaskRunRepoStatements() {
        " $6::jsonb[], $7::text[], $8::text[]) WITH ORDINALITY"
        " AS u(id, flow_run_id, task_key, dynamic_key, name, retry_policy, tags, cache_key, ord))"
        " INSERT INTO task_runs (id, flow_run_id, task_key, dynamic_key, name, retry_policy,"
-       " tags, cache_key)"
+       " tags, cache_key, created)"
+       // clock_timestamp() is volatile, so it is evaluated after the sort, row by row: task
+       // runs of one batch list in the order they were reported, not in random id order.
        " SELECT COALESCE(id, gen_random_uuid()), flow_run_id, task_key, dynamic_key, name,"
-       " retry_policy, tags::text[], cache_key FROM input ORDER BY ord"
+       " retry_policy, tags::text[], cache_key, clock_timestamp() FROM input ORDER BY ord"
        " ON CONFLICT DO NOTHING RETURNING id, flow_run_id, task_key, dynamic_key"});
   v.push_back({"task_run.ids_by_key",
                "SELECT u.ord, t.id FROM unnest($1::uuid[], $2::text[], $3::text[])"

@@ -58,7 +58,12 @@ TEST_CASE("hello_flow against a server: runs, task runs and the retried task's h
 
   json tasks = CliJson(env, {"task-run", "ls", "--flow-run", id});
   REQUIRE(tasks["task_runs"].size() == 3);
-  for (const auto& t : tasks["task_runs"]) CHECK(t["state"]["type"] == "COMPLETED");
+  std::vector<std::string> order;
+  for (const auto& t : tasks["task_runs"]) {
+    CHECK(t["state"]["type"] == "COMPLETED");
+    order.push_back(t["name"]);
+  }
+  CHECK(order == std::vector<std::string>{"say_hello-0", "flaky-0", "summarize-0"});
 
   json inspect = CliJson(env, {"flow-run", "inspect", id});
   CHECK(Names(inspect["history"]["states"]) ==
@@ -204,4 +209,22 @@ TEST_CASE("the embedded PostgreSQL keeps the runs across a server restart", "[e2
     CHECK(second.Stop() == 0);
   }
   std::filesystem::remove_all(home);
+}
+
+TEST_CASE("weft server start runs weft-server with the given flags", "[e2e]") {
+  std::string url = FreshDatabase("start");
+  std::string address = "127.0.0.1:" + std::to_string(FreePort());
+  Background server({WEFT_CLI_BIN, "server", "start", "--grpc-address", address, "--database-url",
+                     url},
+                    {}, TempDir("start") + "/server.log");
+  REQUIRE(server.WaitForLog("weft-server ready grpc=" + address, 60));
+  RunResult version = Run({WEFT_CLI_BIN, "version"}, {{"WEFT_API_URL", address}});
+  CHECK(version.exit_code == 0);
+  CHECK(Contains(version.out, "server 0.1.0 at " + address));
+  CHECK(server.Stop() == 0);
+
+  RunResult bad = Run({WEFT_CLI_BIN, "server", "start", "--pool-size", "0", "--grpc-address",
+                       "nonsense"});
+  CHECK(bad.exit_code == 2);
+  CHECK(Contains(bad.out + bad.err, "pool"));
 }
