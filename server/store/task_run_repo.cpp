@@ -41,14 +41,18 @@ std::vector<Statement> TaskRunRepoStatements() {
       {"task_run.insert_many",
        "WITH input AS ("
        " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],"
-       " $6::jsonb[], $7::text[], $8::text[]) WITH ORDINALITY"
-       " AS u(id, flow_run_id, task_key, dynamic_key, name, retry_policy, tags, cache_key, ord))"
+       " $6::jsonb[], $7::text[], $8::text[], $9::timestamptz[]) WITH ORDINALITY"
+       " AS u(id, flow_run_id, task_key, dynamic_key, name, retry_policy, tags, cache_key,"
+       " created, ord))"
        " INSERT INTO task_runs (id, flow_run_id, task_key, dynamic_key, name, retry_policy,"
        " tags, cache_key, created)"
-       // clock_timestamp() is volatile, so it is evaluated after the sort, row by row: task
-       // runs of one batch list in the order they were reported, not in random id order.
+       // `created` is the creator's own time of the first state when it sent one: task runs
+       // of a flow run come from one process, possibly over several concurrent batches, and
+       // list in the order that process created them. Otherwise clock_timestamp(), which is
+       // volatile and so evaluated after the sort, row by row, in report order.
        " SELECT COALESCE(id, gen_random_uuid()), flow_run_id, task_key, dynamic_key, name,"
-       " retry_policy, tags::text[], cache_key, clock_timestamp() FROM input ORDER BY ord"
+       " retry_policy, tags::text[], cache_key, COALESCE(created, clock_timestamp())"
+       " FROM input ORDER BY ord"
        " ON CONFLICT DO NOTHING RETURNING id, flow_run_id, task_key, dynamic_key"});
   v.push_back({"task_run.ids_by_key",
                "SELECT u.ord, t.id FROM unnest($1::uuid[], $2::text[], $3::text[])"
@@ -69,8 +73,9 @@ std::vector<InsertedTaskRun> TaskRunRepo::InsertMany(Tx& tx,
   std::vector<InsertedTaskRun> out(runs.size());
   if (runs.empty()) return out;
   using Opt = std::optional<std::string>;
-  std::vector<Opt> id, flow_run, task_key, dyn, name, retry, tags, cache;
+  std::vector<Opt> id, flow_run, task_key, dyn, name, retry, tags, cache, created;
   for (const auto& t : runs) {
+    created.push_back(t.created == core::TimePoint{} ? Opt{} : Opt{core::FormatTime(t.created)});
     id.push_back(NullIfEmpty(t.run.id));
     flow_run.push_back(t.flow_run_id);
     task_key.push_back(t.task_key);
@@ -87,7 +92,8 @@ std::vector<InsertedTaskRun> TaskRunRepo::InsertMany(Tx& tx,
   }
   auto r = tx.raw().exec_prepared("task_run.insert_many", ArrayLiteral(id), ArrayLiteral(flow_run),
                                   ArrayLiteral(task_key), ArrayLiteral(dyn), ArrayLiteral(name),
-                                  ArrayLiteral(retry), ArrayLiteral(tags), ArrayLiteral(cache));
+                                  ArrayLiteral(retry), ArrayLiteral(tags), ArrayLiteral(cache),
+                                  ArrayLiteral(created));
   for (const auto& row : r) {
     Key k{row["flow_run_id"].c_str(), row["task_key"].c_str(), row["dynamic_key"].c_str()};
     auto it = first_index.find(k);
