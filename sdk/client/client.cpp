@@ -6,8 +6,10 @@
 #include <cstdlib>
 
 #include "weft/v1/admin.grpc.pb.h"
+#include "weft/v1/deployments.grpc.pb.h"
 #include "weft/v1/flow_runs.grpc.pb.h"
 #include "weft/v1/flows.grpc.pb.h"
+#include "weft/v1/storage.grpc.pb.h"
 #include "weft/v1/task_runs.grpc.pb.h"
 
 namespace weft::client {
@@ -36,6 +38,8 @@ struct Client::Impl {
   std::unique_ptr<v1::FlowRunService::Stub> flow_runs;
   std::unique_ptr<v1::TaskRunService::Stub> task_runs;
   std::unique_ptr<v1::AdminService::Stub> admin;
+  std::unique_ptr<v1::StorageService::Stub> storage;
+  std::unique_ptr<v1::DeploymentService::Stub> deployments;
 };
 
 Client::Client(ClientOptions options) : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
@@ -50,6 +54,8 @@ Client::Client(ClientOptions options) : options_(std::move(options)), impl_(std:
   impl_->flow_runs = v1::FlowRunService::NewStub(impl_->channel);
   impl_->task_runs = v1::TaskRunService::NewStub(impl_->channel);
   impl_->admin = v1::AdminService::NewStub(impl_->channel);
+  impl_->storage = v1::StorageService::NewStub(impl_->channel);
+  impl_->deployments = v1::DeploymentService::NewStub(impl_->channel);
 }
 
 Client::~Client() = default;
@@ -109,9 +115,71 @@ WEFT_CALL(task_runs, TaskRunService, ListTaskRuns)
 WEFT_CALL(task_runs, TaskRunService, SetTaskRunState)
 WEFT_CALL(task_runs, TaskRunService, ReportTaskRuns)
 WEFT_CALL(task_runs, TaskRunService, ListTaskRunStates)
+WEFT_CALL(storage, StorageService, CreateStorage)
+WEFT_CALL(storage, StorageService, GetStorage)
+WEFT_CALL(storage, StorageService, ListStorages)
+WEFT_CALL(storage, StorageService, SetDefaultStorage)
+WEFT_CALL(storage, StorageService, DeleteStorage)
+WEFT_CALL(storage, StorageService, StatBundle)
+WEFT_CALL(deployments, DeploymentService, CreateDeployment)
+WEFT_CALL(deployments, DeploymentService, GetDeployment)
+WEFT_CALL(deployments, DeploymentService, ListDeployments)
+WEFT_CALL(deployments, DeploymentService, DeleteDeployment)
+WEFT_CALL(deployments, DeploymentService, SetDeploymentPaused)
+WEFT_CALL(deployments, DeploymentService, RunDeployment)
+WEFT_CALL(deployments, DeploymentService, ListUpcomingRuns)
+WEFT_CALL(deployments, DeploymentService, Backfill)
 WEFT_CALL(admin, AdminService, ListRules)
 WEFT_CALL(admin, AdminService, GetVersion)
 
 #undef WEFT_CALL
+
+namespace {
+void AddAuth(grpc::ClientContext& ctx, const ClientOptions& o) {
+  if (!o.api_key.empty()) ctx.AddMetadata("authorization", "Bearer " + o.api_key);
+}
+constexpr std::size_t kChunkBytes = 1 << 20;
+}  // namespace
+
+core::Result<v1::UploadBundleResponse> Client::UploadBundle(
+    const std::string& digest, std::int64_t size,
+    const std::function<std::size_t(char* buf, std::size_t max)>& read) {
+  grpc::ClientContext ctx;
+  AddAuth(ctx, options_);
+  v1::UploadBundleResponse resp;
+  auto writer = impl_->storage->UploadBundle(&ctx, &resp);
+  std::string buf(kChunkBytes, '\0');
+  bool first = true;
+  for (;;) {
+    std::size_t n = read(buf.data(), buf.size());
+    v1::BundleChunk chunk;
+    if (first) {
+      chunk.set_digest(digest);
+      chunk.set_size(size);
+    }
+    chunk.set_data(buf.data(), n);
+    if ((n > 0 || first) && !writer->Write(chunk)) break;  // the server ended the stream
+    first = false;
+    if (n == 0) break;
+  }
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  if (!s.ok()) return FromStatus(s, options_.address);
+  return resp;
+}
+
+core::Status Client::DownloadBundle(const std::string& digest,
+                                    const std::function<void(const std::string& data)>& write) {
+  grpc::ClientContext ctx;
+  AddAuth(ctx, options_);
+  v1::DownloadBundleRequest req;
+  req.set_digest(digest);
+  auto reader = impl_->storage->DownloadBundle(&ctx, req);
+  v1::BundleChunk chunk;
+  while (reader->Read(&chunk)) write(chunk.data());
+  grpc::Status s = reader->Finish();
+  if (!s.ok()) return FromStatus(s, options_.address);
+  return {};
+}
 
 }  // namespace weft::client

@@ -1,13 +1,17 @@
 #pragma once
 // Typed gRPC client for the Weft API: deadlines, the API key as metadata, status -> Error.
 // gRPC headers stay in client.cpp; users see only the protobuf messages.
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "sdk/core/error.hpp"
 #include "weft/v1/admin.pb.h"
+#include "weft/v1/deployments.pb.h"
 #include "weft/v1/flow_runs.pb.h"
 #include "weft/v1/flows.pb.h"
+#include "weft/v1/storage.pb.h"
 #include "weft/v1/task_runs.pb.h"
 
 namespace weft::client {
@@ -50,6 +54,36 @@ class Client {
   core::Result<v1::ReportTaskRunsResponse> ReportTaskRuns(const v1::ReportTaskRunsRequest& req);
   core::Result<v1::ListTaskRunStatesResponse> ListTaskRunStates(
       const v1::ListTaskRunStatesRequest& req);
+
+  core::Result<v1::CreateStorageResponse> CreateStorage(const v1::CreateStorageRequest& req);
+  core::Result<v1::GetStorageResponse> GetStorage(const v1::GetStorageRequest& req);
+  core::Result<v1::ListStoragesResponse> ListStorages(const v1::ListStoragesRequest& req);
+  core::Result<v1::SetDefaultStorageResponse> SetDefaultStorage(
+      const v1::SetDefaultStorageRequest& req);
+  core::Result<v1::DeleteStorageResponse> DeleteStorage(const v1::DeleteStorageRequest& req);
+  core::Result<v1::StatBundleResponse> StatBundle(const v1::StatBundleRequest& req);
+  // Streams a bundle to "server" storage. `read` fills `buf` with up to `max` bytes and
+  // returns how many (0 = end). No per-call deadline: the stream takes as long as it takes.
+  core::Result<v1::UploadBundleResponse> UploadBundle(
+      const std::string& digest, std::int64_t size,
+      const std::function<std::size_t(char* buf, std::size_t max)>& read);
+  // Streams a bundle from "server" storage; `write` gets each chunk in order.
+  core::Status DownloadBundle(const std::string& digest,
+                              const std::function<void(const std::string& data)>& write);
+
+  core::Result<v1::CreateDeploymentResponse> CreateDeployment(
+      const v1::CreateDeploymentRequest& req);
+  core::Result<v1::GetDeploymentResponse> GetDeployment(const v1::GetDeploymentRequest& req);
+  core::Result<v1::ListDeploymentsResponse> ListDeployments(
+      const v1::ListDeploymentsRequest& req);
+  core::Result<v1::DeleteDeploymentResponse> DeleteDeployment(
+      const v1::DeleteDeploymentRequest& req);
+  core::Result<v1::SetDeploymentPausedResponse> SetDeploymentPaused(
+      const v1::SetDeploymentPausedRequest& req);
+  core::Result<v1::RunDeploymentResponse> RunDeployment(const v1::RunDeploymentRequest& req);
+  core::Result<v1::ListUpcomingRunsResponse> ListUpcomingRuns(
+      const v1::ListUpcomingRunsRequest& req);
+  core::Result<v1::BackfillResponse> Backfill(const v1::BackfillRequest& req);
 
   core::Result<v1::ListRulesResponse> ListRules(const v1::ListRulesRequest& req);
   core::Result<v1::GetVersionResponse> GetVersion(const v1::GetVersionRequest& req);
