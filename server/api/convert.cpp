@@ -49,6 +49,10 @@ v1::FlowRun ToProto(const store::FlowRunRecord& r) {
   *p.mutable_created() = client::ToProto(r.created);
   *p.mutable_updated() = client::ToProto(r.updated);
   p.set_task_run_count(r.task_run_count);
+  p.set_deployment_id(r.deployment_id);
+  p.set_deployment_name(r.deployment_name);
+  p.set_auto_scheduled(r.auto_scheduled);
+  p.set_work_queue(r.work_queue);
   return p;
 }
 

@@ -9,12 +9,14 @@
 
 namespace weft::server::api {
 
-ApiServices::ApiServices(orchestration::RunService& runs, std::shared_ptr<spdlog::logger> logger) {
+ApiServices::ApiServices(ApiDomain domain, std::shared_ptr<spdlog::logger> logger) {
   if (!logger) logger = spdlog::default_logger();
+  auto& runs = domain.runs;
   services_.push_back(MakeFlowService(runs, logger));
   services_.push_back(MakeFlowRunService(runs, logger));
   services_.push_back(MakeTaskRunService(runs, logger));
   services_.push_back(MakeAdminService(runs, logger));
+  services_.push_back(MakeStorageService(domain.storage, logger));
 }
 
 ApiServices::~ApiServices() = default;

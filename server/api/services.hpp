@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "server/orchestration/run_service.hpp"
+#include "server/orchestration/storage_catalog.hpp"
 
 namespace grpc {
 class ServerBuilder;
@@ -13,14 +14,20 @@ class Service;
 
 namespace weft::server::api {
 
+// The domain objects behind the API (owned by the app).
+struct ApiDomain {
+  orchestration::RunService& runs;
+  orchestration::StorageCatalog& storage;
+};
+
 class ApiServices {
  public:
-  ApiServices(orchestration::RunService& runs, std::shared_ptr<spdlog::logger> logger);
+  ApiServices(ApiDomain domain, std::shared_ptr<spdlog::logger> logger);
   ~ApiServices();
   ApiServices(const ApiServices&) = delete;
   ApiServices& operator=(const ApiServices&) = delete;
 
-  // Registers FlowService, FlowRunService, TaskRunService and AdminService.
+  // Registers FlowService, FlowRunService, TaskRunService, AdminService, StorageService.
   void RegisterWith(grpc::ServerBuilder& builder);
 
  private:
@@ -36,5 +43,7 @@ std::unique_ptr<grpc::Service> MakeTaskRunService(orchestration::RunService& run
                                                   std::shared_ptr<spdlog::logger> logger);
 std::unique_ptr<grpc::Service> MakeAdminService(orchestration::RunService& runs,
                                                 std::shared_ptr<spdlog::logger> logger);
+std::unique_ptr<grpc::Service> MakeStorageService(orchestration::StorageCatalog& catalog,
+                                                  std::shared_ptr<spdlog::logger> logger);
 
 }  // namespace weft::server::api

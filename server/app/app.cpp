@@ -11,6 +11,7 @@
 #include "server/app/embedded_postgres.hpp"
 #include "server/orchestration/run_service.hpp"
 #include "server/orchestration/set_state.hpp"
+#include "server/orchestration/storage_catalog.hpp"
 #include "server/store/database.hpp"
 #include "server/store/migrator.hpp"
 
@@ -35,7 +36,8 @@ void ConfigureLogging(const std::string& level) {
   spdlog::set_level(lvl);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ [%n] %v");
   for (const char* name : {"server.app", "server.api", "server.store", "server.orchestration",
-                           "server.postgres"}) {
+                           "server.postgres", "server.storage", "server.deployments",
+                           "server.scheduler"}) {
     Logger(name)->set_level(lvl);
   }
 }
@@ -48,6 +50,7 @@ struct App::Impl {
   std::unique_ptr<store::Database> db;
   std::unique_ptr<orchestration::Orchestrator> orchestrator;
   std::unique_ptr<orchestration::RunService> runs;
+  std::unique_ptr<orchestration::StorageCatalog> storage;
   std::unique_ptr<api::ApiServices> services;
   std::unique_ptr<grpc::Server> server;
   std::string bound_address;
@@ -96,7 +99,10 @@ core::Status App::Start() {
   m.orchestrator =
       std::make_unique<orchestration::Orchestrator>(*m.db, m.clock, Logger("server.orchestration"));
   m.runs = std::make_unique<orchestration::RunService>(*m.orchestrator);
-  m.services = std::make_unique<api::ApiServices>(*m.runs, Logger("server.api"));
+  m.storage = std::make_unique<orchestration::StorageCatalog>(
+      *m.db, m.settings.max_bundle_size, Logger("server.storage"));
+  m.services = std::make_unique<api::ApiServices>(api::ApiDomain{*m.runs, *m.storage},
+                                                  Logger("server.api"));
 
   grpc::ServerBuilder builder;
   int port = 0;
@@ -145,6 +151,7 @@ void App::Shutdown() {
     m.server.reset();
   }
   m.services.reset();
+  m.storage.reset();
   m.runs.reset();
   m.orchestrator.reset();
   m.db.reset();

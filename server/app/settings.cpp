@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 
+#include "sdk/core/time.hpp"
+
 namespace weft::server::app {
 
 namespace {
@@ -12,6 +14,29 @@ namespace {
 const char* Env(const char* name) {
   const char* v = std::getenv(name);
   return v && *v ? v : nullptr;
+}
+
+void EnvDuration(const char* name, double& out, std::vector<std::string>& problems) {
+  const char* v = Env(name);
+  if (!v) return;
+  auto d = core::ParseDurationSeconds(v);
+  if (!d) {
+    problems.push_back(std::string(name) + ": \"" + v + "\" is not a duration (e.g. 30s, 5m, 1h, 2d)");
+    return;
+  }
+  out = *d;
+}
+
+void EnvInt(const char* name, int& out, std::vector<std::string>& problems) {
+  const char* v = Env(name);
+  if (!v) return;
+  char* end = nullptr;
+  long n = std::strtol(v, &end, 10);
+  if (end && *end == '\0') {
+    out = static_cast<int>(n);
+  } else {
+    problems.push_back(std::string(name) + ": \"" + v + "\" is not a whole number");
+  }
 }
 
 }  // namespace
@@ -42,6 +67,31 @@ Settings Settings::FromEnvironment() {
     }
   }
   if (const char* v = Env("WEFT_LOG_LEVEL")) s.log_level = v;
+  if (const char* v = Env("WEFT_SERVER_MAX_BUNDLE_SIZE")) {
+    auto n = ParseByteSize(v);
+    if (n) {
+      s.max_bundle_size = *n;
+    } else {
+      s.env_problems.push_back(std::string("WEFT_SERVER_MAX_BUNDLE_SIZE: \"") + v +
+                               "\" is not a size (e.g. 104857600, 100MiB, 1GiB)");
+    }
+  }
+  if (const char* v = Env("WEFT_SCHEDULER_ENABLED")) {
+    std::string t = v;
+    if (t == "true" || t == "1" || t == "yes" || t == "on") {
+      s.scheduler_enabled = true;
+    } else if (t == "false" || t == "0" || t == "no" || t == "off") {
+      s.scheduler_enabled = false;
+    } else {
+      s.env_problems.push_back("WEFT_SCHEDULER_ENABLED: \"" + t + "\" is not true or false");
+    }
+  }
+  EnvDuration("WEFT_SCHEDULER_INTERVAL", s.scheduler_interval, s.env_problems);
+  EnvInt("WEFT_SCHEDULER_MIN_RUNS", s.scheduler_min_runs, s.env_problems);
+  EnvInt("WEFT_SCHEDULER_MAX_RUNS", s.scheduler_max_runs, s.env_problems);
+  EnvDuration("WEFT_SCHEDULER_MIN_TIME", s.scheduler_min_time, s.env_problems);
+  EnvDuration("WEFT_SCHEDULER_MAX_TIME", s.scheduler_max_time, s.env_problems);
+  EnvDuration("WEFT_SCHEDULER_GRACE", s.scheduler_grace, s.env_problems);
   return s;
 }
 
@@ -75,7 +125,53 @@ std::vector<std::string> Settings::Validate() const {
     problems.push_back("log-level: \"" + log_level +
                        "\" is not one of trace, debug, info, warn, error, critical, off");
   }
+  if (max_bundle_size < 1) {
+    problems.push_back("max-bundle-size: must be at least 1 byte, got " +
+                       std::to_string(max_bundle_size));
+  }
+  if (scheduler_interval <= 0) problems.push_back("scheduler-interval: must be > 0 seconds");
+  if (scheduler_min_runs < 0) problems.push_back("scheduler-min-runs: must be >= 0");
+  if (scheduler_max_runs < 1 || scheduler_max_runs < scheduler_min_runs) {
+    problems.push_back("scheduler-max-runs: must be >= 1 and >= scheduler-min-runs (" +
+                       std::to_string(scheduler_min_runs) + "), got " +
+                       std::to_string(scheduler_max_runs));
+  }
+  if (scheduler_min_time < 0) problems.push_back("scheduler-min-time: must be >= 0");
+  if (scheduler_max_time <= 0 || scheduler_max_time < scheduler_min_time) {
+    problems.push_back("scheduler-max-time: must be > 0 and >= scheduler-min-time");
+  }
+  if (scheduler_grace < 0) problems.push_back("scheduler-grace: must be >= 0");
   return problems;
+}
+
+std::optional<long long> ParseByteSize(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  char* end = nullptr;
+  double n = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || n < 0) return std::nullopt;
+  std::string unit(end);
+  while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
+  double mult = 1;
+  if (unit.empty() || unit == "B") {
+    mult = 1;
+  } else if (unit == "KiB" || unit == "K" || unit == "k") {
+    mult = 1024.0;
+  } else if (unit == "MiB" || unit == "M") {
+    mult = 1024.0 * 1024;
+  } else if (unit == "GiB" || unit == "G") {
+    mult = 1024.0 * 1024 * 1024;
+  } else if (unit == "KB" || unit == "kB") {
+    mult = 1e3;
+  } else if (unit == "MB") {
+    mult = 1e6;
+  } else if (unit == "GB") {
+    mult = 1e9;
+  } else {
+    return std::nullopt;
+  }
+  double bytes = n * mult;
+  if (bytes > 9e18) return std::nullopt;
+  return static_cast<long long>(bytes);
 }
 
 }  // namespace weft::server::app

@@ -1,5 +1,6 @@
 #pragma once
 // weft-server settings: flags > environment (WEFT_*) > defaults.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,17 @@ struct Settings {
   std::string home;                             // --home, WEFT_HOME (see DefaultHome)
   int pool_size = 8;                            // --pool-size, WEFT_SERVER_POOL_SIZE
   std::string log_level = "info";               // --log-level, WEFT_LOG_LEVEL
+  // --max-bundle-size, WEFT_SERVER_MAX_BUNDLE_SIZE: bytes, or with a unit (100MiB, 1GiB, 500MB)
+  long long max_bundle_size = 100LL << 20;
+
+  // Scheduler (WEFT_SCHEDULER_<KEY>, --scheduler-<key>); durations accept 10s, 5m, 1h, 2d.
+  bool scheduler_enabled = true;          // ENABLED (true/false)
+  double scheduler_interval = 5;          // INTERVAL: loop interval, seconds
+  int scheduler_min_runs = 3;             // MIN_RUNS
+  int scheduler_max_runs = 100;           // MAX_RUNS
+  double scheduler_min_time = 3600;       // MIN_TIME, seconds ahead
+  double scheduler_max_time = 100 * 86400.0;  // MAX_TIME, seconds ahead
+  double scheduler_grace = 60;            // GRACE: a time older than now - grace is missed
 
   // Defaults overridden by the environment. Unparsable numbers are kept as problems
   // reported by Validate().
@@ -24,5 +36,8 @@ struct Settings {
 
   std::vector<std::string> env_problems;  // filled by FromEnvironment
 };
+
+// "104857600", "100MiB", "100M", "1.5GiB", "500MB", "64KiB" -> bytes; nullopt when malformed.
+std::optional<long long> ParseByteSize(const std::string& text);
 
 }  // namespace weft::server::app

@@ -13,7 +13,9 @@ constexpr const char* kPrefix = "flow_run";
 std::string SelectColumns() {
   return run_sql::FactColumns("fr") +
          ", fr.flow_id, f.name AS flow_name, fr.name, fr.parameters, fr.tags,"
-         " fr.idempotency_key, fr.created, fr.updated";
+         " fr.idempotency_key, fr.created, fr.updated, fr.deployment_id, fr.auto_scheduled,"
+         " fr.work_queue, CASE WHEN d.id IS NULL THEN '' ELSE f.name || '/' || d.name END"
+         " AS deployment_name";
 }
 
 FlowRunRecord ReadFlowRun(const pqxx::row& r) {
@@ -27,6 +29,10 @@ FlowRunRecord ReadFlowRun(const pqxx::row& r) {
   f.idempotency_key = ReadText(r["idempotency_key"]);
   f.created = ReadTimeOr(r["created"]);
   f.updated = ReadTimeOr(r["updated"]);
+  f.deployment_id = ReadText(r["deployment_id"]);
+  f.deployment_name = ReadText(r["deployment_name"]);
+  f.auto_scheduled = r["auto_scheduled"].as<bool>();
+  f.work_queue = ReadText(r["work_queue"]);
   return f;
 }
 
@@ -35,16 +41,18 @@ FlowRunRecord ReadFlowRun(const pqxx::row& r) {
 std::vector<Statement> FlowRunRepoStatements() {
   std::vector<Statement> v = run_sql::Statements(kPrefix, "flow_runs", "flow_run_states",
                                                  "flow_run_id");
-  std::string from = " FROM flow_runs fr JOIN flows f ON f.id = fr.flow_id";
+  std::string from =
+      " FROM flow_runs fr JOIN flows f ON f.id = fr.flow_id"
+      " LEFT JOIN deployments d ON d.id = fr.deployment_id";
   v.push_back(
       {"flow_run.insert",
        "INSERT INTO flow_runs (flow_id, name, state_id, state_type, state_name, state_timestamp,"
        " state_message, state_details, state_scheduled_time, state_idempotency_key, parameters,"
        " tags, run_count, retry_policy, idempotency_key, expected_start_time, start_time,"
-       " end_time, total_run_time)"
+       " end_time, total_run_time, deployment_id, auto_scheduled, work_queue)"
        " VALUES ($1::uuid, $2, NULL, $3, $4, $5::timestamptz, $6, $7::jsonb, $8::timestamptz,"
        " $9, $10::jsonb, $11::text[], $12, $13::jsonb, $14, $15::timestamptz,"
-       " $16::timestamptz, $17::timestamptz, $18)"
+       " $16::timestamptz, $17::timestamptz, $18, $19::uuid, $20, $21)"
        " ON CONFLICT (flow_id, idempotency_key) DO NOTHING RETURNING id, created, updated"});
   v.push_back({"flow_run.by_idempotency_key",
                "SELECT " + SelectColumns() + from +
@@ -60,7 +68,18 @@ std::vector<Statement> FlowRunRepoStatements() {
                    " AND ($2::text[] IS NULL OR fr.state_type = ANY($2::text[]))"
                    " AND ($3::text[] IS NULL OR fr.state_name = ANY($3::text[]))"
                    " AND ($4::timestamptz IS NULL OR (fr.created, fr.id) < ($4::timestamptz, $5::uuid))"
+                   " AND ($7::uuid IS NULL OR fr.deployment_id = $7::uuid)"
                    " ORDER BY fr.created DESC, fr.id DESC LIMIT $6"});
+  // Oldest first: by expected start time (runs without one: by creation), ascending.
+  v.push_back({"flow_run.list_oldest",
+               "SELECT " + SelectColumns() + from +
+                   " WHERE ($1::text IS NULL OR f.name = $1)"
+                   " AND ($2::text[] IS NULL OR fr.state_type = ANY($2::text[]))"
+                   " AND ($3::text[] IS NULL OR fr.state_name = ANY($3::text[]))"
+                   " AND ($4::timestamptz IS NULL OR (COALESCE(fr.expected_start_time, fr.created),"
+                   " fr.id) > ($4::timestamptz, $5::uuid))"
+                   " AND ($7::uuid IS NULL OR fr.deployment_id = $7::uuid)"
+                   " ORDER BY COALESCE(fr.expected_start_time, fr.created), fr.id LIMIT $6"});
   v.push_back({"flow_run.existing_ids",
                "SELECT id FROM flow_runs WHERE id = ANY($1::uuid[])"});
   return v;
@@ -84,7 +103,8 @@ std::optional<FlowRunRecord> FlowRunRepo::Insert(Tx& tx, const FlowRunRecord& re
       rec.parameters_json.empty() ? std::string("{}") : rec.parameters_json,
       ArrayLiteral(rec.tags), f.run_count, RetryPolicyToJson(f.retry_policy),
       NullIfEmpty(rec.idempotency_key), TimeParam(f.expected_start_time),
-      TimeParam(f.start_time), TimeParam(f.end_time), f.total_run_time);
+      TimeParam(f.start_time), TimeParam(f.end_time), f.total_run_time,
+      NullIfEmpty(rec.deployment_id), rec.auto_scheduled, rec.work_queue);
   if (r.empty()) return std::nullopt;
   FlowRunRecord out = rec;
   out.run.id = r[0]["id"].c_str();
@@ -120,8 +140,9 @@ std::vector<FlowRunRecord> FlowRunRepo::List(Tx& tx, const FlowRunFilter& filter
     after_time = core::FormatTime(filter.after->created);
     after_id = filter.after->id;
   }
-  auto r = tx.raw().exec_prepared("flow_run.list", NullIfEmpty(filter.flow_name), types, names,
-                                  after_time, after_id, filter.limit);
+  auto r = tx.raw().exec_prepared(filter.oldest_first ? "flow_run.list_oldest" : "flow_run.list",
+                                  NullIfEmpty(filter.flow_name), types, names, after_time,
+                                  after_id, filter.limit, NullIfEmpty(filter.deployment_id));
   std::vector<FlowRunRecord> out;
   out.reserve(r.size());
   for (const auto& row : r) out.push_back(ReadFlowRun(row));

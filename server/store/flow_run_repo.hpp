@@ -14,8 +14,11 @@ struct FlowRunFilter {
   std::string flow_name;                     // "" = any
   std::vector<core::StateType> state_types;  // empty = any
   std::vector<std::string> state_names;      // empty = any
-  std::optional<Cursor> after;               // keyset: rows older than this one
+  std::optional<Cursor> after;               // keyset: rows after this one in listing order
+                                             // (oldest_first: `created` holds the sort time)
   int limit = 100;
+  std::string deployment_id;                 // "" = any
+  bool oldest_first = false;                 // by expected start time ascending
 };
 
 // Methods throw database exceptions; Database::WithTransaction translates them.

@@ -42,6 +42,55 @@ struct FlowRunRecord {
   core::TimePoint created{};
   core::TimePoint updated{};
   int task_run_count = 0;  // filled by FlowRunRepo::Get only
+  std::string deployment_id;    // "" = not made from a deployment
+  std::string deployment_name;  // "flow/name" (read only)
+  bool auto_scheduled = false;  // created by the scheduler or a backfill
+  std::string work_queue;
+};
+
+struct StorageRecord {
+  std::string id;
+  std::string name;
+  std::string kind;         // local | server | s3
+  std::string config_json;  // JSON object of strings
+  bool is_default = false;
+  core::TimePoint created{};
+  std::vector<std::string> used_by;  // "flow/name" of deployments using it
+};
+
+struct BundleInfo {
+  std::string digest;
+  std::int64_t size = 0;
+  int chunks = 0;
+};
+
+struct DeploymentRecord {
+  std::string id;
+  std::string flow_id;
+  std::string flow_name;
+  std::string name;
+  std::string description;
+  std::string version;
+  std::vector<std::string> entrypoint;
+  std::string storage_id;
+  std::string storage_name;  // read only
+  std::string bundle_digest;
+  std::int64_t bundle_size = 0;
+  std::string schedule_json;  // "" = no schedule
+  std::string schedule_description;
+  std::string parameters_json = "{}";
+  std::vector<std::string> tags;
+  std::string work_queue = "default";
+  std::string runner_json = "{}";
+  std::string catchup_policy = "latest";
+  double max_lateness_seconds = 0;
+  bool paused = false;
+  std::optional<core::TimePoint> last_scheduled_time;
+  std::int64_t revision = 0;
+  core::TimePoint created{};
+  core::TimePoint updated{};
+
+  std::string FullName() const { return flow_name + "/" + name; }
 };
 
 struct TaskRunRecord {

@@ -15,6 +15,8 @@ std::vector<Statement> FlowRepoStatements();
 std::vector<Statement> FlowRunRepoStatements();
 std::vector<Statement> TaskRunRepoStatements();
 std::vector<Statement> AdminRepoStatements();
+std::vector<Statement> StorageRepoStatements();
+std::vector<Statement> DeploymentRepoStatements();
 
 const std::vector<Statement>& AllStatements();
 

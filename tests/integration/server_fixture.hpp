@@ -1,0 +1,35 @@
+#pragma once
+// The real weft-server App in-process on 127.0.0.1:0 over a fresh test database, called
+// with the SDK's typed client.
+#include <catch2/catch.hpp>
+#include <memory>
+
+#include "sdk/client/client.hpp"
+#include "server/app/app.hpp"
+#include "tests/integration/test_database.hpp"
+
+namespace weft::test {
+
+struct ApiServer {
+  TestDatabase database;
+  std::unique_ptr<server::app::App> app;
+  std::unique_ptr<client::Client> client;
+
+  explicit ApiServer(void (*tune)(server::app::Settings&) = nullptr) {
+    server::app::Settings s;
+    s.grpc_address = "127.0.0.1:0";
+    s.database_url = database.url();
+    s.pool_size = 4;
+    s.log_level = "warn";
+    if (tune) tune(s);
+    server::app::ConfigureLogging(s.log_level);
+    app = std::make_unique<server::app::App>(s);
+    auto st = app->Start();
+    if (!st.ok()) FAIL("server did not start: " << st.error().message);
+    client::ClientOptions o;
+    o.address = app->grpc_address();
+    client = std::make_unique<client::Client>(o);
+  }
+};
+
+}  // namespace weft::test
