@@ -112,6 +112,26 @@ auto taxi_training = weft::flow(
         .tags = {"ml", "example"},
     });
 
+// The deployment that deploy.yaml (next to this file) also declares: retrain every Monday
+// at 06:00 Berlin time on the agents of work queue "ml", code kept in the server's storage.
+// `weft deployment create build/release/examples/taxi_training/taxi_training` reads it through
+// `--weft-describe`; both ways create the same deployment "taxi_training/weekly".
+const std::vector<weft::Deployment> deployments = {
+    weft::Deployment{
+        .name = "weekly",
+        .description = "retrain the trip-duration model every Monday morning",
+        .version = "1",
+        .schedule = weft::Cron("0 6 * * 1", "Europe/Berlin"),
+        .parameters = {{"months", 2},
+                       {"val_month", 3},
+                       {"model_path", "/tmp/weft/taxi_training/model.txt"}},
+        .tags = {"ml"},
+        .work_queue = "ml",
+        .storage = "server",
+        .catchup = {.policy = weft::CatchupPolicy::kLatest, .max_lateness_seconds = 6 * 3600},
+    },
+};
+
 }  // namespace
 
-int main(int argc, char** argv) { return weft::Main(argc, argv, taxi_training); }
+int main(int argc, char** argv) { return weft::Main(argc, argv, taxi_training, deployments); }

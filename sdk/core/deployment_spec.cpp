@@ -578,9 +578,10 @@ Status ValidateDeploymentSpec(const DeploymentSpec& spec, const std::string& whe
     }
   }
   if (!std::isfinite(spec.catchup.max_lateness_seconds) || spec.catchup.max_lateness_seconds < 0) {
+    std::ostringstream got;
+    got << spec.catchup.max_lateness_seconds;
     return FieldError(where, "catchup.max_lateness",
-                      "must be a duration >= 0 (0 = no limit), got " +
-                          FormatDuration(spec.catchup.max_lateness_seconds));
+                      "must be >= 0 seconds (0 = no limit), got " + got.str());
   }
   return {};
 }

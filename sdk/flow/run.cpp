@@ -328,6 +328,7 @@ std::string Usage(const Flow& flow, std::string_view program) {
       "\noptions:\n"
       "  -p, --param NAME=VALUE  set a parameter (repeatable)\n"
       "  -h, --help              show this help\n"
+      "  --weft-describe         print the deployments this program declares (JSON) and exit\n"
       "\nenvironment:\n"
       "  WEFT_API_URL      server address (default 127.0.0.1:4201); unreachable -> ephemeral mode\n"
       "  WEFT_API_KEY      API key\n"
@@ -337,7 +338,9 @@ std::string Usage(const Flow& flow, std::string_view program) {
   return out;
 }
 
-int Main(int argc, char** argv, const Flow& flow) {
+int Main(int argc, char** argv, const Flow& flow) { return Main(argc, argv, flow, {}); }
+
+int Main(int argc, char** argv, const Flow& flow, const std::vector<Deployment>& deployments) {
   std::string program = argc > 0 && argv[0] ? argv[0] : flow.name();
   if (auto slash = program.rfind('/'); slash != std::string::npos)
     program = program.substr(slash + 1);
@@ -347,6 +350,16 @@ int Main(int argc, char** argv, const Flow& flow) {
     std::string value;
     if (arg == "-h" || arg == "--help") {
       std::cout << Usage(flow, program);
+      return 0;
+    }
+    if (arg == "--weft-describe") {
+      // What `weft deployment create ./program` reads: no server, no run, nothing else.
+      auto specs = DeploymentSpecs(flow, deployments, program);
+      if (!specs) {
+        std::cerr << "error: " << specs.error().message << "\n";
+        return 2;
+      }
+      std::cout << core::DeploymentSpecsToJson(*specs) << std::endl;
       return 0;
     }
     if (arg == "-p" || arg == "--param") {

@@ -19,6 +19,7 @@
 // This header is light on purpose: no gRPC, no JSON library, no spdlog.
 #include <fmt/core.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -35,8 +36,10 @@
 #include <utility>
 #include <vector>
 
+#include "sdk/core/deployment_spec.hpp"
 #include "sdk/core/params.hpp"
 #include "sdk/core/retry.hpp"
+#include "sdk/core/schedule.hpp"
 #include "sdk/core/state.hpp"
 
 namespace weft {
@@ -456,6 +459,100 @@ Flow flow(std::string name, F&& fn, FlowOptions options = {}) {
   return Flow(std::move(name), std::move(body), std::move(options));
 }
 
+// ------------------------------------------------------------------ deployments
+
+// One parameter value given in code: `{"months", 3}`, `{"rate", 0.5}`, `{"csv", "a.csv"}`,
+// `{"dry_run", true}`. Checked against the flow's declared parameters where it is used.
+class ParamArg {
+ public:
+  ParamArg(int v) : value_(static_cast<std::int64_t>(v)) {}                 // NOLINT
+  ParamArg(long v) : value_(static_cast<std::int64_t>(v)) {}                // NOLINT
+  ParamArg(long long v) : value_(static_cast<std::int64_t>(v)) {}           // NOLINT
+  ParamArg(unsigned v) : value_(static_cast<std::int64_t>(v)) {}            // NOLINT
+  ParamArg(double v) : value_(v) {}                                         // NOLINT
+  ParamArg(bool v) : value_(v) {}                                           // NOLINT
+  ParamArg(const char* v) : value_(std::string(v)) {}                       // NOLINT
+  ParamArg(std::string v) : value_(std::move(v)) {}                         // NOLINT
+  ParamArg(std::string_view v) : value_(std::string(v)) {}                  // NOLINT
+  ParamArg(core::ParamValue v) : value_(std::move(v)) {}                    // NOLINT
+  const core::ParamValue& value() const { return value_; }
+
+ private:
+  core::ParamValue value_;
+};
+using ParamMap = std::map<std::string, ParamArg>;
+
+// {"months":3,"csv":"a.csv"} (a JSON object; strings escaped).
+std::string ParamMapToJson(const ParamMap& params);
+
+// When a deployment runs on its own. Build one with weft::Cron, weft::Interval or
+// weft::RRule; the default (none) means runs only on demand. Problems (a bad anchor) are kept
+// and reported when the program describes its deployments.
+class Schedule {
+ public:
+  Schedule() = default;
+  Schedule(core::ScheduleSpec spec) : spec_(std::move(spec)) {}  // NOLINT
+  static Schedule Invalid(std::string problem) {
+    Schedule s;
+    s.error_ = std::move(problem);
+    return s;
+  }
+  bool empty() const { return !spec_ && error_.empty(); }
+  const std::optional<core::ScheduleSpec>& spec() const { return spec_; }
+  const std::string& error() const { return error_; }  // "field: problem", "" when fine
+
+ private:
+  std::optional<core::ScheduleSpec> spec_;
+  std::string error_;
+};
+
+// Classic 5-field cron ("0 6 * * 1") or a macro (@daily), in an IANA time zone ("" = UTC).
+Schedule Cron(std::string expression, std::string timezone = "");
+// Every `every` (e.g. std::chrono::hours(24), 3600s) from `anchor` (RFC 3339, "" =
+// 2020-01-01T00:00:00 local); whole days keep the anchor's local wall time in `timezone`.
+Schedule Interval(std::chrono::duration<double> every, std::string timezone = "",
+                  std::string anchor = "");
+// An RFC 5545 rule ("FREQ=WEEKLY;BYDAY=MO;BYHOUR=6;BYMINUTE=0").
+Schedule RRule(std::string rule, std::string timezone = "");
+
+// How an agent starts the deployment's runs.
+struct Runner {
+  std::string type = "process";  // process | docker | kubernetes
+  std::string image{};           // required for docker and kubernetes
+  std::string kube_namespace{};  // kubernetes; "" = "default"
+  std::map<std::string, std::string> env{};
+};
+using Catchup = core::CatchupSpec;  // .policy = weft::CatchupPolicy::kAll, .max_lateness_seconds
+using CatchupPolicy = core::CatchupPolicy;
+
+// A deployment declared in the flow program (designated initializers in this order); the
+// C++ counterpart of a deploy.yaml. `weft deployment create ./my_flow` runs the program with
+// --weft-describe and creates them. The flow name and the entrypoint ("./<program>") come
+// from the program; the program itself is always in the bundle.
+struct Deployment {
+  std::string name{};  // required; [A-Za-z0-9_.-]
+  std::string description{};
+  std::string version{};
+  Schedule schedule{};
+  ParamMap parameters{};  // checked against the flow's declared parameters
+  std::vector<std::string> tags{};
+  std::string work_queue = "default";
+  std::string storage{};               // "" = the server's default storage
+  std::vector<std::string> include{};  // extra files, relative to the program's directory
+  Runner runner{};
+  Catchup catchup{};
+  bool paused = false;
+};
+
+// The specs a program declares: flow_name = the flow's name, entrypoint = ["./<program>"]
+// (`program` is argv[0]; its file name is used), include = [<program file name>, extra...].
+// Each spec is checked (core::ValidateDeploymentSpec) and its parameters are checked against
+// the flow's declared parameters (unknown names, types, bounds; a scheduled deployment must
+// give every required parameter). Errors read
+//   program ./taxi_training: deployment "weekly": parameter "monthz": unknown parameter (...)
+core::Result<std::vector<core::DeploymentSpec>> DeploymentSpecs(
+    const Flow& flow, const std::vector<Deployment>& deployments, std::string_view program);
+
 // ------------------------------------------------------------------ running
 
 struct TaskRunRecord {
@@ -501,6 +598,10 @@ FlowRunResult Run(const Flow& flow, const RunOptions& options = {});
 // A flow program's main: `--param name=value` (repeatable), `--help`. Prints `error: ...` on
 // stderr and returns 0 (Completed), 1 (Failed/Crashed) or 2 (usage/parameter error).
 int Main(int argc, char** argv, const Flow& flow);
+// The same, for a program that declares deployments. `--weft-describe` prints their specs as
+// a JSON array (core::DeploymentSpecsToJson) on stdout and exits 0 without contacting a
+// server; a declaration problem prints `error: ...` and exits 2.
+int Main(int argc, char** argv, const Flow& flow, const std::vector<Deployment>& deployments);
 
 // The usage text of a flow program (what --help prints).
 std::string Usage(const Flow& flow, std::string_view program);
