@@ -155,8 +155,13 @@ class DayStepRule final : public sd::LocalRule {
  public:
   DayStepRule(LocalTime base, Duration step) : base_(base), step_(step) {}
   std::optional<LocalTime> NextAtOrAfter(LocalTime from) const override {
+    if (from > sd::LatestLocal()) return std::nullopt;
     long long k = sd::CeilDiv((from - base_).count(), step_.count());
-    return base_ + k * step_;
+    long long offset = 0;
+    if (__builtin_mul_overflow(k, step_.count(), &offset)) return std::nullopt;
+    LocalTime next = base_ + Duration{offset};
+    if (next > sd::LatestLocal()) return std::nullopt;
+    return next;
   }
 
  private:

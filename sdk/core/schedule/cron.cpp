@@ -12,6 +12,7 @@
 //
 // The search moves field by field (month, then day, then hour, then minute) over bit sets,
 // so finding the next time costs a few dozen operations however sparse the expression.
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cctype>
@@ -188,7 +189,7 @@ class CronRule final : public LocalRule {
     int h = static_cast<int>(minute_of_day / 60);
     int mi = static_cast<int>(minute_of_day % 60);
     // Compile() guarantees a matching day exists within 8 years (Feb 29 across 2100).
-    const int last_year = y + 9;
+    const int last_year = std::min(y + 9, kLastYear);
     while (y <= last_year) {
       int next_month = NextBit(months_, mo);
       if (next_month < 0 || next_month > 12) {

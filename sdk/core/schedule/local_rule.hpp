@@ -43,6 +43,14 @@ struct CompiledRRule {
 Result<CompiledRRule> CompileRRule(const std::string& text, const std::string& zone_name,
                                    const date::time_zone* zone);
 
+// Instants are nanoseconds since 1970 in 64 bits (up to 2262-04-11); rules produce no time
+// after the end of this year, so nothing overflows.
+inline constexpr int kLastYear = 2261;
+inline LocalTime LatestLocal() {
+  return LocalTime{date::local_days{date::year{kLastYear} / 12 / 31}} + std::chrono::hours{24} -
+         Duration{1};
+}
+
 inline date::local_days LocalDay(int y, unsigned m, unsigned d) {
   return date::local_days{date::year{y} / date::month{m} / date::day{d}};
 }
