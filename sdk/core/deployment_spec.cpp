@@ -606,6 +606,15 @@ Result<std::vector<DeploymentSpec>> DeploymentSpecsFromJson(const std::string& t
     return InvalidArgument(where + ": not valid JSON");
   }
   std::vector<DeploymentSpec> specs;
+  if (doc.is_object() && doc.size() == 1 && doc.contains("deployments")) {
+    // The list form of a file: {"deployments": [...]}.
+    json list = std::move(doc["deployments"]);
+    if (!list.is_array()) {
+      return InvalidArgument(where + ": deployments: expected a list of deployments, got " +
+                             Kind(list));
+    }
+    doc = std::move(list);
+  }
   if (doc.is_object()) {
     auto spec = SpecFromJson(doc, where);
     if (!spec.ok()) return spec.error();

@@ -103,12 +103,16 @@ TEST_CASE("a deployment spec survives a JSON round trip, every field", "[deploym
   interval.runner.kube_namespace = "ml";
   interval.schedule =
       IntervalSchedule{3600, ParseTime("2026-01-05T06:00:00Z"), "America/New_York"};
+  DeploymentSpec rrule = FullSpec();
+  rrule.name = "mondays";
+  rrule.runner = RunnerSpec{};
+  rrule.schedule = RRuleSchedule{"FREQ=WEEKLY;BYDAY=MO;BYHOUR=6;BYMINUTE=0", "America/New_York"};
   DeploymentSpec bare;
   bare.name = "manual";
   bare.flow_name = "hello";
   bare.entrypoint = {"./hello_flow"};
 
-  std::vector<DeploymentSpec> in = {cron, interval, bare};
+  std::vector<DeploymentSpec> in = {cron, interval, rrule, bare};
   for (const auto& s : in) REQUIRE(ValidateDeploymentSpec(s, "test").ok());
   std::string text = DeploymentSpecsToJson(in);
   auto out = DeploymentSpecsFromJson(text, "describe");
@@ -183,6 +187,9 @@ TEST_CASE("schedule errors take the schedule's own message and name the path",
   CHECK(cron == "deploy.yaml: schedule.cron: field 5 (day of week) \"8\" is out of range 0-7");
   CHECK(ErrorOf(Spec(R"("schedule": {"cron": "0 6 * * 1", "timezone": "Mars/Olympus"})")) ==
         "deploy.yaml: schedule.timezone: unknown time zone \"Mars/Olympus\"");
+  std::string rrule = ErrorOf(Spec(R"("schedule": {"rrule": "FREQ=FORTNIGHTLY"})"));
+  CHECK(rrule.rfind("deploy.yaml: schedule.rrule: ", 0) == 0);
+  CHECK(rrule.find("FORTNIGHTLY") != std::string::npos);
   std::string zero = ErrorOf(Spec(R"("schedule": {"interval": 0})"));
   CHECK(zero.rfind("deploy.yaml: schedule.interval: ", 0) == 0);
 
@@ -290,6 +297,11 @@ TEST_CASE("documents: one spec, a list, and what is not a spec", "[deployment_sp
   auto list = DeploymentSpecsFromJson("[" + Spec("") + "," + Spec("") + "]", "deploy.yaml");
   REQUIRE(list.ok());
   CHECK(list->size() == 2);
+  auto wrapped = DeploymentSpecsFromJson(R"({"deployments": [)" + Spec("") + "]}", "deploy.yaml");
+  REQUIRE(wrapped.ok());
+  CHECK(wrapped->size() == 1);
+  CHECK(ErrorOf(R"({"deployments": {"name": "x"}})") ==
+        "deploy.yaml: deployments: expected a list of deployments, got an object");
   auto empty = DeploymentSpecsFromJson("[]", "program ./x");
   REQUIRE(empty.ok());
   CHECK(empty->empty());

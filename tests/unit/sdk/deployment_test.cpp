@@ -75,6 +75,10 @@ TEST_CASE("--weft-describe prints the declared deployments as spec JSON and exit
                        .schedule = weft::Interval(1h, "UTC", "2026-01-05T06:00:00Z"),
                        .parameters = {{"region", "eu"}},
                        .runner = {.type = "docker", .image = "weft/train:3"}},
+      weft::Deployment{.name = "rule",
+                       .schedule = weft::RRule("FREQ=WEEKLY;BYDAY=MO;BYHOUR=6;BYMINUTE=0",
+                                               "America/New_York"),
+                       .parameters = {{"region", "us"}}},
       weft::Deployment{.name = "mondays",
                        .schedule = weft::Interval(std::chrono::hours(24 * 7), "Europe/Berlin"),
                        .parameters = {{"region", "eu"}},
@@ -87,7 +91,7 @@ TEST_CASE("--weft-describe prints the declared deployments as spec JSON and exit
 
   auto specs = weft::core::DeploymentSpecsFromJson(r.out, "program ./train");
   REQUIRE(specs.ok());
-  REQUIRE(specs->size() == 4);
+  REQUIRE(specs->size() == 5);
   const auto& weekly = specs->at(0);
   CHECK(weekly.FullName() == "train/weekly");
   CHECK(weekly.description == "every Monday morning");
@@ -120,11 +124,15 @@ TEST_CASE("--weft-describe prints the declared deployments as spec JSON and exit
   CHECK(specs->at(2).runner.type == "docker");
   CHECK(specs->at(2).runner.image == "weft/train:3");
 
-  const auto& weekly_interval = std::get<weft::core::IntervalSchedule>(*specs->at(3).schedule);
+  const auto& rule = std::get<weft::core::RRuleSchedule>(*specs->at(3).schedule);
+  CHECK(rule.rrule == "FREQ=WEEKLY;BYDAY=MO;BYHOUR=6;BYMINUTE=0");
+  CHECK(rule.timezone == "America/New_York");
+
+  const auto& weekly_interval = std::get<weft::core::IntervalSchedule>(*specs->at(4).schedule);
   CHECK(weekly_interval.interval_seconds == 7 * 24 * 3600);
   CHECK(weekly_interval.timezone == "Europe/Berlin");
   CHECK_FALSE(weekly_interval.anchor.has_value());
-  CHECK(specs->at(3).paused);
+  CHECK(specs->at(4).paused);
 
   // The text is exactly the core JSON form of the same specs.
   auto direct = weft::DeploymentSpecs(TestFlow(), deployments, "/opt/flows/train");
