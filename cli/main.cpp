@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   FlowRunLsOptions fr;
   auto* fr_ls = flow_run->add_subcommand("ls", "List flow runs, newest first");
   fr_ls->add_option("--flow", fr.flow, "Only runs of this flow");
+  fr_ls->add_option("--deployment", fr.deployment, "Only runs of this deployment (FLOW/NAME)");
   fr_ls->add_option("--state", fr.states, "Only runs in this state type or name (repeatable)");
   fr_ls->add_option("--limit", fr.limit, "How many")->check(CLI::Range(1, 1000));
   fr_ls->callback([&] { action = [&] { return FlowRunLs(g, fr); }; });
@@ -50,6 +51,97 @@ int main(int argc, char** argv) {
   auto* fr_inspect = flow_run->add_subcommand("inspect", "A flow run with its state history");
   fr_inspect->add_option("id", fr_id, "Flow run id")->required();
   fr_inspect->callback([&] { action = [&] { return FlowRunInspect(g, fr_id); }; });
+
+  // storage
+  auto* storage = app.add_subcommand("storage", "Where code bundles live")->require_subcommand(1);
+  StorageCreateOptions sc;
+  auto* st_create = storage->add_subcommand("create", "Create a storage")->require_subcommand(1);
+  auto* st_local = st_create->add_subcommand("local", "A directory (may be a shared mount)");
+  st_local->add_option("--path", sc.path, "Directory that holds the bundles")->required();
+  auto* st_server =
+      st_create->add_subcommand("server", "Bundles kept in the server's database");
+  auto* st_s3 = st_create->add_subcommand("s3", "An S3-compatible bucket");
+  st_s3->add_option("--endpoint", sc.endpoint, "http(s)://host[:port]")->required();
+  st_s3->add_option("--bucket", sc.bucket, "Bucket name")->required();
+  st_s3->add_option("--region", sc.region, "Region (default us-east-1)");
+  st_s3->add_option("--prefix", sc.prefix, "Key prefix inside the bucket");
+  for (const auto& [sub, kind] : std::initializer_list<std::pair<CLI::App*, const char*>>{
+           {st_local, "local"}, {st_server, "server"}, {st_s3, "s3"}}) {
+    sub->add_option("--name", sc.name, "Storage name")->required();
+    sub->add_flag("--default", sc.make_default, "Make it the default storage");
+    std::string k = kind;
+    sub->callback([&, k] {
+      sc.kind = k;
+      action = [&] { return StorageCreate(g, sc); };
+    });
+  }
+  storage->add_subcommand("ls", "List storages")->callback([&] {
+    action = [&] { return StorageLs(g); };
+  });
+  std::string st_name;
+  auto* st_inspect = storage->add_subcommand("inspect", "A storage: config, default, used by");
+  st_inspect->add_option("name", st_name, "Storage name")->required();
+  st_inspect->callback([&] { action = [&] { return StorageInspect(g, st_name); }; });
+  auto* st_default = storage->add_subcommand("set-default", "Make a storage the default");
+  st_default->add_option("name", st_name, "Storage name")->required();
+  st_default->callback([&] { action = [&] { return StorageSetDefault(g, st_name); }; });
+  auto* st_delete =
+      storage->add_subcommand("delete", "Delete a storage (refused while deployments use it)");
+  st_delete->add_option("name", st_name, "Storage name")->required();
+  st_delete->callback([&] { action = [&] { return StorageDelete(g, st_name); }; });
+
+  // deployment
+  auto* deployment =
+      app.add_subcommand("deployment", "Deployments: a flow's bundle, schedule and parameters")
+          ->require_subcommand(1);
+  std::string dep_file;
+  bool dep_dry_run = false;
+  auto* dep_create = deployment->add_subcommand(
+      "create", "Create or update deployments from a deploy.yaml or a flow program");
+  dep_create->add_option("file", dep_file, "deploy.yaml, or a flow program (run with --weft-describe)")
+      ->required();
+  dep_create->add_flag("--dry-run", dep_dry_run, "Validate and pack; upload and create nothing");
+  dep_create->callback([&] { action = [&] { return DeploymentCreate(g, dep_file, dep_dry_run); }; });
+  std::string dep_flow;
+  auto* dep_ls = deployment->add_subcommand("ls", "List deployments");
+  dep_ls->add_option("--flow", dep_flow, "Only deployments of this flow");
+  dep_ls->callback([&] { action = [&] { return DeploymentLs(g, dep_flow); }; });
+  std::string dep_name;
+  auto* dep_inspect = deployment->add_subcommand("inspect", "A deployment's spec and status");
+  dep_inspect->add_option("name", dep_name, "FLOW/NAME")->required();
+  dep_inspect->callback([&] { action = [&] { return DeploymentInspect(g, dep_name); }; });
+  DeploymentRunOptions dr;
+  auto* dep_run = deployment->add_subcommand("run", "Create a flow run of a deployment");
+  dep_run->add_option("name", dr.name, "FLOW/NAME")->required();
+  dep_run->add_option("--param,-p", dr.params, "NAME=VALUE (repeatable; JSON values allowed)");
+  auto* start_in = dep_run->add_option("--start-in", dr.start_in, "Start after a delay: 10m, 2h");
+  dep_run->add_option("--start-at", dr.start_at, "Start at a time: 2026-05-01T09:00:00Z")
+      ->excludes(start_in);
+  dep_run->add_option("--tag", dr.tags, "Extra tag for this run (repeatable)");
+  dep_run->callback([&] { action = [&] { return DeploymentRun(g, dr); }; });
+  auto* dep_pause = deployment->add_subcommand("pause", "Stop scheduling a deployment");
+  dep_pause->add_option("name", dep_name, "FLOW/NAME")->required();
+  dep_pause->callback([&] { action = [&] { return DeploymentSetPaused(g, dep_name, true); }; });
+  auto* dep_resume = deployment->add_subcommand("resume", "Schedule a paused deployment again");
+  dep_resume->add_option("name", dep_name, "FLOW/NAME")->required();
+  dep_resume->callback([&] { action = [&] { return DeploymentSetPaused(g, dep_name, false); }; });
+  auto* dep_delete = deployment->add_subcommand("delete", "Delete a deployment");
+  dep_delete->add_option("name", dep_name, "FLOW/NAME")->required();
+  dep_delete->callback([&] { action = [&] { return DeploymentDelete(g, dep_name); }; });
+  int dep_limit = 10;
+  auto* dep_upcoming = deployment->add_subcommand("upcoming", "The next scheduled runs");
+  dep_upcoming->add_option("name", dep_name, "FLOW/NAME")->required();
+  dep_upcoming->add_option("--limit", dep_limit, "How many")->check(CLI::Range(1, 1000));
+  dep_upcoming->callback([&] { action = [&] { return DeploymentUpcoming(g, dep_name, dep_limit); }; });
+  std::string bf_from, bf_to;
+  auto* dep_backfill =
+      deployment->add_subcommand("backfill", "Create the runs the schedule has between two times");
+  dep_backfill->add_option("name", dep_name, "FLOW/NAME")->required();
+  dep_backfill->add_option("--from", bf_from, "Start time (RFC 3339)")->required();
+  dep_backfill->add_option("--to", bf_to, "End time (RFC 3339)")->required();
+  dep_backfill->callback([&] {
+    action = [&] { return DeploymentBackfill(g, dep_name, bf_from, bf_to); };
+  });
 
   // task-run
   auto* task_run = app.add_subcommand("task-run", "Task runs")->require_subcommand(1);

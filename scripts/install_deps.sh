@@ -10,6 +10,11 @@ PACKAGES=(
   libhowardhinnant-date-dev
   postgresql postgresql-client
 )
+# Node.js runs the local S3-compatible server of the e2e tests (tests/e2e/s3: s3rver). Any
+# node >= 14 with npm will do; Debian's packages only when none is on PATH.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

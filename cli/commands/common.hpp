@@ -29,6 +29,7 @@ std::string Join(const std::vector<std::string>& parts, const std::string& sep);
 int FlowLs(const Globals& g, int limit);
 struct FlowRunLsOptions {
   std::string flow;
+  std::string deployment;           // "flow/name" or an id
   std::vector<std::string> states;  // types or names
   int limit = 20;
 };
@@ -39,6 +40,39 @@ int TaskRunInspect(const Globals& g, const std::string& id);
 int OrchestrationRules(const Globals& g);
 int ConfigView(const Globals& g);
 int Version(const Globals& g);
+
+struct StorageCreateOptions {
+  std::string kind;  // local | server | s3
+  std::string name;
+  std::string path;  // local
+  std::string endpoint, bucket, region, prefix;  // s3
+  bool make_default = false;
+};
+int StorageCreate(const Globals& g, const StorageCreateOptions& o);
+int StorageLs(const Globals& g);
+int StorageInspect(const Globals& g, const std::string& name);
+int StorageSetDefault(const Globals& g, const std::string& name);
+int StorageDelete(const Globals& g, const std::string& name);
+
+// FILE is a deploy.yaml (one spec, a list, or `deployments: [...]`) or a flow program that
+// prints its specs with --weft-describe.
+int DeploymentCreate(const Globals& g, const std::string& file, bool dry_run);
+int DeploymentLs(const Globals& g, const std::string& flow);
+int DeploymentInspect(const Globals& g, const std::string& name);
+struct DeploymentRunOptions {
+  std::string name;                 // FLOW/NAME
+  std::vector<std::string> params;  // NAME=VALUE
+  std::string start_in;             // "10m"
+  std::string start_at;             // RFC 3339
+  std::vector<std::string> tags;
+};
+int DeploymentRun(const Globals& g, const DeploymentRunOptions& o);
+int DeploymentSetPaused(const Globals& g, const std::string& name, bool paused);
+int DeploymentDelete(const Globals& g, const std::string& name);
+int DeploymentUpcoming(const Globals& g, const std::string& name, int limit);
+int DeploymentBackfill(const Globals& g, const std::string& name, const std::string& from,
+                       const std::string& to);
+
 // Replaces this process with weft-server (found beside weft, then on PATH).
 int ServerStart(const std::vector<std::string>& server_args);
 

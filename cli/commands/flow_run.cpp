@@ -21,6 +21,7 @@ int FlowRunLs(const Globals& g, const FlowRunLsOptions& o) {
   v1::ListFlowRunsRequest req;
   req.mutable_page()->set_limit(o.limit);
   req.set_flow_name(o.flow);
+  req.set_deployment(o.deployment);
   for (const auto& s : o.states) {
     auto type = core::ParseStateType(s);
     if (!type) {
