@@ -14,8 +14,10 @@ using core::orchestration::RunKind;
 
 class FlowRunServiceImpl final : public v1::FlowRunService::Service {
  public:
-  FlowRunServiceImpl(orchestration::RunService& runs, std::shared_ptr<spdlog::logger> logger)
-      : runs_(runs), logger_(std::move(logger)) {}
+  FlowRunServiceImpl(orchestration::RunService& runs,
+                     orchestration::DeploymentManager& deployments,
+                     std::shared_ptr<spdlog::logger> logger)
+      : runs_(runs), deployments_(deployments), logger_(std::move(logger)) {}
 
   grpc::Status CreateFlowRun(grpc::ServerContext*, const v1::CreateFlowRunRequest* req,
                              v1::CreateFlowRunResponse* resp) override {
@@ -71,6 +73,12 @@ class FlowRunServiceImpl final : public v1::FlowRunService::Service {
       if (!filter.after) return Invalid("page.cursor: malformed (use a next_cursor as given)");
     }
     filter.limit = *limit + 1;
+    filter.oldest_first = req->oldest_first();
+    if (!req->deployment().empty()) {
+      auto id = deployments_.ResolveId(req->deployment());
+      if (!id.ok()) return ToGrpc(id.error());
+      filter.deployment_id = *id;
+    }
     auto r = runs_.ListFlowRuns(filter);
     if (!r.ok()) return ToGrpc(r.error());
     auto& runs = *r;
@@ -78,8 +86,10 @@ class FlowRunServiceImpl final : public v1::FlowRunService::Service {
     if (more) runs.resize(*limit);
     for (const auto& run : runs) *resp->add_flow_runs() = ToProto(run);
     if (more && !runs.empty()) {
-      resp->mutable_page()->set_next_cursor(
-          EncodeCursor({runs.back().created, runs.back().run.id}));
+      const auto& last = runs.back();
+      core::TimePoint key = last.created;
+      if (filter.oldest_first && last.run.expected_start_time) key = *last.run.expected_start_time;
+      resp->mutable_page()->set_next_cursor(EncodeCursor({key, last.run.id}));
     }
     return grpc::Status::OK;
   }
@@ -108,14 +118,16 @@ class FlowRunServiceImpl final : public v1::FlowRunService::Service {
 
  private:
   orchestration::RunService& runs_;
+  orchestration::DeploymentManager& deployments_;
   std::shared_ptr<spdlog::logger> logger_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::Service> MakeFlowRunService(orchestration::RunService& runs,
+                                                  orchestration::DeploymentManager& deployments,
                                                   std::shared_ptr<spdlog::logger> logger) {
-  return std::make_unique<FlowRunServiceImpl>(runs, std::move(logger));
+  return std::make_unique<FlowRunServiceImpl>(runs, deployments, std::move(logger));
 }
 
 }  // namespace weft::server::api

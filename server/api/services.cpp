@@ -13,10 +13,11 @@ ApiServices::ApiServices(ApiDomain domain, std::shared_ptr<spdlog::logger> logge
   if (!logger) logger = spdlog::default_logger();
   auto& runs = domain.runs;
   services_.push_back(MakeFlowService(runs, logger));
-  services_.push_back(MakeFlowRunService(runs, logger));
+  services_.push_back(MakeFlowRunService(runs, domain.deployments, logger));
   services_.push_back(MakeTaskRunService(runs, logger));
   services_.push_back(MakeAdminService(runs, logger));
   services_.push_back(MakeStorageService(domain.storage, logger));
+  services_.push_back(MakeDeploymentService(domain.deployments, logger));
 }
 
 ApiServices::~ApiServices() = default;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "server/orchestration/deployment_manager.hpp"
 #include "server/orchestration/run_service.hpp"
 #include "server/orchestration/storage_catalog.hpp"
 
@@ -18,6 +19,7 @@ namespace weft::server::api {
 struct ApiDomain {
   orchestration::RunService& runs;
   orchestration::StorageCatalog& storage;
+  orchestration::DeploymentManager& deployments;
 };
 
 class ApiServices {
@@ -27,7 +29,8 @@ class ApiServices {
   ApiServices(const ApiServices&) = delete;
   ApiServices& operator=(const ApiServices&) = delete;
 
-  // Registers FlowService, FlowRunService, TaskRunService, AdminService, StorageService.
+  // Registers FlowService, FlowRunService, TaskRunService, AdminService, StorageService,
+  // DeploymentService.
   void RegisterWith(grpc::ServerBuilder& builder);
 
  private:
@@ -38,11 +41,14 @@ class ApiServices {
 std::unique_ptr<grpc::Service> MakeFlowService(orchestration::RunService& runs,
                                                std::shared_ptr<spdlog::logger> logger);
 std::unique_ptr<grpc::Service> MakeFlowRunService(orchestration::RunService& runs,
+                                                  orchestration::DeploymentManager& deployments,
                                                   std::shared_ptr<spdlog::logger> logger);
 std::unique_ptr<grpc::Service> MakeTaskRunService(orchestration::RunService& runs,
                                                   std::shared_ptr<spdlog::logger> logger);
 std::unique_ptr<grpc::Service> MakeAdminService(orchestration::RunService& runs,
                                                 std::shared_ptr<spdlog::logger> logger);
+std::unique_ptr<grpc::Service> MakeDeploymentService(orchestration::DeploymentManager& deployments,
+                                                     std::shared_ptr<spdlog::logger> logger);
 std::unique_ptr<grpc::Service> MakeStorageService(orchestration::StorageCatalog& catalog,
                                                   std::shared_ptr<spdlog::logger> logger);
 

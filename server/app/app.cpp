@@ -11,7 +11,9 @@
 #include "server/app/embedded_postgres.hpp"
 #include "server/orchestration/run_service.hpp"
 #include "server/orchestration/set_state.hpp"
+#include "server/orchestration/deployment_manager.hpp"
 #include "server/orchestration/storage_catalog.hpp"
+#include "server/services/scheduler.hpp"
 #include "server/store/database.hpp"
 #include "server/store/migrator.hpp"
 
@@ -51,7 +53,9 @@ struct App::Impl {
   std::unique_ptr<orchestration::Orchestrator> orchestrator;
   std::unique_ptr<orchestration::RunService> runs;
   std::unique_ptr<orchestration::StorageCatalog> storage;
+  std::unique_ptr<orchestration::DeploymentManager> deployments;
   std::unique_ptr<api::ApiServices> services;
+  std::unique_ptr<services::Scheduler> scheduler;
   std::unique_ptr<grpc::Server> server;
   std::string bound_address;
   std::mutex mu;
@@ -101,8 +105,10 @@ core::Status App::Start() {
   m.runs = std::make_unique<orchestration::RunService>(*m.orchestrator);
   m.storage = std::make_unique<orchestration::StorageCatalog>(
       *m.db, m.settings.max_bundle_size, Logger("server.storage"));
-  m.services = std::make_unique<api::ApiServices>(api::ApiDomain{*m.runs, *m.storage},
-                                                  Logger("server.api"));
+  m.deployments = std::make_unique<orchestration::DeploymentManager>(
+      *m.orchestrator, *m.runs, Logger("server.deployments"));
+  m.services = std::make_unique<api::ApiServices>(
+      api::ApiDomain{*m.runs, *m.storage, *m.deployments}, Logger("server.api"));
 
   grpc::ServerBuilder builder;
   int port = 0;
@@ -123,6 +129,20 @@ core::Status App::Start() {
                       std::to_string(port);
   }
   m.log->info("grpc listening address={} database={}", m.bound_address, database_kind());
+  if (m.settings.scheduler_enabled) {
+    services::SchedulerOptions so;
+    so.min_runs = m.settings.scheduler_min_runs;
+    so.max_runs = m.settings.scheduler_max_runs;
+    so.min_time_seconds = m.settings.scheduler_min_time;
+    so.max_time_seconds = m.settings.scheduler_max_time;
+    so.grace_seconds = m.settings.scheduler_grace;
+    so.interval_seconds = m.settings.scheduler_interval;
+    m.scheduler =
+        std::make_unique<services::Scheduler>(*m.orchestrator, so, Logger("server.scheduler"));
+    auto* s = m.scheduler.get();
+    m.deployments->SetOnChange([s] { s->Wake(); });
+    m.scheduler->Start();
+  }
   return {};
 }
 
@@ -150,7 +170,9 @@ void App::Shutdown() {
     m.server->Wait();
     m.server.reset();
   }
+  m.scheduler.reset();  // stops its loop and releases its lease (no calls can poke it now)
   m.services.reset();
+  m.deployments.reset();
   m.storage.reset();
   m.runs.reset();
   m.orchestrator.reset();

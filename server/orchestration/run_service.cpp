@@ -92,6 +92,9 @@ core::Result<Created<store::FlowRunRecord>> RunService::CreateFlowRun(const Flow
     rec.parameters_json = spec.parameters_json.empty() ? "{}" : spec.parameters_json;
     rec.tags = spec.tags;
     rec.idempotency_key = spec.idempotency_key;
+    rec.deployment_id = spec.deployment_id;
+    rec.work_queue = spec.work_queue;
+    rec.auto_scheduled = spec.auto_scheduled;
     rec.run.retry_policy = spec.retry_policy;
     core::State initial = spec.initial_state ? *spec.initial_state : core::Pending(now);
     Outcome o = orch_.Decide(RunKind::kFlowRun, rec.run, initial, false, now);

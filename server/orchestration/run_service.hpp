@@ -23,6 +23,9 @@ struct FlowRunSpec {
   core::RetryPolicy retry_policy;
   std::optional<core::State> initial_state;  // none = Pending(now)
   std::string idempotency_key;
+  std::string deployment_id;                 // "" = not from a deployment
+  std::string work_queue;
+  bool auto_scheduled = false;
 };
 
 struct TaskRunSpec {

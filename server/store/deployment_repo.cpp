@@ -104,6 +104,8 @@ std::vector<Statement> DeploymentRepoStatements() {
        " last_scheduled_time = CASE WHEN paused AND NOT $2 THEN $3::timestamptz"
        " ELSE last_scheduled_time END WHERE id = $1::uuid"},
       {"deployment.list_active", sel + " WHERE NOT d.paused AND d.schedule IS NOT NULL"},
+      {"deployment.lock_many",
+       "SELECT id FROM deployments WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE"},
       {"deployment.advance",
        "UPDATE deployments d SET last_scheduled_time = GREATEST(d.last_scheduled_time, u.t)"
        " FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) AS u(id, rev, t)"
@@ -112,11 +114,17 @@ std::vector<Statement> DeploymentRepoStatements() {
        "SELECT " + runs +
            " FROM flow_runs fr WHERE fr.deployment_id = $1::uuid AND fr.state_type = 'SCHEDULED'"
            " AND fr.expected_start_time > $2::timestamptz ORDER BY fr.expected_start_time, fr.id"},
+      {"deployment.count_auto_runs",
+       "SELECT u.ord, count(fr.id) FROM unnest($1::uuid[], $2::timestamptz[])"
+       " WITH ORDINALITY AS u(id, upto, ord)"
+       " LEFT JOIN flow_runs fr ON fr.deployment_id = u.id AND fr.auto_scheduled"
+       " AND fr.expected_start_time > $3::timestamptz AND fr.expected_start_time <= u.upto"
+       " GROUP BY u.ord"},
       {"deployment.missed_auto_runs",
        "SELECT " + runs +
            " FROM flow_runs fr JOIN deployments d ON d.id = fr.deployment_id"
            " WHERE fr.auto_scheduled AND fr.state_type = 'SCHEDULED'"
-           " AND fr.expected_start_time < $1::timestamptz"
+           " AND fr.expected_start_time < $1::timestamptz AND fr.state_message <> 'backfill'"
            " AND NOT d.paused AND d.schedule IS NOT NULL"
            " AND (d.catchup_policy <> 'all' OR d.max_lateness_seconds > 0)"
            " ORDER BY fr.deployment_id, fr.expected_start_time"},
@@ -232,6 +240,8 @@ std::vector<std::string> DeploymentRepo::AdvanceScheduled(Tx& tx, const std::vec
     revs.push_back(std::to_string(a.revision));
     times.push_back(TimeParam(a.last_scheduled_time));
   }
+  // Lock in id order first: concurrent passes (other replicas) queue instead of deadlocking.
+  tx.raw().exec_prepared("deployment.lock_many", ArrayLiteral(ids));
   auto r = tx.raw().exec_prepared("deployment.advance", ArrayLiteral(ids), ArrayLiteral(revs),
                                   ArrayLiteral(times));
   out.reserve(r.size());
@@ -246,6 +256,23 @@ std::vector<ScheduledRunRow> DeploymentRepo::FutureScheduledRuns(Tx& tx,
   std::vector<ScheduledRunRow> out;
   out.reserve(r.size());
   for (const auto& row : r) out.push_back(ReadRun(row));
+  return out;
+}
+
+std::vector<int> DeploymentRepo::CountAutoRuns(Tx& tx, const std::vector<std::string>& ids,
+                                               const std::vector<core::TimePoint>& upto,
+                                               core::TimePoint after) {
+  std::vector<int> out(ids.size(), 0);
+  if (ids.empty()) return out;
+  std::vector<std::string> times;
+  times.reserve(upto.size());
+  for (auto t : upto) times.push_back(TimeParam(t));
+  auto r = tx.raw().exec_prepared("deployment.count_auto_runs", ArrayLiteral(ids),
+                                  ArrayLiteral(times), TimeParam(after));
+  for (const auto& row : r) {
+    auto i = row[0].as<std::size_t>();
+    if (i >= 1 && i <= out.size()) out[i - 1] = row[1].as<int>();
+  }
   return out;
 }
 

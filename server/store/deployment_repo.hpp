@@ -73,6 +73,10 @@ class DeploymentRepo {
   // (auto and manual), ascending.
   static std::vector<ScheduledRunRow> FutureScheduledRuns(Tx& tx, const std::string& deployment_id,
                                                           core::TimePoint after);
+  // For each (deployment id, upto): how many of its auto runs have a time in (after, upto].
+  static std::vector<int> CountAutoRuns(Tx& tx, const std::vector<std::string>& ids,
+                                        const std::vector<core::TimePoint>& upto,
+                                        core::TimePoint after);
   // Auto runs still SCHEDULED whose time is before `before`, of active deployments.
   static std::vector<ScheduledRunRow> MissedAutoRuns(Tx& tx, core::TimePoint before);
   // Deletes the runs by id; returns how many.
