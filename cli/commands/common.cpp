@@ -8,7 +8,16 @@
 
 namespace weft::cli {
 
-int Fail(const core::Error& error) { return Fail(error.message); }
+int Fail(const core::Error& error) {
+  // Some statuses (UNIMPLEMENTED from an older server) come without a message.
+  std::string m = error.message;
+  if (m.empty() || m.back() == ' ') {
+    m += static_cast<int>(error.code) == 12
+             ? "UNIMPLEMENTED: the server does not have this call (is it older than this weft?)"
+             : core::CodeName(error.code);
+  }
+  return Fail(m);
+}
 
 int Fail(const std::string& message) {
   std::cerr << "error: " << message << std::endl;

@@ -168,6 +168,12 @@ class S3Store final : public BundleStore {
     std::string text = fmt::format("s3 {} {}: HTTP {}", method, Url(Key(digest)), status);
     if (!code.empty()) text += " " + code;
     if (!message.empty()) text += ": " + message;
+    if (code.empty() && (status == 403 || status == 401)) {
+      text += " (access denied: check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the bucket's "
+              "permissions)";
+    } else if (code.empty() && status == 404 && method == "HEAD") {
+      text += " (no such bucket?)";
+    }
     core::Code c = core::Code::kUnavailable;
     if (status == 403 || status == 401) c = core::Code::kPermissionDenied;
     if (status == 404) c = core::Code::kNotFound;
