@@ -4,7 +4,10 @@
 // Prints the run's id, name, scheduled time and state. With --wait N it polls the run until
 // it ends or N seconds pass; until an agent serves the deployment's work queue the run stays
 // Scheduled, and that is what it says.
+#include <charconv>
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -37,6 +40,21 @@ int Usage(const std::string& problem) {
   return 2;
 }
 
+// A --param value as the JSON scalar it reads as (3, 2.5, true), else as text. Either way the
+// server checks it against the flow's declared type (text is parsed like a flow's --param).
+weft::ParamArg ParamValue(const std::string& text) {
+  if (text == "true" || text == "false") return weft::ParamArg(text == "true");
+  std::int64_t i = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), i);
+  if (ec == std::errc() && end == text.data() + text.size()) return weft::ParamArg(i);
+  double d = 0;
+  auto [dend, dec] = std::from_chars(text.data(), text.data() + text.size(), d);
+  if (dec == std::errc() && dend == text.data() + text.size() && std::isfinite(d)) {
+    return weft::ParamArg(d);
+  }
+  return weft::ParamArg(text);
+}
+
 std::string When(const std::optional<weft::core::TimePoint>& t) {
   return t ? weft::core::FormatTime(*t) : std::string("-");
 }
@@ -59,9 +77,7 @@ int main(int argc, char** argv) {
     } else if (a == "--param" || a == "-p") {
       auto kv = weft::core::SplitAssignment(v);
       if (!kv) return Usage(kv.error().message);
-      // The text goes as a JSON string; the server parses it by the parameter's declared type,
-      // exactly like `--param` of a flow program.
-      args.params.insert_or_assign(kv->first, weft::ParamArg(kv->second));
+      args.params.insert_or_assign(kv->first, ParamValue(kv->second));
     } else if (a == "--tag") {
       args.options.tags.push_back(v);
     } else if (a == "--start-in") {
