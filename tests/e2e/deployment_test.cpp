@@ -411,26 +411,29 @@ echo "report"
   CHECK(broken.exit_code == 1);
   CHECK(Contains(broken.err, "--weft-describe exited with 3: no flows declared"));
 
-  // The taxi example declares its deployment in C++ (when built with --weft-describe).
-  RunResult describe = Run({TAXI_TRAINING_BIN, "--weft-describe"}, env);
-  if (describe.exit_code == 0 && !describe.out.empty() && describe.out[0] != '{' &&
-      describe.out[0] != '[') {
-    describe.exit_code = -1;
-  }
-  if (describe.exit_code == 0) {
-    json specs = json::parse(describe.out);
-    if (specs.is_object()) specs = json::array({specs});
-    for (const auto& s : specs) {
-      std::string storage = s.value("storage", "");
-      if (!storage.empty() && storage != "db") {
-        Cli(env, {"storage", "create", "server", "--name", storage});
-      }
-    }
-    RunResult taxi = CliOk(env, {"deployment", "create", TAXI_TRAINING_BIN});
-    CHECK(Contains(taxi.out, "Created deployment"));
-    CHECK(Deployments(env).size() == 2 + specs.size());
-  } else {
-    WARN("taxi_training has no --weft-describe yet; skipped that part");
+  // The taxi example: its deploy.yaml (the build puts a copy beside the binary) and the
+  // program's own declaration are the same deployment with the same bundle.
+  fs::path taxi_yaml = fs::path(TAXI_TRAINING_BIN).parent_path() / "deploy.yaml";
+  REQUIRE(fs::exists(taxi_yaml));
+  RunResult from_yaml = CliOk(env, {"deployment", "create", taxi_yaml.string()});
+  CHECK(Contains(from_yaml.out, "Created deployment taxi_training/weekly"));
+  CHECK(Contains(from_yaml.out, "in storage server, uploaded"));
+  CHECK(Contains(from_yaml.out, "cron 0 6 * * 1 (Europe/Berlin)"));
+  RunResult from_program = CliOk(env, {"deployment", "create", TAXI_TRAINING_BIN});
+  CHECK(Contains(from_program.out, "Updated deployment taxi_training/weekly"));
+  CHECK(Contains(from_program.out, "in storage server, already stored"));
+  CHECK(Deployments(env).size() == 3);
+  // Mondays 06:00 in Berlin: 05:00 UTC in winter, 04:00 UTC in summer.
+  json taxi_runs;
+  REQUIRE(Eventually(
+      [&] {
+        taxi_runs = CliJson(env, {"deployment", "upcoming", "taxi_training/weekly"});
+        return taxi_runs["flow_runs"].size() >= 3;
+      },
+      20, 0.2));
+  for (const auto& r : taxi_runs["flow_runs"]) {
+    std::string t = r["state"]["scheduled_time"];
+    CHECK((t.substr(11, 8) == "05:00:00" || t.substr(11, 8) == "04:00:00"));
   }
 }
 
