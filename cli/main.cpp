@@ -20,8 +20,7 @@ int main(int argc, char** argv) {
   std::string output = "table";
   std::string api_url;
   app.add_option("--api-url", api_url, "gRPC address of weft-server (env WEFT_API_URL)");
-  app.add_option("-o,--output", output, "table or json")
-      ->check(CLI::IsMember({"table", "json"}));
+  app.add_option("-o,--output", output, "table or json")->check(CLI::IsMember({"table", "json"}));
   std::function<int()> action;
 
   // server
@@ -58,8 +57,7 @@ int main(int argc, char** argv) {
   auto* st_create = storage->add_subcommand("create", "Create a storage")->require_subcommand(1);
   auto* st_local = st_create->add_subcommand("local", "A directory (may be a shared mount)");
   st_local->add_option("--path", sc.path, "Directory that holds the bundles")->required();
-  auto* st_server =
-      st_create->add_subcommand("server", "Bundles kept in the server's database");
+  auto* st_server = st_create->add_subcommand("server", "Bundles kept in the server's database");
   auto* st_s3 = st_create->add_subcommand("s3", "An S3-compatible bucket");
   st_s3->add_option("--endpoint", sc.endpoint, "http(s)://host[:port]")->required();
   st_s3->add_option("--bucket", sc.bucket, "Bucket name")->required();
@@ -98,10 +96,12 @@ int main(int argc, char** argv) {
   bool dep_dry_run = false;
   auto* dep_create = deployment->add_subcommand(
       "create", "Create or update deployments from a deploy.yaml or a flow program");
-  dep_create->add_option("file", dep_file, "deploy.yaml, or a flow program (run with --weft-describe)")
+  dep_create
+      ->add_option("file", dep_file, "deploy.yaml, or a flow program (run with --weft-describe)")
       ->required();
   dep_create->add_flag("--dry-run", dep_dry_run, "Validate and pack; upload and create nothing");
-  dep_create->callback([&] { action = [&] { return DeploymentCreate(g, dep_file, dep_dry_run); }; });
+  dep_create->callback(
+      [&] { action = [&] { return DeploymentCreate(g, dep_file, dep_dry_run); }; });
   std::string dep_flow;
   auto* dep_ls = deployment->add_subcommand("ls", "List deployments");
   dep_ls->add_option("--flow", dep_flow, "Only deployments of this flow");
@@ -132,16 +132,16 @@ int main(int argc, char** argv) {
   auto* dep_upcoming = deployment->add_subcommand("upcoming", "The next scheduled runs");
   dep_upcoming->add_option("name", dep_name, "FLOW/NAME")->required();
   dep_upcoming->add_option("--limit", dep_limit, "How many")->check(CLI::Range(1, 1000));
-  dep_upcoming->callback([&] { action = [&] { return DeploymentUpcoming(g, dep_name, dep_limit); }; });
+  dep_upcoming->callback(
+      [&] { action = [&] { return DeploymentUpcoming(g, dep_name, dep_limit); }; });
   std::string bf_from, bf_to;
   auto* dep_backfill =
       deployment->add_subcommand("backfill", "Create the runs the schedule has between two times");
   dep_backfill->add_option("name", dep_name, "FLOW/NAME")->required();
   dep_backfill->add_option("--from", bf_from, "Start time (RFC 3339)")->required();
   dep_backfill->add_option("--to", bf_to, "End time (RFC 3339)")->required();
-  dep_backfill->callback([&] {
-    action = [&] { return DeploymentBackfill(g, dep_name, bf_from, bf_to); };
-  });
+  dep_backfill->callback(
+      [&] { action = [&] { return DeploymentBackfill(g, dep_name, bf_from, bf_to); }; });
 
   // task-run
   auto* task_run = app.add_subcommand("task-run", "Task runs")->require_subcommand(1);

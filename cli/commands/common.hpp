@@ -44,7 +44,7 @@ int Version(const Globals& g);
 struct StorageCreateOptions {
   std::string kind;  // local | server | s3
   std::string name;
-  std::string path;  // local
+  std::string path;                              // local
   std::string endpoint, bucket, region, prefix;  // s3
   bool make_default = false;
 };

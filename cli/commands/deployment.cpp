@@ -1,16 +1,16 @@
 // weft deployment create|ls|inspect|run|pause|resume|delete|upcoming|backfill
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -93,8 +93,8 @@ json SpecToJson(const YAML::Node& n) {
 }
 
 struct Loaded {
-  std::string where;     // "deploy.yaml" or "program ./build/my_flow"
-  fs::path base_dir;     // includes are relative to it
+  std::string where;  // "deploy.yaml" or "program ./build/my_flow"
+  fs::path base_dir;  // includes are relative to it
   std::vector<core::DeploymentSpec> specs;
 };
 
@@ -105,8 +105,8 @@ core::Result<std::string> ReadYamlAsJson(const std::string& path) {
   } catch (const YAML::BadFile&) {
     return core::InvalidArgument(path + ": cannot read the file");
   } catch (const YAML::ParserException& e) {
-    return core::InvalidArgument(fmt::format("{}: line {}, column {}: {}", path, e.mark.line + 1,
-                                             e.mark.column + 1, e.msg));
+    return core::InvalidArgument(
+        fmt::format("{}: line {}, column {}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
   json out;
   if (doc.IsMap() && doc["deployments"] && doc.size() == 1) {
@@ -122,8 +122,9 @@ core::Result<std::string> ReadYamlAsJson(const std::string& path) {
   } else if (doc.IsMap()) {
     out = SpecToJson(doc);
   } else {
-    return core::InvalidArgument(path + ": expected a deployment (name, flow_name, entrypoint, "
-                                        "...) or `deployments: [...]`");
+    return core::InvalidArgument(path +
+                                 ": expected a deployment (name, flow_name, entrypoint, "
+                                 "...) or `deployments: [...]`");
   }
   return out.dump();
 }
@@ -218,13 +219,14 @@ core::Result<Loaded> LoadSpecs(const std::string& path) {
   if (executable && !IsSpecFileName(path)) {
     loaded.where = "program " + path;
     auto run = RunCapture({abs.string(), "--weft-describe"}, 60);
-    if (!run) return core::InvalidArgument(loaded.where + ": --weft-describe " + run.error().message);
+    if (!run)
+      return core::InvalidArgument(loaded.where + ": --weft-describe " + run.error().message);
     if (run->exit_code != 0) {
       std::string err = run->err;
       while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
-      return core::InvalidArgument(fmt::format(
-          "{}: --weft-describe exited with {}{}{}", loaded.where, run->exit_code,
-          err.empty() ? "" : ": ", err));
+      return core::InvalidArgument(fmt::format("{}: --weft-describe exited with {}{}{}",
+                                               loaded.where, run->exit_code,
+                                               err.empty() ? "" : ": ", err));
     }
     json_text = run->out;
   } else {
@@ -354,8 +356,8 @@ int DeploymentCreate(const Globals& g, const std::string& file, bool dry_run) {
     Plan p{loaded->specs[i], SpecWhere(*loaded, i), "", std::nullopt};
     if (auto s = core::ValidateDeploymentSpec(p.spec, p.where); !s) return Fail(s.error());
     if (!seen.insert(p.spec.FullName()).second) {
-      return Fail(fmt::format("{}: deployment \"{}\" is declared twice", p.where,
-                              p.spec.FullName()));
+      return Fail(
+          fmt::format("{}: deployment \"{}\" is declared twice", p.where, p.spec.FullName()));
     }
     plans.push_back(std::move(p));
   }
@@ -377,8 +379,7 @@ int DeploymentCreate(const Globals& g, const std::string& file, bool dry_run) {
       if (!by_name.count(p.spec.storage)) {
         std::vector<std::string> known;
         for (const auto& [n, s] : by_name) known.push_back(n);
-        return Fail(fmt::format("{}: storage: unknown storage \"{}\" ({})", p.where,
-                                p.spec.storage,
+        return Fail(fmt::format("{}: storage: unknown storage \"{}\" ({})", p.where, p.spec.storage,
                                 known.empty() ? "no storage exists yet; create one with "
                                                 "'weft storage create'"
                                               : "known: " + Join(known, ", ")));
@@ -433,11 +434,12 @@ int DeploymentCreate(const Globals& g, const std::string& file, bool dry_run) {
     std::string key = p.storage + "|" + p.bundle->digest;
     if (upload_note.count(key)) continue;
     auto store = client::storage::OpenBundleStore(by_name[p.storage], c);
-    if (!store) return Fail(core::Error{store.error().code, p.where + ": " + store.error().message});
+    if (!store)
+      return Fail(core::Error{store.error().code, p.where + ": " + store.error().message});
     auto exists = (*store)->Exists(p.bundle->digest);
     if (!exists) {
-      return Fail(fmt::format("{}: storage \"{}\": {}", p.where, p.storage,
-                              exists.error().message));
+      return Fail(
+          fmt::format("{}: storage \"{}\": {}", p.where, p.storage, exists.error().message));
     }
     if (*exists) {
       upload_note[key] = "already stored";
@@ -540,7 +542,8 @@ int DeploymentInspect(const Globals& g, const std::string& name) {
   if (!s.version().empty()) std::cout << "  version:     " << s.version() << "\n";
   std::cout << "  status:      " << (d.paused() ? "paused" : "active") << "\n"
             << "  schedule:    " << ScheduleText(d) << "\n"
-            << "  catch-up:    " << (s.catchup().policy().empty() ? "latest" : s.catchup().policy());
+            << "  catch-up:    "
+            << (s.catchup().policy().empty() ? "latest" : s.catchup().policy());
   if (s.catchup().max_lateness_seconds() > 0) {
     std::cout << " (max lateness " << core::FormatDuration(s.catchup().max_lateness_seconds())
               << ")";
@@ -620,10 +623,10 @@ int DeploymentRun(const Globals& g, const DeploymentRunOptions& o) {
     return 0;
   }
   const auto& r = resp->flow_run();
-  const auto& when = r.state().has_scheduled_time() ? r.state().scheduled_time()
-                                                    : r.expected_start_time();
-  std::cout << "Created flow run " << r.name() << " (" << r.id() << ") of deployment "
-            << o.name << "\n"
+  const auto& when =
+      r.state().has_scheduled_time() ? r.state().scheduled_time() : r.expected_start_time();
+  std::cout << "Created flow run " << r.name() << " (" << r.id() << ") of deployment " << o.name
+            << "\n"
             << "  id:          " << r.id() << "\n"
             << "  state:       " << r.state().name() << "\n"
             << "  scheduled:   " << ShortTime(when) << " UTC\n"
@@ -649,8 +652,7 @@ int DeploymentSetPaused(const Globals& g, const std::string& name, bool paused) 
     std::cout << "Paused deployment " << name
               << ": no new runs are scheduled and its future scheduled runs were removed\n";
   } else {
-    std::cout << "Resumed deployment " << name << ": " << ScheduleText(resp->deployment())
-              << "\n";
+    std::cout << "Resumed deployment " << name << ": " << ScheduleText(resp->deployment()) << "\n";
   }
   return 0;
 }
@@ -684,10 +686,10 @@ int DeploymentUpcoming(const Globals& g, const std::string& name, int limit) {
   }
   output::Table t({"SCHEDULED (UTC)", "NAME", "STATE", "ORIGIN", "ID"});
   for (const auto& r : resp->flow_runs()) {
-    const auto& when = r.state().has_scheduled_time() ? r.state().scheduled_time()
-                                                      : r.expected_start_time();
-    t.AddRow({ShortTime(when), r.name(), r.state().name(), r.auto_scheduled() ? "schedule" : "manual",
-              r.id()});
+    const auto& when =
+        r.state().has_scheduled_time() ? r.state().scheduled_time() : r.expected_start_time();
+    t.AddRow({ShortTime(when), r.name(), r.state().name(),
+              r.auto_scheduled() ? "schedule" : "manual", r.id()});
   }
   if (t.empty()) {
     std::cout << "No upcoming runs for " << name << "\n";
@@ -721,8 +723,8 @@ int DeploymentBackfill(const Globals& g, const std::string& name, const std::str
             << resp->existing() << " already existed\n";
   output::Table table({"SCHEDULED (UTC)", "NAME", "STATE", "ID"});
   for (const auto& r : resp->flow_runs()) {
-    const auto& when = r.state().has_scheduled_time() ? r.state().scheduled_time()
-                                                      : r.expected_start_time();
+    const auto& when =
+        r.state().has_scheduled_time() ? r.state().scheduled_time() : r.expected_start_time();
     table.AddRow({ShortTime(when), r.name(), r.state().name(), r.id()});
   }
   if (!table.empty()) table.Print(std::cout);

@@ -1,7 +1,7 @@
 // weft storage create|ls|inspect|set-default|delete
 #include <filesystem>
-#include <map>
 #include <iostream>
+#include <map>
 
 #include "cli/commands/common.hpp"
 #include "cli/output/json.hpp"
@@ -108,8 +108,9 @@ int StorageLs(const Globals& g) {
   for (const auto& s : resp->storages()) {
     std::vector<std::string> used(s.used_by().begin(), s.used_by().end());
     t.AddRow({s.name(), s.kind(), s.is_default() ? "yes" : "", ConfigSummary(s),
-              used.empty() ? "" : std::to_string(used.size()) + " deployment" +
-                                      (used.size() == 1 ? "" : "s")});
+              used.empty()
+                  ? ""
+                  : std::to_string(used.size()) + " deployment" + (used.size() == 1 ? "" : "s")});
   }
   t.Print(std::cout);
   return 0;

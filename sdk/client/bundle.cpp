@@ -46,8 +46,8 @@ std::optional<std::int64_t> ParseSize(const std::string& text) {
   while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
   for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   static const std::map<std::string, std::int64_t> kUnits = {
-      {"", 1},          {"b", 1},          {"k", 1 << 10},    {"kb", 1000},
-      {"kib", 1 << 10}, {"m", 1 << 20},    {"mb", 1000000},   {"mib", 1 << 20},
+      {"", 1},          {"b", 1},           {"k", 1 << 10},   {"kb", 1000},
+      {"kib", 1 << 10}, {"m", 1 << 20},     {"mb", 1000000},  {"mib", 1 << 20},
       {"g", 1 << 30},   {"gb", 1000000000}, {"gib", 1 << 30},
   };
   auto it = kUnits.find(unit);
@@ -125,9 +125,9 @@ class Collector {
     }
     auto [it, inserted] = files_.emplace(name, p);
     if (!inserted && fs::weakly_canonical(it->second) != fs::weakly_canonical(p)) {
-      return core::InvalidArgument(fmt::format(
-          "include: \"{}\" and \"{}\" would both be \"{}\" in the bundle", it->second.string(),
-          p.string(), name));
+      return core::InvalidArgument(
+          fmt::format("include: \"{}\" and \"{}\" would both be \"{}\" in the bundle",
+                      it->second.string(), p.string(), name));
     }
     return {};
   }
@@ -299,8 +299,8 @@ Result<PackedBundle> PackBundle(const std::string& base_dir,
     }
     std::ifstream in(src.path, std::ios::binary);
     if (!in) {
-      return fail(core::InvalidArgument(
-          fmt::format("include: cannot open \"{}\"", src.path.string())));
+      return fail(
+          core::InvalidArgument(fmt::format("include: cannot open \"{}\"", src.path.string())));
     }
     std::unique_ptr<archive_entry, EntryDeleter> e(archive_entry_new());
     archive_entry_set_pathname(e.get(), src.name.c_str());
@@ -311,8 +311,8 @@ Result<PackedBundle> PackBundle(const std::string& base_dir,
     archive_entry_set_uid(e.get(), 0);
     archive_entry_set_gid(e.get(), 0);
     if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK) {
-      return fail(core::Internal(
-          fmt::format("bundle entry \"{}\": {}", src.name, ArchiveError(a.get()))));
+      return fail(
+          core::Internal(fmt::format("bundle entry \"{}\": {}", src.name, ArchiveError(a.get()))));
     }
     std::int64_t left = st.st_size;
     while (left > 0) {
@@ -386,8 +386,7 @@ class Unpacker {
     std::error_code ec;
     fs::create_directories(dest_, ec);
     if (ec) {
-      return core::Internal(
-          fmt::format("cannot create \"{}\": {}", dest_.string(), ec.message()));
+      return core::Internal(fmt::format("cannot create \"{}\": {}", dest_.string(), ec.message()));
     }
     dest_ = fs::canonical(dest_, ec);
     if (ec) return core::Internal(fmt::format("cannot resolve \"{}\"", dest_.string()));
@@ -418,9 +417,9 @@ class Unpacker {
       std::error_code lec;
       fs::path real = fs::weakly_canonical(path, lec);
       if (lec || !IsInside(dest_, real)) {
-        return core::InvalidArgument(fmt::format(
-            "bundle \"{}\": entry \"{}\": symlink leads outside the bundle directory",
-            archive_path, name));
+        return core::InvalidArgument(
+            fmt::format("bundle \"{}\": entry \"{}\": symlink leads outside the bundle directory",
+                        archive_path, name));
       }
     }
     return {};
@@ -486,14 +485,21 @@ class Unpacker {
       return Bad(name, "names the bundle directory itself");
     }
     switch (type) {
-      case AE_IFDIR: return Directory(name, parts);
-      case AE_IFREG: return File(a, e, name, parts);
-      case AE_IFLNK: return SymLink(name, parts, archive_entry_symlink(e));
+      case AE_IFDIR:
+        return Directory(name, parts);
+      case AE_IFREG:
+        return File(a, e, name, parts);
+      case AE_IFLNK:
+        return SymLink(name, parts, archive_entry_symlink(e));
       case AE_IFCHR:
-      case AE_IFBLK: return Bad(name, "device files are not allowed");
-      case AE_IFIFO: return Bad(name, "FIFOs are not allowed");
-      case AE_IFSOCK: return Bad(name, "sockets are not allowed");
-      default: return Bad(name, "unsupported entry type");
+      case AE_IFBLK:
+        return Bad(name, "device files are not allowed");
+      case AE_IFIFO:
+        return Bad(name, "FIFOs are not allowed");
+      case AE_IFSOCK:
+        return Bad(name, "sockets are not allowed");
+      default:
+        return Bad(name, "unsupported entry type");
     }
   }
 
@@ -574,13 +580,13 @@ class Unpacker {
                   const std::string& target) {
     std::vector<std::string> tparts;
     if (target.empty() || target[0] == '/') {
-      return Bad(name, fmt::format("hardlink to \"{}\" points outside the bundle directory",
-                                   target));
+      return Bad(name,
+                 fmt::format("hardlink to \"{}\" points outside the bundle directory", target));
     }
     for (const auto& c : SplitPath(target)) {
       if (c == "..") {
-        return Bad(name, fmt::format("hardlink to \"{}\" points outside the bundle directory",
-                                     target));
+        return Bad(name,
+                   fmt::format("hardlink to \"{}\" points outside the bundle directory", target));
       }
       if (c != ".") tparts.push_back(c);
     }
@@ -589,13 +595,14 @@ class Unpacker {
     struct stat st {};
     if (::lstat(tp.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
       return Bad(name, fmt::format("hardlink to \"{}\", which is not an earlier file of the "
-                                   "bundle", target));
+                                   "bundle",
+                                   target));
     }
     std::error_code ec;
     fs::path real_target = fs::canonical(tp, ec);
     if (ec || !IsInside(dest_, real_target)) {
-      return Bad(name, fmt::format("hardlink to \"{}\" points outside the bundle directory",
-                                   target));
+      return Bad(name,
+                 fmt::format("hardlink to \"{}\" points outside the bundle directory", target));
     }
     if (auto s = MakeParents(name, parts); !s) return s;
     fs::path p = PathOf(parts);
@@ -670,17 +677,16 @@ Status VerifyBundle(const std::string& path, const std::string& digest) {
   auto actual = Sha256File(path);
   if (!actual) return actual.error();
   if (*actual != digest) {
-    return core::Internal(fmt::format("bundle \"{}\" has digest {}, expected {}", path, *actual,
-                                   digest));
+    return core::Internal(
+        fmt::format("bundle \"{}\" has digest {}, expected {}", path, *actual, digest));
   }
   return {};
 }
 
 bool IsValidDigest(const std::string& digest) {
   if (digest.size() != 7 + 64 || digest.rfind("sha256:", 0) != 0) return false;
-  return std::all_of(digest.begin() + 7, digest.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
+  return std::all_of(digest.begin() + 7, digest.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 std::string DigestHex(const std::string& digest) {

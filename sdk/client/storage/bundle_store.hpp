@@ -43,7 +43,7 @@ struct S3Config {
   std::string endpoint;  // "http://127.0.0.1:9000" or "https://s3.eu-west-1.amazonaws.com"
   std::string bucket;
   std::string region = "us-east-1";
-  std::string prefix;    // "" or ending in '/' ("team-a/")
+  std::string prefix;  // "" or ending in '/' ("team-a/")
   std::string access_key_id;
   std::string secret_access_key;
   std::string session_token;

@@ -18,8 +18,8 @@ core::Status CopyAtomically(const fs::path& src, const fs::path& dest) {
   std::error_code ec;
   fs::create_directories(dest.parent_path(), ec);
   if (ec) {
-    return core::Unavailable(fmt::format("cannot create \"{}\": {}",
-                                         dest.parent_path().string(), ec.message()));
+    return core::Unavailable(
+        fmt::format("cannot create \"{}\": {}", dest.parent_path().string(), ec.message()));
   }
   fs::path tmp = dest;
   tmp += fmt::format(".tmp.{}", ::getpid());
@@ -29,8 +29,9 @@ core::Status CopyAtomically(const fs::path& src, const fs::path& dest) {
     return core::Unavailable(
         fmt::format("cannot copy \"{}\" to \"{}\": {}", src.string(), tmp.string(), ec.message()));
   }
-  fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                           fs::perms::others_read,
+  fs::permissions(tmp,
+                  fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                      fs::perms::others_read,
                   ec);
   fs::rename(tmp, dest, ec);
   if (ec) {

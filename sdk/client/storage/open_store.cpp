@@ -52,10 +52,10 @@ core::Result<std::unique_ptr<BundleStore>> OpenBundleStore(const v1::Storage& st
     c.secret_access_key = Env("AWS_SECRET_ACCESS_KEY");
     c.session_token = Env("AWS_SESSION_TOKEN");
     if (c.access_key_id.empty() || c.secret_access_key.empty()) {
-      return core::FailedPrecondition(fmt::format(
-          "storage \"{}\" (s3) needs credentials: set AWS_ACCESS_KEY_ID and "
-          "AWS_SECRET_ACCESS_KEY",
-          storage.name()));
+      return core::FailedPrecondition(
+          fmt::format("storage \"{}\" (s3) needs credentials: set AWS_ACCESS_KEY_ID and "
+                      "AWS_SECRET_ACCESS_KEY",
+                      storage.name()));
     }
     return MakeS3Store(std::move(c));
   }

@@ -153,10 +153,10 @@ class S3Store final : public BundleStore {
   }
 
  private:
-  std::string Key(const std::string& digest) const {
-    return c_.prefix + BundleObjectName(digest);
+  std::string Key(const std::string& digest) const { return c_.prefix + BundleObjectName(digest); }
+  std::string Path(const std::string& key) const {
+    return base_path_ + "/" + c_.bucket + "/" + key;
   }
-  std::string Path(const std::string& key) const { return base_path_ + "/" + c_.bucket + "/" + key; }
   std::string Url(const std::string& key) const {
     return scheme_ + "://" + host_ + UriEncode(Path(key), true);
   }
@@ -169,8 +169,9 @@ class S3Store final : public BundleStore {
     if (!code.empty()) text += " " + code;
     if (!message.empty()) text += ": " + message;
     if (code.empty() && (status == 403 || status == 401)) {
-      text += " (access denied: check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the bucket's "
-              "permissions)";
+      text +=
+          " (access denied: check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the bucket's "
+          "permissions)";
     } else if (code.empty() && status == 404 && method == "HEAD") {
       text += " (no such bucket?)";
     }
@@ -231,8 +232,8 @@ class S3Store final : public BundleStore {
     }
     CURLcode rc = curl_easy_perform(h);
     if (rc != CURLE_OK) {
-      return core::Unavailable(fmt::format("s3 {} {}: {}", method, url,
-                                           errbuf[0] ? errbuf : curl_easy_strerror(rc)));
+      return core::Unavailable(
+          fmt::format("s3 {} {}: {}", method, url, errbuf[0] ? errbuf : curl_easy_strerror(rc)));
     }
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

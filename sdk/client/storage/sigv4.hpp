@@ -13,11 +13,11 @@ struct SigV4Credentials {
 };
 
 struct SigV4Request {
-  std::string method;                         // "GET", "PUT", "HEAD"
-  std::string path;                           // URI path, not yet encoded ("/bucket/key")
-  std::map<std::string, std::string> query;   // decoded names and values
-  std::map<std::string, std::string> headers; // names in any case; must include host
-  std::string payload_sha256_hex;             // hex sha256 of the body, or UNSIGNED-PAYLOAD
+  std::string method;                          // "GET", "PUT", "HEAD"
+  std::string path;                            // URI path, not yet encoded ("/bucket/key")
+  std::map<std::string, std::string> query;    // decoded names and values
+  std::map<std::string, std::string> headers;  // names in any case; must include host
+  std::string payload_sha256_hex;              // hex sha256 of the body, or UNSIGNED-PAYLOAD
 };
 
 // RFC 3986 encoding as SigV4 wants it: unreserved characters kept, everything else %XX
@@ -35,7 +35,7 @@ std::string SigningKey(const std::string& secret, const std::string& date,
                        const std::string& region, const std::string& service);
 std::string HexEncode(const std::string& bytes);
 std::string HmacSha256(const std::string& key, const std::string& data);  // raw bytes
-std::string SignedHeaders(const SigV4Request& req);  // "host;range;x-amz-date"
+std::string SignedHeaders(const SigV4Request& req);                       // "host;range;x-amz-date"
 
 // The Authorization header value for `req` signed at `amz_date` ("20130524T000000Z").
 // `req.headers` must already hold x-amz-date (and x-amz-content-sha256 / x-amz-security-token

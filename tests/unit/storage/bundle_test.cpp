@@ -1,5 +1,7 @@
 // Bundles: deterministic packing, include rules, the size limit, and defensive unpacking of
 // hand-made malicious archives.
+#include "sdk/client/bundle.hpp"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <sys/stat.h>
@@ -11,8 +13,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include "sdk/client/bundle.hpp"
 
 namespace fs = std::filesystem;
 using namespace weft::client;
@@ -62,8 +62,8 @@ struct Entry {
   std::string name;
   unsigned type = AE_IFREG;
   std::string data;
-  std::string link;        // symlink target
-  std::string hardlink;    // hardlink target
+  std::string link;      // symlink target
+  std::string hardlink;  // hardlink target
 };
 
 void MakeTar(const fs::path& out, const std::vector<Entry>& entries) {
@@ -79,9 +79,8 @@ void MakeTar(const fs::path& out, const std::vector<Entry>& entries) {
     if (!e.link.empty()) archive_entry_set_symlink(en, e.link.c_str());
     if (!e.hardlink.empty()) archive_entry_set_hardlink(en, e.hardlink.c_str());
     if (e.type == AE_IFCHR) archive_entry_set_rdev(en, makedev(1, 3));
-    archive_entry_set_size(en, e.type == AE_IFREG && e.hardlink.empty()
-                                   ? static_cast<la_int64_t>(e.data.size())
-                                   : 0);
+    archive_entry_set_size(
+        en, e.type == AE_IFREG && e.hardlink.empty() ? static_cast<la_int64_t>(e.data.size()) : 0);
     REQUIRE(archive_write_header(a, en) == ARCHIVE_OK);
     if (!e.data.empty()) archive_write_data(a, e.data.data(), e.data.size());
     archive_entry_free(en);
@@ -98,8 +97,8 @@ TEST_CASE("bundle: the same files give the same bytes, whatever their times", "[
   auto a = PackBundle((t.path / "p").string(), {"flow.sh", "data"}, (t.path / "a.tar.gz").string());
   REQUIRE(a.ok());
   CHECK(IsValidDigest(a->digest));
-  CHECK(a->files == std::vector<std::string>{"data/a.csv", "data/notes.txt", "data/sub/b.csv",
-                                             "flow.sh"});
+  CHECK(a->files ==
+        std::vector<std::string>{"data/a.csv", "data/notes.txt", "data/sub/b.csv", "flow.sh"});
   // New modification times and a different include order: same digest.
   for (const auto& f : fs::recursive_directory_iterator(t.path / "p")) {
     fs::last_write_time(f.path(), fs::file_time_type::clock::now() - std::chrono::hours(50));
@@ -152,8 +151,7 @@ TEST_CASE("bundle: globs, and paths outside the base go to the bundle root", "[b
   auto b = PackBundle((t.path / "p").string(), {"**/*.csv", "*.md", "../elsewhere/bin/tool"},
                       (t.path / "b.tar.gz").string());
   REQUIRE(b.ok());
-  CHECK(b->files ==
-        std::vector<std::string>{"README.md", "data/a.csv", "data/sub/b.csv", "tool"});
+  CHECK(b->files == std::vector<std::string>{"README.md", "data/a.csv", "data/sub/b.csv", "tool"});
   auto none = PackBundle((t.path / "p").string(), {"*.parquet"}, (t.path / "n.tar.gz").string());
   REQUIRE_FALSE(none.ok());
   CHECK(none.error().message == "include: pattern \"*.parquet\" matches no file");
@@ -179,8 +177,8 @@ TEST_CASE("bundle: the size limit gives both sizes and leaves no file", "[bundle
     c = static_cast<char>(x >> 16);
   }
   Write(t.path / "p/noise.bin", noise);
-  auto b = PackBundle((t.path / "p").string(), {"noise.bin"}, (t.path / "b.tar.gz").string(),
-                      100000);
+  auto b =
+      PackBundle((t.path / "p").string(), {"noise.bin"}, (t.path / "b.tar.gz").string(), 100000);
   REQUIRE_FALSE(b.ok());
   CHECK(b.error().code == weft::core::Code::kResourceExhausted);
   CHECK(Contains(b.error().message, "over the limit of 97.7 KiB (100000 bytes)"));
@@ -189,8 +187,8 @@ TEST_CASE("bundle: the size limit gives both sizes and leaves no file", "[bundle
 
   ::setenv("WEFT_MAX_BUNDLE_SIZE", "64KiB", 1);
   CHECK(MaxBundleSize() == 65536);
-  auto env_limited = PackBundle((t.path / "p").string(), {"noise.bin"},
-                                (t.path / "b.tar.gz").string());
+  auto env_limited =
+      PackBundle((t.path / "p").string(), {"noise.bin"}, (t.path / "b.tar.gz").string());
   ::unsetenv("WEFT_MAX_BUNDLE_SIZE");
   REQUIRE_FALSE(env_limited.ok());
   CHECK(Contains(env_limited.error().message, "over the limit of 64.0 KiB (65536 bytes)"));
@@ -218,22 +216,30 @@ TEST_CASE("bundle: unpack refuses malicious entries and names them", "[bundle]")
     std::string message;
   };
   std::vector<Case> cases = {
-      {"absolute path", {{"/tmp/evil", AE_IFREG, "x", "", ""}},
+      {"absolute path",
+       {{"/tmp/evil", AE_IFREG, "x", "", ""}},
        "entry \"/tmp/evil\": absolute paths are not allowed"},
-      {"dot-dot", {{"a/../../evil", AE_IFREG, "x", "", ""}},
+      {"dot-dot",
+       {{"a/../../evil", AE_IFREG, "x", "", ""}},
        "entry \"a/../../evil\": \"..\" components are not allowed"},
-      {"symlink to an absolute path", {{"etc", AE_IFLNK, "", "/etc", ""}},
+      {"symlink to an absolute path",
+       {{"etc", AE_IFLNK, "", "/etc", ""}},
        "entry \"etc\": symlink to \"/etc\" points outside the bundle directory"},
-      {"symlink climbing out", {{"d/up", AE_IFLNK, "", "../../outside", ""}},
+      {"symlink climbing out",
+       {{"d/up", AE_IFLNK, "", "../../outside", ""}},
        "entry \"d/up\": symlink to \"../../outside\" points outside the bundle directory"},
       {"a chain of links that leads out",
        {{"l1", AE_IFLNK, "", ".", ""}, {"sub/l2", AE_IFLNK, "", "../l1/..", ""}},
        "entry \"sub/l2\": symlink leads outside the bundle directory"},
-      {"hardlink to a path outside", {{"h", AE_IFREG, "", "", "../outside/secret"}},
+      {"hardlink to a path outside",
+       {{"h", AE_IFREG, "", "", "../outside/secret"}},
        "entry \"h\": hardlink to \"../outside/secret\" points outside the bundle directory"},
-      {"hardlink to an absolute path", {{"h", AE_IFREG, "", "", "/etc/passwd"}},
+      {"hardlink to an absolute path",
+       {{"h", AE_IFREG, "", "", "/etc/passwd"}},
        "entry \"h\": hardlink to \"/etc/passwd\" points outside the bundle directory"},
-      {"device file", {{"null", AE_IFCHR, "", "", ""}}, "entry \"null\": device files are not allowed"},
+      {"device file",
+       {{"null", AE_IFCHR, "", "", ""}},
+       "entry \"null\": device files are not allowed"},
       {"fifo", {{"pipe", AE_IFIFO, "", "", ""}}, "entry \"pipe\": FIFOs are not allowed"},
       {"overwrite through a duplicate",
        {{"f", AE_IFREG, "one", "", ""}, {"f", AE_IFREG, "two", "", ""}},

@@ -45,8 +45,8 @@ TEST_CASE("local store: put, exists and get round-trip a bundle", "[store]") {
   fs::path stored = t.path / "store/bundles" / (DigestHex(b->digest) + ".tar.gz");
   CHECK(fs::exists(stored));
   // Only the bundle itself: no temp files left beside it.
-  CHECK(std::distance(fs::directory_iterator(t.path / "store/bundles"),
-                      fs::directory_iterator{}) == 1);
+  CHECK(std::distance(fs::directory_iterator(t.path / "store/bundles"), fs::directory_iterator{}) ==
+        1);
   REQUIRE(store->Get(b->digest, (t.path / "got.tar.gz").string()).ok());
   CHECK(Read(t.path / "got.tar.gz") == Read(b->path));
 

@@ -1,10 +1,11 @@
 // SigV4 against the examples AWS publishes with the documented inputs (the S3 GET and PUT
 // examples of "Signature Calculations for the Authorization Header", the signing-key
 // example and the get-vanilla cases of the Signature V4 test suite).
+#include "sdk/client/storage/sigv4.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "sdk/client/bundle.hpp"
-#include "sdk/client/storage/sigv4.hpp"
 
 using namespace weft::client::storage;
 
@@ -30,8 +31,11 @@ TEST_CASE("sigv4: S3 GET object with a Range header", "[sigv4]") {
   std::string canonical = CanonicalRequest(r);
   CHECK(canonical ==
         "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
-        "x-amz-content-sha256:" + kEmpty + "\nx-amz-date:20130524T000000Z\n\n"
-        "host;range;x-amz-content-sha256;x-amz-date\n" + kEmpty);
+        "x-amz-content-sha256:" +
+            kEmpty +
+            "\nx-amz-date:20130524T000000Z\n\n"
+            "host;range;x-amz-content-sha256;x-amz-date\n" +
+            kEmpty);
   std::string scope = CredentialScope("20130524", "us-east-1", "s3");
   CHECK(StringToSign("20130524T000000Z", scope, canonical) ==
         "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
