@@ -208,14 +208,10 @@ store::AutoRunRow MakeAutoRun(const Orchestrator& orch, const store::DeploymentR
                               core::TimePoint time, core::TimePoint now,
                               const std::string& message) {
   store::AutoRunRow row;
-  row.flow_id = d.flow_id;
   row.deployment_id = d.id;
   row.name = GenerateRunName();
   row.time = time;
   row.idempotency_key = AutoRunKey(d.id, time);
-  row.parameters_json = d.parameters_json;
-  row.tags = d.tags;
-  row.work_queue = d.work_queue;
   store::RunFacts fresh;
   auto o = orch.Decide(core::orchestration::RunKind::kFlowRun, fresh,
                        core::Scheduled(now, time, message), false, now);

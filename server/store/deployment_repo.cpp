@@ -138,16 +138,15 @@ std::vector<Statement> DeploymentRepoStatements() {
       {"deployment.insert_auto_runs",
        "WITH input AS ("
        " SELECT u.*, nextval('flow_run_states_id_seq') AS state_id"
-       " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::text[],"
-       " $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::text[],"
-       " $12::timestamptz[])"
-       " AS u(flow_id, deployment_id, name, ikey, params, tags, work_queue, state_type,"
-       " state_name, state_ts, message, sched)),"
+       " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
+       " $6::timestamptz[], $7::text[], $8::timestamptz[])"
+       " AS u(deployment_id, name, ikey, state_type, state_name, state_ts, message, sched)),"
        " ins AS (INSERT INTO flow_runs (flow_id, deployment_id, auto_scheduled, name,"
        " idempotency_key, parameters, tags, work_queue, state_id, state_type, state_name,"
        " state_timestamp, state_message, state_scheduled_time, expected_start_time, run_count)"
-       " SELECT flow_id, deployment_id, true, name, ikey, params, tags::text[], work_queue,"
-       " state_id, state_type, state_name, state_ts, message, sched, sched, 0 FROM input"
+       " SELECT d.flow_id, i.deployment_id, true, i.name, i.ikey, d.parameters, d.tags,"
+       " d.work_queue, i.state_id, i.state_type, i.state_name, i.state_ts, i.message, i.sched,"
+       " i.sched, 0 FROM input i JOIN deployments d ON d.id = i.deployment_id"
        " ON CONFLICT (flow_id, idempotency_key) DO NOTHING"
        " RETURNING id, state_id, state_type, state_name, state_timestamp, state_message,"
        " state_scheduled_time)"
@@ -308,19 +307,12 @@ std::vector<std::string> DeploymentRepo::InsertAutoRuns(Tx& tx,
   std::vector<std::string> out;
   if (rows.empty()) return out;
   const size_t n = rows.size();
-  std::vector<std::string> flow, dep, name, key, params, tags, queue, type, sname, ts, msg, sched;
-  for (auto* v : {&flow, &dep, &name, &key, &params, &tags, &queue, &type, &sname, &ts, &msg,
-                  &sched}) {
-    v->reserve(n);
-  }
+  std::vector<std::string> dep, name, key, type, sname, ts, msg, sched;
+  for (auto* v : {&dep, &name, &key, &type, &sname, &ts, &msg, &sched}) v->reserve(n);
   for (const auto& r : rows) {
-    flow.push_back(r.flow_id);
     dep.push_back(r.deployment_id);
     name.push_back(r.name);
     key.push_back(r.idempotency_key);
-    params.push_back(r.parameters_json.empty() ? std::string("{}") : r.parameters_json);
-    tags.push_back(ArrayLiteral(r.tags));
-    queue.push_back(r.work_queue);
     type.push_back(core::StateTypeName(r.state.type));
     sname.push_back(r.state.name.empty() ? std::string(core::DefaultStateName(r.state.type))
                                          : r.state.name);
@@ -328,11 +320,10 @@ std::vector<std::string> DeploymentRepo::InsertAutoRuns(Tx& tx,
     msg.push_back(r.state.message);
     sched.push_back(TimeParam(r.state.scheduled_time.value_or(r.time)));
   }
-  auto res = tx.raw().exec_prepared(
-      "deployment.insert_auto_runs", ArrayLiteral(flow), ArrayLiteral(dep), ArrayLiteral(name),
-      ArrayLiteral(key), ArrayLiteral(params), ArrayLiteral(tags), ArrayLiteral(queue),
-      ArrayLiteral(type), ArrayLiteral(sname), ArrayLiteral(ts), ArrayLiteral(msg),
-      ArrayLiteral(sched));
+  auto res = tx.raw().exec_prepared("deployment.insert_auto_runs", ArrayLiteral(dep),
+                                    ArrayLiteral(name), ArrayLiteral(key), ArrayLiteral(type),
+                                    ArrayLiteral(sname), ArrayLiteral(ts), ArrayLiteral(msg),
+                                    ArrayLiteral(sched));
   out.reserve(res.size());
   for (const auto& row : res) out.push_back(row[0].c_str());
   return out;

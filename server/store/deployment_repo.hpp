@@ -25,15 +25,12 @@ struct ScheduledRunRow {
 
 // One run the scheduler (or a backfill) creates: state Scheduled at `time`, with the
 // idempotency key "auto:<deployment_id>:<RFC 3339 UTC time>".
+// The flow, parameters, tags and work queue come from the deployment row itself.
 struct AutoRunRow {
-  std::string flow_id;
   std::string deployment_id;
   std::string name;
   core::TimePoint time{};
   std::string idempotency_key;
-  std::string parameters_json;
-  std::vector<std::string> tags;
-  std::string work_queue;
   core::State state;  // the initial Scheduled state (already decided by the rules)
 };
 
