@@ -498,6 +498,20 @@ TEST_CASE("bad deployment specs fail with their messages and create nothing", "[
       CHECK(bundles_in_store() == 1);  // nothing was uploaded either
     }
   }
+  // Over the bundle size limit: both sizes in the message, nothing created or stored.
+  WriteFile(project / "deploy.yaml",
+            "name: big\nflow_name: etl\nentrypoint: ./flow.sh\n"
+            "include: [model.bin]\n");
+  Env small = env;
+  small["WEFT_MAX_BUNDLE_SIZE"] = "1MiB";
+  RunResult too_big = Cli(small, {"deployment", "create", "deploy.yaml"}, project.string());
+  INFO(too_big.err);
+  CHECK(too_big.exit_code == 1);
+  CHECK(Contains(too_big.err, "error: deploy.yaml: bundle is "));
+  CHECK(Contains(too_big.err, "over the limit of 1.0 MiB (1048576 bytes)"));
+  CHECK(Deployments(env).size() == 1);
+  CHECK(bundles_in_store() == 1);
+
   RunResult no_file = Cli(env, {"deployment", "create", "missing.yaml"}, project.string());
   CHECK(no_file.exit_code == 1);
   CHECK(Contains(no_file.err, "missing.yaml: no such file"));
@@ -516,6 +530,16 @@ TEST_CASE("storage: inspect and delete, delete refused while used, secrets never
                   "--bucket", "weft", "--region", "eu-west-1", "--default"});
   CHECK(Contains(created.out, "Created storage bucket (s3"));
   CliOk(env, {"storage", "create", "local", "--name", "spare", "--path", TempDir("spare") + "/s"});
+  RunResult twice = Cli(env, {"storage", "create", "server", "--name", "spare"});
+  CHECK(twice.exit_code == 1);
+  CHECK(Contains(twice.err, "spare"));
+  RunResult bad_endpoint = Cli(env, {"storage", "create", "s3", "--name", "x", "--endpoint",
+                                     "ftp://127.0.0.1", "--bucket", "b"});
+  CHECK(bad_endpoint.exit_code == 1);
+  CHECK(Contains(bad_endpoint.err, "--endpoint: \"ftp://127.0.0.1\" must start with http://"));
+  RunResult usage = Cli(env, {"storage", "create", "local", "--name", "nopath"});
+  CHECK(usage.exit_code == 2);
+  CHECK(Contains(usage.err, "--path"));
   RunResult ls = CliOk(env, {"storage", "ls"});
   CHECK(Contains(ls.out, "bucket"));
   CHECK(Contains(ls.out, "spare"));
