@@ -55,7 +55,7 @@ std::string ErrorOf(const weft::Deployment& d) {
 
 }  // namespace
 
-TEST_CASE("--weft-describe prints the declared deployments as spec JSON and exits 0",
+TEST_CASE("describe: --weft-describe prints the declared deployments as spec JSON and exits 0",
           "[deployment]") {
   std::vector<weft::Deployment> deployments = {
       weft::Deployment{
@@ -146,7 +146,7 @@ TEST_CASE("a program without deployments describes an empty list", "[deployment]
   CHECK(r.out == "[]\n");
 }
 
-TEST_CASE("--help mentions --weft-describe", "[deployment]") {
+TEST_CASE("describe: --help mentions --weft-describe", "[deployment]") {
   Ran r = RunMain(TestFlow(), {}, {"./train", "--help"});
   CHECK(r.code == 0);
   CHECK(r.out.find("--weft-describe") != std::string::npos);
