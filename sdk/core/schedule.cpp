@@ -31,8 +31,8 @@
 // in a gap, the first wall time after the gap (which can come earlier). The time zone
 // period of the current instant is cached, so a step usually costs no tz lookup at all.
 //
-// The tz database is the system's, read by date-tz. It holds explicit DST transitions up to
-// 2037; later times use the last offset of 2037 (standard time in most zones).
+// Offsets come from the system tz database through date-tz, extended past its last explicit
+// transition (2037 in "fat" files) by the zone file's POSIX rule (schedule/zone.cpp).
 #include "sdk/core/schedule.hpp"
 
 #include <cctype>
@@ -40,9 +40,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include <date/tz.h>
-
 #include "sdk/core/schedule/local_rule.hpp"
+#include "sdk/core/schedule/zone.hpp"
 
 namespace weft::core {
 
@@ -71,25 +70,11 @@ LocalTime Local(Seconds t, seconds offset) {
 }
 TimePoint Instant(LocalTime l, seconds offset) { return TimePoint{l.time_since_epoch() - offset}; }
 
-LocalTime ToLocal(const date::time_zone* tz, TimePoint t) {
-  if (tz == nullptr) return LocalTime{t.time_since_epoch()};
-  return Local(t, tz->get_info(t).offset);
-}
-
 // The DST rule: a missing wall time uses the offset before the gap (so it is shifted
 // forward by the gap); a repeated one uses the first (earlier) offset.
-TimePoint ToInstant(const date::time_zone* tz, LocalTime l) {
-  if (tz == nullptr) return TimePoint{l.time_since_epoch()};
-  return Instant(l, tz->get_info(l).first.offset);
-}
-
-Result<const date::time_zone*> ResolveZone(const std::string& name) {
-  if (name.empty() || name == "UTC") return static_cast<const date::time_zone*>(nullptr);
-  try {
-    return date::locate_zone(name);
-  } catch (const std::exception&) {
-    return InvalidArgument("timezone: unknown time zone \"" + name + "\"");
-  }
+TimePoint ToInstant(const sd::Zone& zone, LocalTime l) {
+  if (zone.is_utc()) return TimePoint{l.time_since_epoch()};
+  return Instant(l, zone.AtLocal(date::floor<seconds>(l)).first.offset);
 }
 
 std::string FormatNumber(double v) {
@@ -173,7 +158,7 @@ class DayStepRule final : public sd::LocalRule {
 
 struct Schedule::Impl {
   ScheduleSpec spec;
-  const date::time_zone* tz = nullptr;  // null = UTC
+  sd::Zone zone;
   std::string describe;
 
   // Fixed intervals: anchor + k * step.
@@ -187,7 +172,7 @@ struct Schedule::Impl {
 
   // The zone period around the instant being stepped from; refreshed when left.
   struct Cursor {
-    date::sys_info info;
+    sd::ZonePeriod info;
     bool valid = false;
   };
 
@@ -196,17 +181,17 @@ struct Schedule::Impl {
 };
 
 std::optional<TimePoint> Schedule::Impl::Step(TimePoint t, Cursor& cursor) const {
-  if (tz == nullptr) {
+  if (zone.is_utc()) {
     auto l = rule->NextAtOrAfter(LocalTime{t.time_since_epoch()} + kOneTick);
     if (!l) return std::nullopt;
     return TimePoint{l->time_since_epoch()};
   }
   const Seconds ts = Floor(t);
   if (!cursor.valid || ts < cursor.info.begin || ts >= cursor.info.end) {
-    cursor.info = tz->get_info(t);
+    cursor.info = zone.At(ts);
     cursor.valid = true;
   }
-  const date::sys_info& info = cursor.info;
+  const sd::ZonePeriod& info = cursor.info;
   std::optional<TimePoint> best;
   auto consider = [&](TimePoint s) {
     if (s > t && (!best || s < *best)) best = s;
@@ -215,7 +200,7 @@ std::optional<TimePoint> Schedule::Impl::Step(TimePoint t, Cursor& cursor) const
   // (b) Just after a spring-forward transition: wall times in the gap map to instants
   // in [transition, transition + gap), possibly after t although their wall time is earlier.
   if (info.begin > kEarliestTransition && ts - info.begin < kNearTransition) {
-    auto prev = tz->get_info(info.begin - seconds{1});
+    auto prev = zone.At(info.begin - seconds{1});
     seconds gap = info.offset - prev.offset;
     if (gap > seconds{0} && ts < info.begin + gap) {
       LocalTime gap_end = Local(info.begin, info.offset);
@@ -233,12 +218,12 @@ std::optional<TimePoint> Schedule::Impl::Step(TimePoint t, Cursor& cursor) const
       consider(s);
       break;
     }
-    auto li = tz->get_info(*l);
-    if (li.result == date::local_info::unique) {
+    auto li = zone.AtLocal(date::floor<seconds>(*l));
+    if (li.kind == sd::LocalLookup::kUnique) {
       consider(Instant(*l, li.first.offset));
       break;
     }
-    if (li.result == date::local_info::ambiguous) {
+    if (li.kind == sd::LocalLookup::kAmbiguous) {
       s = Instant(*l, li.first.offset);
       if (s > t) {
         consider(s);
@@ -251,7 +236,7 @@ std::optional<TimePoint> Schedule::Impl::Step(TimePoint t, Cursor& cursor) const
     // (c) In a gap: shifted forward; a wall time right after the gap may come earlier.
     consider(Instant(*l, li.first.offset));
     if (auto after_gap = rule->NextAtOrAfter(Local(li.second.begin, li.second.offset))) {
-      consider(ToInstant(tz, *after_gap));
+      consider(ToInstant(zone, *after_gap));
     }
     break;
   }
@@ -313,37 +298,37 @@ Result<Schedule> Schedule::Compile(const ScheduleSpec& spec) {
       return InvalidArgument("interval: must be at least 1 microsecond, got " +
                              FormatNumber(secs) + " seconds");
     }
-    auto zone = ResolveZone(interval->timezone);
+    auto zone = sd::Zone::Find(interval->timezone);
     if (!zone) return zone.error();
-    impl->tz = *zone;
+    impl->zone = *zone;
     impl->step = std::chrono::microseconds{us};
     TimePoint anchor;
     if (interval->anchor) {
       anchor = date::floor<std::chrono::microseconds>(*interval->anchor);
     } else {
-      anchor = ToInstant(impl->tz, LocalTime{sd::LocalDay(2020, 1, 1)});
+      anchor = ToInstant(impl->zone, LocalTime{sd::LocalDay(2020, 1, 1)});
     }
     constexpr long long kDayUs = 86400LL * 1000000;
     const std::string zone_name = interval->timezone.empty() ? "UTC" : interval->timezone;
     if (us % kDayUs == 0) {
-      LocalTime base = ToLocal(impl->tz, anchor);
+      LocalTime base = sd::ToLocal(impl->zone, anchor);
       impl->describe = "every " + FormatEvery(impl->step) + " at " + FormatClock(base) + " (" +
                        zone_name + ")";
-      if (impl->tz != nullptr) {
+      if (!impl->zone.is_utc()) {
         impl->rule = std::make_unique<DayStepRule>(base, impl->step);
       }
     } else {
       impl->describe = "every " + FormatEvery(impl->step);
-      if (impl->tz != nullptr) impl->describe += " (" + zone_name + ")";
+      if (!impl->zone.is_utc()) impl->describe += " (" + zone_name + ")";
     }
     if (!impl->rule) {
       impl->fixed = true;
       impl->anchor = anchor;
     }
   } else if (const auto* cron = std::get_if<CronSchedule>(&spec)) {
-    auto zone = ResolveZone(cron->timezone);
+    auto zone = sd::Zone::Find(cron->timezone);
     if (!zone) return zone.error();
-    impl->tz = *zone;
+    impl->zone = *zone;
     auto rule = sd::CompileCron(cron->expression);
     if (!rule) return rule.error();
     impl->rule = std::move(*rule);
@@ -351,10 +336,10 @@ Result<Schedule> Schedule::Compile(const ScheduleSpec& spec) {
                      (cron->timezone.empty() ? "UTC" : cron->timezone) + ")";
   } else {
     const auto& rr = std::get<RRuleSchedule>(spec);
-    auto zone = ResolveZone(rr.timezone);
+    auto zone = sd::Zone::Find(rr.timezone);
     if (!zone) return zone.error();
-    impl->tz = *zone;
-    auto compiled = sd::CompileRRule(rr.rrule, rr.timezone, impl->tz);
+    impl->zone = *zone;
+    auto compiled = sd::CompileRRule(rr.rrule, rr.timezone, impl->zone);
     if (!compiled) return compiled.error();
     impl->rule = std::move(compiled->rule);
     impl->until = compiled->until_utc;
@@ -383,6 +368,6 @@ Schedule::Schedule(Schedule&&) noexcept = default;
 Schedule& Schedule::operator=(Schedule&&) noexcept = default;
 Schedule::~Schedule() = default;
 
-bool IsKnownTimeZone(const std::string& name) { return ResolveZone(name).ok(); }
+bool IsKnownTimeZone(const std::string& name) { return sd::Zone::Find(name).ok(); }
 
 }  // namespace weft::core

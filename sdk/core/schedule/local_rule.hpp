@@ -11,9 +11,9 @@
 #include <string>
 
 #include <date/date.h>
-#include <date/tz.h>
 
 #include "sdk/core/error.hpp"
+#include "sdk/core/schedule/zone.hpp"
 #include "sdk/core/time.hpp"
 
 namespace weft::core::schedule_detail {
@@ -38,10 +38,16 @@ struct CompiledRRule {
   std::unique_ptr<LocalRule> rule;
   std::optional<TimePoint> until_utc;
 };
-// `zone` is the schedule's zone (null = UTC), used for DTSTART/UNTIL given in UTC;
-// `zone_name` ("" = UTC) is checked against DTSTART;TZID=. Errors start with "rrule: ".
+// `zone` is the schedule's zone, used for DTSTART/UNTIL given in UTC; `zone_name`
+// ("" = UTC) is checked against DTSTART;TZID=. Errors start with "rrule: ".
 Result<CompiledRRule> CompileRRule(const std::string& text, const std::string& zone_name,
-                                   const date::time_zone* zone);
+                                   const Zone& zone);
+
+// The zone's wall time at instant t.
+inline LocalTime ToLocal(const Zone& zone, TimePoint t) {
+  if (zone.is_utc()) return LocalTime{t.time_since_epoch()};
+  return LocalTime{t.time_since_epoch() + zone.At(date::floor<std::chrono::seconds>(t)).offset};
+}
 
 // Instants are nanoseconds since 1970 in 64 bits (up to 2262-04-11); rules produce no time
 // after the end of this year, so nothing overflows.

@@ -165,6 +165,14 @@ class RRule final : public LocalRule {
     start_hour_ = date::floor<hours>(r_.dtstart).time_since_epoch().count();
     start_minute_ = date::floor<minutes>(r_.dtstart).time_since_epoch().count();
     positions_in_year_ = r_.freq == Freq::kYearly && r_.months == 0;
+    for (const auto& e : r_.weekdays) {
+      if (e.position == 0) {
+        plain_weekdays_ |= 1U << e.weekday;
+      } else {
+        has_positions_ = true;
+      }
+    }
+    needs_calendar_ = r_.months != 0 || !r_.month_days.empty() || has_positions_;
     // Times of day for the day-based frequencies; minute/second lists for the others.
     for (int h = 0; h < 24; ++h) {
       if (!((r_.hours_set >> h) & 1U)) continue;
@@ -197,6 +205,7 @@ class RRule final : public LocalRule {
     if (r_.until && from > *r_.until) return std::nullopt;
     if (from > LatestLocal()) return std::nullopt;
     std::vector<LocalTime> found;
+    found.reserve(32);
     long long k = PeriodOf(from);
     for (int empty = 0; empty < kMaxEmptyPeriods; ++empty) {
       found.clear();
@@ -274,36 +283,62 @@ class RRule final : public LocalRule {
     return std::max(k + 1, CeilDiv(next_day_index - base, r_.interval));
   }
 
-  bool DayMatches(date::local_days day) const {
+  // The calendar parts of a day, for DayMatches.
+  struct DayParts {
+    date::local_days day;
+    int year = 0;
+    unsigned month = 0;
+    int mday = 0;
+    int month_len = 0;
+    unsigned weekday = 0;
+  };
+
+  static DayParts Parts(date::local_days day) {
     date::year_month_day ymd{day};
-    const int y = static_cast<int>(ymd.year());
-    const unsigned m = static_cast<unsigned>(ymd.month());
-    const int d = static_cast<int>(static_cast<unsigned>(ymd.day()));
-    if (r_.months != 0 && !((r_.months >> m) & 1U)) return false;
-    const int dim = static_cast<int>(DaysInMonth(y, m));
+    DayParts p;
+    p.day = day;
+    p.year = static_cast<int>(ymd.year());
+    p.month = static_cast<unsigned>(ymd.month());
+    p.mday = static_cast<int>(static_cast<unsigned>(ymd.day()));
+    p.month_len = static_cast<int>(DaysInMonth(p.year, p.month));
+    p.weekday = WeekdayOf(day);
+    return p;
+  }
+
+  bool DayMatches(date::local_days day) const {
+    if (!needs_calendar_) {
+      return r_.weekdays.empty() || ((plain_weekdays_ >> WeekdayOf(day)) & 1U);
+    }
+    return DayMatches(Parts(day));
+  }
+
+  bool DayMatches(const DayParts& p) const {
+    if (r_.months != 0 && !((r_.months >> p.month) & 1U)) return false;
     if (!r_.month_days.empty()) {
       bool ok = false;
-      for (int v : r_.month_days) ok = ok || (v > 0 ? d == v : d == dim + v + 1);
+      for (int v : r_.month_days) ok = ok || (v > 0 ? p.mday == v : p.mday == p.month_len + v + 1);
       if (!ok) return false;
     }
     if (!r_.weekdays.empty()) {
-      const unsigned wd = WeekdayOf(day);
+      if ((plain_weekdays_ >> p.weekday) & 1U) return true;
+      if (!has_positions_) return false;
       int pos = 0;
       int neg = 0;
       if (positions_in_year_) {
-        int doy = static_cast<int>((day - date::local_days{date::year{y} / 1 / 1}).count()) + 1;
-        int len = IsLeap(y) ? 366 : 365;
+        int doy = static_cast<int>((p.day - date::local_days{date::year{p.year} / 1 / 1}).count()) + 1;
+        int len = IsLeap(p.year) ? 366 : 365;
         pos = (doy - 1) / 7 + 1;
         neg = -((len - doy) / 7 + 1);
       } else {
-        pos = (d - 1) / 7 + 1;
-        neg = -((dim - d) / 7 + 1);
+        pos = (p.mday - 1) / 7 + 1;
+        neg = -((p.month_len - p.mday) / 7 + 1);
       }
-      bool ok = false;
       for (const auto& e : r_.weekdays) {
-        ok = ok || (e.weekday == wd && (e.position == 0 || e.position == pos || e.position == neg));
+        if (e.position != 0 && e.weekday == p.weekday && (e.position == pos || e.position == neg)) {
+          return true;
+        }
       }
-      if (!ok) return false;
+      return false;
     }
     return true;
   }
@@ -387,7 +422,18 @@ class RRule final : public LocalRule {
       }
       return;
     }
-    for (unsigned d = 0; d < dim; ++d) AddDay(first + date::days{d}, out);
+    DayParts p;
+    p.year = y;
+    p.month = m;
+    p.month_len = static_cast<int>(dim);
+    const unsigned first_weekday = WeekdayOf(first);
+    for (unsigned d = 0; d < dim; ++d) {
+      p.day = first + date::days{d};
+      p.mday = static_cast<int>(d) + 1;
+      p.weekday = (first_weekday + d) % 7;
+      if (!DayMatches(p)) continue;
+      for (auto tod : day_times_) out.push_back(LocalTime{p.day} + tod);
+    }
   }
 
   Rule r_;
@@ -398,6 +444,9 @@ class RRule final : public LocalRule {
   long long start_hour_ = 0;
   long long start_minute_ = 0;
   bool positions_in_year_ = false;
+  bool has_positions_ = false;
+  bool needs_calendar_ = false;     // months, month days or positions: DayParts needed
+  std::uint32_t plain_weekdays_ = 0;  // BYDAY entries without a position
   std::vector<seconds> day_times_;
   std::vector<seconds> hour_times_;
   std::vector<seconds> minute_times_;
@@ -458,17 +507,12 @@ std::uint64_t Bits(const std::vector<int>& values) {
   return bits;
 }
 
-LocalTime ToZoneLocal(const date::time_zone* zone, TimePoint t) {
-  if (zone == nullptr) return LocalTime{t.time_since_epoch()};
-  return LocalTime{t.time_since_epoch() + zone->get_info(t).offset};
-}
-
 TimePoint AsInstant(LocalTime utc_wall) { return TimePoint{utc_wall.time_since_epoch()}; }
 
 }  // namespace
 
 Result<CompiledRRule> CompileRRule(const std::string& text, const std::string& zone_name,
-                                   const date::time_zone* zone) {
+                                   const Zone& zone) {
   const std::string effective_zone = zone_name.empty() ? "UTC" : zone_name;
   std::string_view body = Trim(text);
   if (body.empty()) return Bad("is empty");
@@ -633,14 +677,14 @@ Result<CompiledRRule> CompileRRule(const std::string& text, const std::string& z
 
   // DTSTART: wall time in the zone, or UTC converted to it.
   if (dtstart) {
-    rule.dtstart = dtstart->utc ? ToZoneLocal(zone, AsInstant(dtstart->wall)) : dtstart->wall;
+    rule.dtstart = dtstart->utc ? ToLocal(zone, AsInstant(dtstart->wall)) : dtstart->wall;
   }
   CompiledRRule out;
   if (until) {
     if (until->utc) {
       out.until_utc = AsInstant(until->wall);
       // Exact in instants (Schedule applies until_utc); a day of slack in wall time.
-      rule.until = ToZoneLocal(zone, *out.until_utc) + hours{26};
+      rule.until = ToLocal(zone, *out.until_utc) + hours{26};
     } else if (until->date_only) {
       rule.until = until->wall + hours{24} - Duration{1};
     } else {

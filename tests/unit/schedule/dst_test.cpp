@@ -110,3 +110,18 @@ TEST_CASE("dst: daily crons over a whole year run once per local day", "[schedul
     }
   }
 }
+
+TEST_CASE("dst: after 2037 (the tz files' last explicit transition) DST still applies", "[schedule][cron][dst]") {
+  // The zone file's POSIX rule takes over: EDT in July 2040, EST in January.
+  auto ny = Cron("0 9 * * *", "America/New_York");
+  CHECK(NextZ(ny, "2040-07-01T14:00:00Z", 1) == Times{"2040-07-02T13:00:00Z"});
+  CHECK(NextZ(ny, "2040-01-01T15:00:00Z", 1) == Times{"2040-01-02T14:00:00Z"});
+  // Berlin springs forward on 2050-03-27: 02:30 runs once, at 03:30 CEST.
+  CHECK(Z(Cron("30 2 * * *", "Europe/Berlin")
+              .Between(T("2050-03-26T00:00:00Z"), T("2050-03-29T00:00:00Z"), 10)) ==
+        Times{"2050-03-26T01:30:00Z", "2050-03-27T01:30:00Z", "2050-03-28T00:30:00Z"});
+  // Southern hemisphere: Sydney is on daylight time in January, standard time in July.
+  auto sydney = Cron("0 9 * * *", "Australia/Sydney");
+  CHECK(NextZ(sydney, "2045-01-14T12:00:00Z", 1) == Times{"2045-01-14T22:00:00Z"});
+  CHECK(NextZ(sydney, "2045-07-14T12:00:00Z", 1) == Times{"2045-07-14T23:00:00Z"});
+}
