@@ -42,11 +42,14 @@ int main(int argc, char** argv) {
   double interval = 3600;
   int threads = 4;
   bool keep = false;
+  int parallel = 2;
   cli.add_option("--database-url", url, "cluster URL (default WEFT_TEST_DATABASE_URL)");
   cli.add_option("-n,--deployments", n, "deployments to create")->capture_default_str();
   cli.add_option("--interval", interval, "schedule interval in seconds")->capture_default_str();
   cli.add_option("--threads", threads, "threads creating deployments")->capture_default_str();
   cli.add_flag("--keep", keep, "keep the bench database");
+  cli.add_option("--write-parallelism", parallel, "scheduler write transactions at once")
+      ->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
   if (url.empty()) {
     std::fprintf(stderr,
@@ -105,6 +108,7 @@ int main(int argc, char** argv) {
     double setup_ms = Ms(SteadyClock::now() - t0);
 
     weft::server::services::SchedulerOptions so;
+    so.write_parallelism = parallel;
     weft::server::services::Scheduler scheduler(orchestrator, so, nullptr);
     auto timed = [&](const char* label) {
       auto start = SteadyClock::now();
@@ -119,8 +123,8 @@ int main(int argc, char** argv) {
       return r->runs_created;
     };
     std::printf("bench_scheduler: %d interval deployments (every %.0f s), defaults min_runs=%d "
-                "min_time=%.0fs max_runs=%d\n",
-                n, interval, so.min_runs, so.min_time_seconds, so.max_runs);
+                "min_time=%.0fs max_runs=%d, write parallelism %d\n",
+                n, interval, so.min_runs, so.min_time_seconds, so.max_runs, parallel);
     std::printf("%-34s %9.1f ms\n", "setup (create deployments)", setup_ms);
     int first = timed("pass 1 (materialise)");
     int second = timed("pass 2 (idempotent, nothing new)");

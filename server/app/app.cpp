@@ -137,6 +137,7 @@ core::Status App::Start() {
     so.max_time_seconds = m.settings.scheduler_max_time;
     so.grace_seconds = m.settings.scheduler_grace;
     so.interval_seconds = m.settings.scheduler_interval;
+    so.listen = true;  // changes made through other replicas wake this one too
     m.scheduler =
         std::make_unique<services::Scheduler>(*m.orchestrator, so, Logger("server.scheduler"));
     auto* s = m.scheduler.get();

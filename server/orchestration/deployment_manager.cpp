@@ -323,6 +323,7 @@ core::Result<UpsertResult> DeploymentManager::Upsert(const DeploymentInput& inpu
       }
       out.replaced_runs = store::DeploymentRepo::DeleteRuns(tx, doomed);
     }
+    store::DeploymentRepo::NotifyChanged(tx, stored.id);  // schedulers of other replicas
     out.deployment = DeploymentView{stored, SpecOf(stored)};
     return out;
   });
@@ -390,6 +391,7 @@ core::Result<DeploymentView> DeploymentManager::SetPaused(const DeploymentKey& k
     const core::TimePoint now = orch_.clock().Now();
     store::DeploymentRepo::SetPaused(tx, d->id, paused, now);
     if (paused) removed = store::DeploymentRepo::DeleteFutureAutoRuns(tx, d->id, now);
+    store::DeploymentRepo::NotifyChanged(tx, d->id);
     auto stored = store::DeploymentRepo::GetById(tx, d->id);
     if (!stored) return DeploymentNotFound(d->id);
     return DeploymentView{*stored, SpecOf(*stored)};

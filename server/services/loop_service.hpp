@@ -34,6 +34,7 @@ class LoopService {
   // One iteration. Must not throw; returns early when `stop` is requested.
   virtual void RunOnce(std::stop_token stop) = 0;
   spdlog::logger& logger() const { return *logger_; }
+  const std::shared_ptr<spdlog::logger>& logger_ptr() const { return logger_; }
 
  private:
   void Loop(std::stop_token stop);

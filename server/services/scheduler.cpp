@@ -39,9 +39,15 @@ Scheduler::Scheduler(orchestration::Orchestrator& orch, SchedulerOptions options
     lease_ = std::make_unique<LeaderLease>(orch_.db(), orch_.clock(), "scheduler", ttl,
                                            options_.holder);
   }
+  if (options_.listen) {
+    listener_ = std::make_unique<store::NotificationListener>(
+        orch_.db().options().url, store::kDeploymentsChannel,
+        [this](const std::string&) { Wake(); }, logger_ptr());
+  }
 }
 
 Scheduler::~Scheduler() {
+  listener_.reset();
   Stop();
   if (lease_) lease_->Release();
 }
@@ -70,7 +76,7 @@ const core::Schedule* Scheduler::ScheduleOf(const store::DeploymentRecord& d) {
     if (compiled.ok()) {
       c.schedule = std::move(*compiled);
     } else {
-      logger().warn("deployment schedule does not compile name={} error=\"{}\"", d.FullName(),
+      logger().warn("deployment schedule does not compile id={} error=\"{}\"", d.id,
                     compiled.error().message);
     }
   }
@@ -112,9 +118,7 @@ core::Result<PassStats> Scheduler::RunPass() {
   };
   auto loaded = db.WithTransaction([&](store::Tx& tx) -> core::Result<Loaded> {
     Loaded l;
-    l.active = store::DeploymentRepo::ListActive(tx);
-    std::sort(l.active.begin(), l.active.end(),
-              [](const auto& a, const auto& b) { return a.id < b.id; });
+    l.active = store::DeploymentRepo::ListActive(tx);  // by id
     l.missed = store::DeploymentRepo::MissedAutoRuns(tx, missed_until + kTick);
     std::vector<std::string> ids;
     std::vector<TimePoint> upto;

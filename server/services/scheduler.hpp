@@ -17,6 +17,7 @@
 #include "server/orchestration/set_state.hpp"
 #include "server/services/leader_lease.hpp"
 #include "server/services/loop_service.hpp"
+#include "server/store/notification_listener.hpp"
 
 namespace weft::server::services {
 
@@ -31,6 +32,7 @@ struct SchedulerOptions {
   int write_parallelism = 2;       // big passes write in this many transactions at once
                                    // (each holds whole deployments: per-deployment atomicity)
   std::string holder;              // lease holder id ("" = host:pid:random)
+  bool listen = false;             // LISTEN for deployment changes made by other replicas
 };
 
 struct PassStats {
@@ -72,6 +74,7 @@ class Scheduler final : public LoopService {
   orchestration::Orchestrator& orch_;
   SchedulerOptions options_;
   std::unique_ptr<LeaderLease> lease_;
+  std::unique_ptr<store::NotificationListener> listener_;
   std::mutex pass_mu_;  // one pass at a time per instance
   std::map<std::string, Compiled> cache_;
   std::atomic<std::uint64_t> passes_{0};

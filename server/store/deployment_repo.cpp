@@ -103,7 +103,11 @@ std::vector<Statement> DeploymentRepoStatements() {
        "UPDATE deployments SET paused = $2, revision = revision + 1, updated = $3::timestamptz,"
        " last_scheduled_time = CASE WHEN paused AND NOT $2 THEN $3::timestamptz"
        " ELSE last_scheduled_time END WHERE id = $1::uuid"},
-      {"deployment.list_active", sel + " WHERE NOT d.paused AND d.schedule IS NOT NULL"},
+      // The scheduler's view: only what it needs, no joins.
+      {"deployment.list_active",
+       "SELECT d.id, d.flow_id, d.name, d.schedule, d.catchup_policy, d.max_lateness_seconds,"
+       " d.last_scheduled_time, d.revision, d.created FROM deployments d"
+       " WHERE NOT d.paused AND d.schedule IS NOT NULL ORDER BY d.id"},
       {"deployment.lock_many",
        "SELECT id FROM deployments WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE"},
       {"deployment.advance",
@@ -157,6 +161,7 @@ std::vector<Statement> DeploymentRepoStatements() {
       {"deployment.run_ids_by_keys",
        "SELECT id, idempotency_key FROM flow_runs WHERE flow_id = $1::uuid"
        " AND idempotency_key = ANY($2::text[])"},
+      {"deployment.notify", "SELECT pg_notify('weft_deployments', $1)"},
       {"lease.acquire",
        "INSERT INTO service_leases AS l (name, holder, expires_at, acquired)"
        " VALUES ($1, $2, $3::timestamptz + make_interval(secs => $4), $3::timestamptz)"
@@ -225,7 +230,19 @@ std::vector<DeploymentRecord> DeploymentRepo::ListActive(Tx& tx) {
   auto r = tx.raw().exec_prepared("deployment.list_active");
   std::vector<DeploymentRecord> out;
   out.reserve(r.size());
-  for (const auto& row : r) out.push_back(ReadDeployment(row));
+  for (const auto& row : r) {
+    DeploymentRecord d;
+    d.id = row[0].c_str();
+    d.flow_id = row[1].c_str();
+    d.name = row[2].c_str();
+    d.schedule_json = ReadText(row[3]);
+    d.catchup_policy = row[4].c_str();
+    d.max_lateness_seconds = row[5].as<double>();
+    d.last_scheduled_time = ReadTime(row[6]);
+    d.revision = row[7].as<std::int64_t>();
+    d.created = ReadTimeOr(row[8]);
+    out.push_back(std::move(d));
+  }
   return out;
 }
 
@@ -341,6 +358,10 @@ std::vector<std::string> DeploymentRepo::RunIdsByKeys(Tx& tx, const std::string&
     }
   }
   return out;
+}
+
+void DeploymentRepo::NotifyChanged(Tx& tx, const std::string& id) {
+  tx.raw().exec_prepared("deployment.notify", id);
 }
 
 bool LeaseRepo::Acquire(Tx& tx, const std::string& name, const std::string& holder,

@@ -55,7 +55,9 @@ class DeploymentRepo {
   // Sets paused (bumps revision); when resuming, last_scheduled_time moves to `now`.
   static void SetPaused(Tx& tx, const std::string& id, bool paused, core::TimePoint now);
 
-  // Active = not paused and scheduled.
+  // Active = not paused and scheduled; ordered by id. Only the scheduler's fields are
+  // filled: id, flow_id, name, schedule_json, catchup_policy, max_lateness_seconds,
+  // last_scheduled_time, revision, created.
   static std::vector<DeploymentRecord> ListActive(Tx& tx);
   // Raises last_scheduled_time (never lowers it) of deployments still at `revision` and
   // active; locks them. Returns the ids updated.
@@ -86,6 +88,8 @@ class DeploymentRepo {
   // Multi-row insert of runs and their first history rows (ON CONFLICT DO NOTHING on the
   // idempotency key). Returns the ids of the runs created, in no particular order.
   static std::vector<std::string> InsertAutoRuns(Tx& tx, const std::vector<AutoRunRow>& rows);
+  // NOTIFY weft_deployments with the id (delivered when the transaction commits).
+  static void NotifyChanged(Tx& tx, const std::string& id);
   // Run ids by idempotency key of one flow (for backfill answers).
   static std::vector<std::string> RunIdsByKeys(Tx& tx, const std::string& flow_id,
                                                const std::vector<std::string>& keys);

@@ -375,3 +375,29 @@ TEST_CASE("deployments: upcoming runs, backfill, pause, delete and the storage l
   REQUIRE_FALSE(gone.ok());
   CHECK(gone.error().code == core::Code::kNotFound);
 }
+
+TEST_CASE("deployments: a change made through another replica wakes the scheduling replica",
+          "[deployments][grpc]") {
+  Fixture a;  // started first: its scheduler holds the lease
+  server::app::Settings s;
+  s.grpc_address = "127.0.0.1:0";
+  s.database_url = a.database.url();
+  s.pool_size = 4;
+  s.log_level = "warn";
+  s.scheduler_interval = 3600;
+  server::app::App b(s);
+  REQUIRE(b.Start().ok());
+  client::ClientOptions o;
+  o.address = b.grpc_address();
+  client::Client cb(o);
+
+  auto spec = Spec("etl", "replicated");
+  spec.mutable_schedule()->mutable_interval()->set_interval_seconds(600);
+  REQUIRE(Create(cb, spec).ok());
+  v1::ListUpcomingRunsRequest up;
+  *up.mutable_ref() = Ref("etl/replicated");
+  REQUIRE(Eventually([&] {
+    auto u = cb.ListUpcomingRuns(up);
+    return u.ok() && u->flow_runs_size() >= 3;
+  }));
+}

@@ -1,0 +1,37 @@
+#pragma once
+// LISTEN on a PostgreSQL channel from a dedicated connection and thread, so that one
+// replica's change wakes another replica's services. Reconnects after errors.
+#include <functional>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <thread>
+
+#include "server/store/database.hpp"
+
+namespace weft::server::store {
+
+class NotificationListener {
+ public:
+  // `on_notify` runs on the listener's thread with the payload.
+  NotificationListener(std::string url, std::string channel,
+                       std::function<void(const std::string& payload)> on_notify,
+                       std::shared_ptr<spdlog::logger> logger);
+  ~NotificationListener();
+  NotificationListener(const NotificationListener&) = delete;
+  NotificationListener& operator=(const NotificationListener&) = delete;
+
+ private:
+  void Loop(std::stop_token stop);
+
+  std::string url_;
+  std::string channel_;
+  std::function<void(const std::string&)> on_notify_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::jthread thread_;
+};
+
+// Channel names used by the server.
+inline constexpr const char* kDeploymentsChannel = "weft_deployments";
+
+}  // namespace weft::server::store
