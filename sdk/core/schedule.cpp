@@ -62,9 +62,7 @@ constexpr Duration kOneTick{1};
 
 Seconds Floor(TimePoint t) { return date::floor<seconds>(t); }
 
-LocalTime Local(TimePoint t, seconds offset) {
-  return LocalTime{t.time_since_epoch() + offset};
-}
+LocalTime Local(TimePoint t, seconds offset) { return LocalTime{t.time_since_epoch() + offset}; }
 LocalTime Local(Seconds t, seconds offset) {
   return LocalTime{std::chrono::duration_cast<Duration>((t + offset).time_since_epoch())};
 }
@@ -250,8 +248,8 @@ std::vector<TimePoint> Schedule::Impl::Next(TimePoint after, std::size_t n,
   if (fixed) {
     const long long step_ns = step.count();
     long long diff = 0;
-    if (__builtin_sub_overflow(after.time_since_epoch().count(),
-                               anchor.time_since_epoch().count(), &diff)) {
+    if (__builtin_sub_overflow(after.time_since_epoch().count(), anchor.time_since_epoch().count(),
+                               &diff)) {
       return out;
     }
     long long k = sd::FloorDiv(diff, step_ns) + 1;
@@ -295,8 +293,8 @@ Result<Schedule> Schedule::Compile(const ScheduleSpec& spec) {
     }
     const long long us = std::llround(secs * 1e6);
     if (us < 1) {
-      return InvalidArgument("interval: must be at least 1 microsecond, got " +
-                             FormatNumber(secs) + " seconds");
+      return InvalidArgument("interval: must be at least 1 microsecond, got " + FormatNumber(secs) +
+                             " seconds");
     }
     auto zone = sd::Zone::Find(interval->timezone);
     if (!zone) return zone.error();
@@ -312,8 +310,8 @@ Result<Schedule> Schedule::Compile(const ScheduleSpec& spec) {
     const std::string zone_name = interval->timezone.empty() ? "UTC" : interval->timezone;
     if (us % kDayUs == 0) {
       LocalTime base = sd::ToLocal(impl->zone, anchor);
-      impl->describe = "every " + FormatEvery(impl->step) + " at " + FormatClock(base) + " (" +
-                       zone_name + ")";
+      impl->describe =
+          "every " + FormatEvery(impl->step) + " at " + FormatClock(base) + " (" + zone_name + ")";
       if (!impl->zone.is_utc()) {
         impl->rule = std::make_unique<DayStepRule>(base, impl->step);
       }

@@ -5,12 +5,12 @@
 // set of wall-clock times on the zone's local timeline, which has no DST. schedule.cpp
 // maps those wall times to instants (see the DST notes there). Fixed intervals are plain
 // instant arithmetic and need no LocalRule.
+#include <date/date.h>
+
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <date/date.h>
 
 #include "sdk/core/error.hpp"
 #include "sdk/core/schedule/zone.hpp"

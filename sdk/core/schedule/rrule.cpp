@@ -65,7 +65,8 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
   std::size_t pos = 0;
   while (true) {
     std::size_t next = s.find(sep, pos);
-    out.push_back(s.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
+    out.push_back(
+        s.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
     if (next == std::string_view::npos) break;
     pos = next + 1;
   }
@@ -134,8 +135,8 @@ std::optional<DateTimeValue> ParseDateTime(std::string_view text) {
       s > 59) {
     return std::nullopt;
   }
-  v.wall = LocalTime{LocalDay(y, static_cast<unsigned>(mo), static_cast<unsigned>(d))} +
-           hours{h} + minutes{mi} + seconds{s};
+  v.wall = LocalTime{LocalDay(y, static_cast<unsigned>(mo), static_cast<unsigned>(d))} + hours{h} +
+           minutes{mi} + seconds{s};
   return v;
 }
 
@@ -225,7 +226,8 @@ class RRule final : public LocalRule {
   void Materialize() {
     std::vector<LocalTime> found;
     long long k = 0;
-    for (int empty = 0; empty < kMaxEmptyPeriods && all_.size() < static_cast<std::size_t>(r_.count);) {
+    for (int empty = 0;
+         empty < kMaxEmptyPeriods && all_.size() < static_cast<std::size_t>(r_.count);) {
       found.clear();
       if (!Occurrences(k, found)) break;
       bool any = false;
@@ -325,7 +327,8 @@ class RRule final : public LocalRule {
       int pos = 0;
       int neg = 0;
       if (positions_in_year_) {
-        int doy = static_cast<int>((p.day - date::local_days{date::year{p.year} / 1 / 1}).count()) + 1;
+        int doy =
+            static_cast<int>((p.day - date::local_days{date::year{p.year} / 1 / 1}).count()) + 1;
         int len = IsLeap(p.year) ? 366 : 365;
         pos = (doy - 1) / 7 + 1;
         neg = -((len - doy) / 7 + 1);
@@ -445,7 +448,7 @@ class RRule final : public LocalRule {
   long long start_minute_ = 0;
   bool positions_in_year_ = false;
   bool has_positions_ = false;
-  bool needs_calendar_ = false;     // months, month days or positions: DayParts needed
+  bool needs_calendar_ = false;       // months, month days or positions: DayParts needed
   std::uint32_t plain_weekdays_ = 0;  // BYDAY entries without a position
   std::vector<seconds> day_times_;
   std::vector<seconds> hour_times_;
@@ -496,8 +499,7 @@ Result<WeekdayEntry> ParseWeekday(std::string_view item, bool allow_position,
       return e;
     }
   }
-  return Bad(key + " \"" + std::string(item) +
-             "\" is not a weekday (MO, TU, WE, TH, FR, SA, SU)" +
+  return Bad(key + " \"" + std::string(item) + "\" is not a weekday (MO, TU, WE, TH, FR, SA, SU)" +
              (allow_position ? " with an optional position like 2MO or -1FR" : ""));
 }
 
@@ -537,18 +539,22 @@ Result<CompiledRRule> CompileRRule(const std::string& text, const std::string& z
     if (up.rfind("DTSTART", 0) == 0 && word.size() > 7 && (word[7] == ':' || word[7] == ';')) {
       if (dtstart) return Bad("DTSTART is given twice");
       auto colon = word.find(':');
-      if (colon == std::string_view::npos) return Bad("DTSTART \"" + std::string(word) + "\" has no value");
+      if (colon == std::string_view::npos)
+        return Bad("DTSTART \"" + std::string(word) + "\" has no value");
       std::string_view params = word.substr(7, colon - 7);
       for (auto param : Split(params, ';')) {
         if (param.empty()) continue;
         std::string key = Upper(param.substr(0, param.find('=')));
-        std::string_view value =
-            param.find('=') == std::string_view::npos ? std::string_view{} : param.substr(param.find('=') + 1);
-        const bool is_value = key == "VALUE" && (Upper(value) == "DATE" || Upper(value) == "DATE-TIME");
+        std::string_view value = param.find('=') == std::string_view::npos
+                                     ? std::string_view{}
+                                     : param.substr(param.find('=') + 1);
+        const bool is_value =
+            key == "VALUE" && (Upper(value) == "DATE" || Upper(value) == "DATE-TIME");
         if (key == "TZID") {
           if (value != effective_zone) {
-            return Bad("DTSTART has TZID \"" + std::string(value) + "\" but the schedule's timezone is \"" +
-                       effective_zone + "\"; set timezone to \"" + std::string(value) + "\" instead");
+            return Bad("DTSTART has TZID \"" + std::string(value) +
+                       "\" but the schedule's timezone is \"" + effective_zone +
+                       "\"; set timezone to \"" + std::string(value) + "\" instead");
           }
         } else if (!is_value) {
           return Bad("DTSTART parameter \"" + std::string(param) + "\" is not supported");
@@ -562,8 +568,10 @@ Result<CompiledRRule> CompileRRule(const std::string& text, const std::string& z
       }
       continue;
     }
-    if (up.rfind("RRULE:", 0) == 0) word.remove_prefix(6);
-    else if (up.rfind("EXDATE", 0) == 0 || up.rfind("RDATE", 0) == 0 || up.rfind("EXRULE", 0) == 0) {
+    if (up.rfind("RRULE:", 0) == 0)
+      word.remove_prefix(6);
+    else if (up.rfind("EXDATE", 0) == 0 || up.rfind("RDATE", 0) == 0 ||
+             up.rfind("EXRULE", 0) == 0) {
       return Bad(std::string(word.substr(0, word.find_first_of(":;"))) + " is not supported");
     }
     if (rule_text) return Bad("more than one RRULE");
@@ -583,7 +591,8 @@ Result<CompiledRRule> CompileRRule(const std::string& text, const std::string& z
   for (auto part : Split(*rule_text, ';')) {
     if (part.empty()) continue;
     auto eq = part.find('=');
-    if (eq == std::string_view::npos) return Bad("part \"" + std::string(part) + "\" is not KEY=VALUE");
+    if (eq == std::string_view::npos)
+      return Bad("part \"" + std::string(part) + "\" is not KEY=VALUE");
     std::string key = Upper(part.substr(0, eq));
     std::string_view value = part.substr(eq + 1);
     if (std::find(seen.begin(), seen.end(), key) != seen.end()) return Bad(key + " is given twice");
@@ -594,14 +603,15 @@ Result<CompiledRRule> CompileRRule(const std::string& text, const std::string& z
     } else if (key == "INTERVAL") {
       int v = 0;
       if (!ParseInt(value, v) || v < 1 || v > 1000000) {
-        return Bad("INTERVAL must be a whole number from 1 to 1000000, got \"" + std::string(value) + "\"");
+        return Bad("INTERVAL must be a whole number from 1 to 1000000, got \"" +
+                   std::string(value) + "\"");
       }
       rule.interval = v;
     } else if (key == "COUNT") {
       int v = 0;
       if (!ParseInt(value, v) || v < 1 || v > kMaxCount) {
-        return Bad("COUNT must be a whole number from 1 to " + std::to_string(kMaxCount) + ", got \"" +
-                   std::string(value) + "\"");
+        return Bad("COUNT must be a whole number from 1 to " + std::to_string(kMaxCount) +
+                   ", got \"" + std::string(value) + "\"");
       }
       rule.count = v;
       have_count = true;
@@ -653,16 +663,25 @@ Result<CompiledRRule> CompileRRule(const std::string& text, const std::string& z
     }
   }
   if (!freq_text) return Bad("FREQ is required");
-  if (*freq_text == "YEARLY") rule.freq = Freq::kYearly;
-  else if (*freq_text == "MONTHLY") rule.freq = Freq::kMonthly;
-  else if (*freq_text == "WEEKLY") rule.freq = Freq::kWeekly;
-  else if (*freq_text == "DAILY") rule.freq = Freq::kDaily;
-  else if (*freq_text == "HOURLY") rule.freq = Freq::kHourly;
-  else if (*freq_text == "MINUTELY") rule.freq = Freq::kMinutely;
-  else if (*freq_text == "SECONDLY") return Bad("FREQ=SECONDLY is not supported (use an interval schedule)");
-  else return Bad("unknown FREQ \"" + *freq_text + "\"");
+  if (*freq_text == "YEARLY")
+    rule.freq = Freq::kYearly;
+  else if (*freq_text == "MONTHLY")
+    rule.freq = Freq::kMonthly;
+  else if (*freq_text == "WEEKLY")
+    rule.freq = Freq::kWeekly;
+  else if (*freq_text == "DAILY")
+    rule.freq = Freq::kDaily;
+  else if (*freq_text == "HOURLY")
+    rule.freq = Freq::kHourly;
+  else if (*freq_text == "MINUTELY")
+    rule.freq = Freq::kMinutely;
+  else if (*freq_text == "SECONDLY")
+    return Bad("FREQ=SECONDLY is not supported (use an interval schedule)");
+  else
+    return Bad("unknown FREQ \"" + *freq_text + "\"");
   if (have_count && have_until) return Bad("COUNT and UNTIL cannot both be given");
-  if (by_month_day && rule.freq == Freq::kWeekly) return Bad("BYMONTHDAY cannot be used with FREQ=WEEKLY");
+  if (by_month_day && rule.freq == Freq::kWeekly)
+    return Bad("BYMONTHDAY cannot be used with FREQ=WEEKLY");
 
   const bool positions = rule.freq == Freq::kMonthly || rule.freq == Freq::kYearly;
   for (auto item : by_day_items) {
@@ -709,14 +728,14 @@ Result<CompiledRRule> CompileRRule(const std::string& text, const std::string& z
     }
   }
   const bool day_based = rule.freq <= Freq::kDaily;
-  rule.hours_set = by_hour ? static_cast<std::uint32_t>(Bits(*by_hour))
+  rule.hours_set = by_hour     ? static_cast<std::uint32_t>(Bits(*by_hour))
                    : day_based ? (1U << start_tod.hours().count())
                                : 0xFFFFFFU;
   rule.minutes_set = by_minute ? Bits(*by_minute)
-                     : rule.freq != Freq::kMinutely ? (std::uint64_t{1} << start_tod.minutes().count())
-                                                    : ~std::uint64_t{0} >> 4;
-  rule.seconds_set = by_second ? Bits(*by_second)
-                               : std::uint64_t{1} << start_tod.seconds().count();
+                     : rule.freq != Freq::kMinutely
+                         ? (std::uint64_t{1} << start_tod.minutes().count())
+                         : ~std::uint64_t{0} >> 4;
+  rule.seconds_set = by_second ? Bits(*by_second) : std::uint64_t{1} << start_tod.seconds().count();
 
   auto compiled = std::make_unique<RRule>(std::move(rule));
   if (!compiled->NextAtOrAfter(LocalTime{LocalDay(1900, 1, 1)})) {

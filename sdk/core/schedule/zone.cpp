@@ -163,10 +163,12 @@ date::local_days DayOf(const PosixDate& d, int y) {
     case PosixDate::kMonthWeekDay: {
       const auto month = date::month{static_cast<unsigned>(d.month)};
       if (d.week == 5) {
-        return date::local_days{year / month / date::weekday{static_cast<unsigned>(d.weekday)}[date::last]};
+        return date::local_days{year / month /
+                                date::weekday{static_cast<unsigned>(d.weekday)}[date::last]};
       }
-      return date::local_days{year / month /
-                              date::weekday{static_cast<unsigned>(d.weekday)}[static_cast<unsigned>(d.week)]};
+      return date::local_days{
+          year / month /
+          date::weekday{static_cast<unsigned>(d.weekday)}[static_cast<unsigned>(d.week)]};
     }
     case PosixDate::kJulianNoLeap: {
       int n = d.day;  // 1..365, February 29 is never counted
@@ -189,8 +191,10 @@ std::array<Change, 6> ChangesAround(const PosixTz& tz, int y) {
   std::array<Change, 6> out{};
   std::size_t i = 0;
   for (int year = y - 1; year <= y + 1; ++year) {
-    auto start = date::sys_seconds{(DayOf(tz.start, year) + tz.start.time - tz.std_offset).time_since_epoch()};
-    auto end = date::sys_seconds{(DayOf(tz.end, year) + tz.end.time - tz.dst_offset).time_since_epoch()};
+    auto start = date::sys_seconds{
+        (DayOf(tz.start, year) + tz.start.time - tz.std_offset).time_since_epoch()};
+    auto end =
+        date::sys_seconds{(DayOf(tz.end, year) + tz.end.time - tz.dst_offset).time_since_epoch()};
     out[i++] = Change{start, tz.dst_offset};
     out[i++] = Change{end, tz.std_offset};
   }
@@ -201,7 +205,8 @@ std::array<Change, 6> ChangesAround(const PosixTz& tz, int y) {
 // The footer of a TZif v2+ file: the text between the last two newlines.
 std::shared_ptr<const PosixTz> ReadFooter(const std::string& name) {
   const char* dir = std::getenv("TZDIR");
-  std::string path = std::string(dir != nullptr && *dir != '\0' ? dir : "/usr/share/zoneinfo") + "/" + name;
+  std::string path =
+      std::string(dir != nullptr && *dir != '\0' ? dir : "/usr/share/zoneinfo") + "/" + name;
   std::ifstream in(path, std::ios::binary);
   if (!in) return nullptr;
   std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -226,7 +231,9 @@ std::shared_ptr<const PosixTz> CachedFooter(const std::string& name) {
   return rule;
 }
 
-ZonePeriod FromInfo(const date::sys_info& info) { return ZonePeriod{info.begin, info.end, info.offset}; }
+ZonePeriod FromInfo(const date::sys_info& info) {
+  return ZonePeriod{info.begin, info.end, info.offset};
+}
 
 }  // namespace
 
@@ -244,8 +251,8 @@ Result<Zone> Zone::Find(const std::string& name) {
 
 ZonePeriod Zone::At(date::sys_seconds t) const {
   if (tz_ == nullptr) {
-    return ZonePeriod{date::sys_days{date::year::min() / 1 / 1}, date::sys_days{date::year::max() / 12 / 31},
-                      seconds{0}};
+    return ZonePeriod{date::sys_days{date::year::min() / 1 / 1},
+                      date::sys_days{date::year::max() / 12 / 31}, seconds{0}};
   }
   ZonePeriod p = FromInfo(tz_->get_info(t));
   if (tail_ == nullptr || p.end < kFarFuture) return p;

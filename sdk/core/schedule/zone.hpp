@@ -6,11 +6,11 @@
 // ("slim" files); after the last one it would keep the last offset for ever. The file's
 // footer holds the rule for later years as a POSIX TZ string ("CET-1CEST,M3.5.0,M10.5.0/3"),
 // so Zone reads it once per zone and applies it after the last explicit transition.
+#include <date/tz.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
-
-#include <date/tz.h>
 
 #include "sdk/core/error.hpp"
 

@@ -112,8 +112,7 @@ TEST_CASE("cron: Next until and Between limits", "[schedule][cron]") {
 
 TEST_CASE("cron: Describe", "[schedule][cron]") {
   CHECK(Cron("0 9 * * 1").Describe() == "cron 0 9 * * 1 (UTC)");
-  CHECK(Cron(" 0  9 * * 1 ", "America/New_York").Describe() ==
-        "cron 0 9 * * 1 (America/New_York)");
+  CHECK(Cron(" 0  9 * * 1 ", "America/New_York").Describe() == "cron 0 9 * * 1 (America/New_York)");
 }
 
 TEST_CASE("cron: each compile error names the field and the problem", "[schedule][cron]") {
@@ -150,9 +149,11 @@ TEST_CASE("cron: each compile error names the field and the problem", "[schedule
   CHECK(err("@reboot") ==
         "cron: unknown macro \"@reboot\" (known: @yearly @annually @monthly @weekly @daily "
         "@midnight @hourly)");
-  CHECK(err("0 0 30 2 *") == "cron: \"0 0 30 2 *\" never runs: no month in field 4 has a day "
-                             "from field 3");
-  CHECK(err("0 0 31 4,6,9,11 *") == "cron: \"0 0 31 4,6,9,11 *\" never runs: no month in field "
-                                    "4 has a day from field 3");
+  CHECK(err("0 0 30 2 *") ==
+        "cron: \"0 0 30 2 *\" never runs: no month in field 4 has a day "
+        "from field 3");
+  CHECK(err("0 0 31 4,6,9,11 *") ==
+        "cron: \"0 0 31 4,6,9,11 *\" never runs: no month in field "
+        "4 has a day from field 3");
   CHECK(err("0 9 * * 1", "Mars/Olympus") == "timezone: unknown time zone \"Mars/Olympus\"");
 }

@@ -12,7 +12,8 @@
 using namespace weft::test;
 using Times = std::vector<std::string>;
 
-TEST_CASE("dst: daily 02:30 in America/New_York runs once on both transition days", "[schedule][cron][dst]") {
+TEST_CASE("dst: daily 02:30 in America/New_York runs once on both transition days",
+          "[schedule][cron][dst]") {
   auto s = Cron("30 2 * * *", "America/New_York");
   // Spring: 02:30 does not exist on 03-08 and runs at 03:30 EDT = 07:30Z.
   CHECK(Z(s.Between(T("2026-03-07T00:00:00Z"), T("2026-03-10T00:00:00Z"), 10)) ==
@@ -22,7 +23,8 @@ TEST_CASE("dst: daily 02:30 in America/New_York runs once on both transition day
         Times{"2026-10-31T06:30:00Z", "2026-11-01T07:30:00Z", "2026-11-02T07:30:00Z"});
 }
 
-TEST_CASE("dst: daily 01:30 in America/New_York runs at the first of the two 01:30s", "[schedule][cron][dst]") {
+TEST_CASE("dst: daily 01:30 in America/New_York runs at the first of the two 01:30s",
+          "[schedule][cron][dst]") {
   auto s = Cron("30 1 * * *", "America/New_York");
   CHECK(Z(s.Between(T("2026-10-31T00:00:00Z"), T("2026-11-03T00:00:00Z"), 10)) ==
         Times{"2026-10-31T05:30:00Z", "2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"});
@@ -30,7 +32,8 @@ TEST_CASE("dst: daily 01:30 in America/New_York runs at the first of the two 01:
   CHECK(NextZ(s, "2026-11-01T06:10:00Z", 1) == Times{"2026-11-02T06:30:00Z"});
 }
 
-TEST_CASE("dst: daily 02:30 in Europe/Berlin runs once on both transition days", "[schedule][cron][dst]") {
+TEST_CASE("dst: daily 02:30 in Europe/Berlin runs once on both transition days",
+          "[schedule][cron][dst]") {
   auto s = Cron("30 2 * * *", "Europe/Berlin");
   // Spring: 02:30 CET does not exist on 03-29: runs at 03:30 CEST = 01:30Z.
   CHECK(Z(s.Between(T("2026-03-28T00:00:00Z"), T("2026-03-31T00:00:00Z"), 10)) ==
@@ -41,7 +44,8 @@ TEST_CASE("dst: daily 02:30 in Europe/Berlin runs once on both transition days",
   CHECK(NextZ(s, "2026-10-25T01:00:00Z", 1) == Times{"2026-10-26T01:30:00Z"});
 }
 
-TEST_CASE("dst: asking from just after the spring jump still finds the shifted gap time", "[schedule][cron][dst]") {
+TEST_CASE("dst: asking from just after the spring jump still finds the shifted gap time",
+          "[schedule][cron][dst]") {
   // 03:10 EDT = 07:10Z on 03-08; the 02:30 run (shifted to 03:30 EDT) is still ahead.
   CHECK(NextZ(Cron("30 2 * * *", "America/New_York"), "2026-03-08T07:10:00Z", 2) ==
         Times{"2026-03-08T07:30:00Z", "2026-03-09T06:30:00Z"});
@@ -50,7 +54,8 @@ TEST_CASE("dst: asking from just after the spring jump still finds the shifted g
         Times{"2026-03-29T01:30:00Z"});
 }
 
-TEST_CASE("dst: wall times in the gap coincide with the real ones after it: one run each", "[schedule][cron][dst]") {
+TEST_CASE("dst: wall times in the gap coincide with the real ones after it: one run each",
+          "[schedule][cron][dst]") {
   // 02:05 and 02:30 are missing on 03-08 and shift to 03:05 and 03:30 EDT, which the cron
   // also names: two runs, not four.
   CHECK(NextZ(Cron("5,30 2-3 * * *", "America/New_York"), "2026-03-08T06:00:00Z", 6) ==
@@ -58,7 +63,8 @@ TEST_CASE("dst: wall times in the gap coincide with the real ones after it: one 
               "2026-03-09T06:30:00Z", "2026-03-09T07:05:00Z", "2026-03-09T07:30:00Z"});
 }
 
-TEST_CASE("dst: hourly cron in New York, spring-forward day: once per real hour", "[schedule][cron][dst]") {
+TEST_CASE("dst: hourly cron in New York, spring-forward day: once per real hour",
+          "[schedule][cron][dst]") {
   // Local day 2026-03-08 = [05:00Z, 04:00Z next day): 23 real hours, 23 runs.
   auto s = Cron("0 * * * *", "America/New_York");
   auto runs = Z(s.Between(T("2026-03-08T05:00:00Z"), T("2026-03-09T03:59:59Z"), 100));
@@ -70,18 +76,20 @@ TEST_CASE("dst: hourly cron in New York, spring-forward day: once per real hour"
   CHECK(runs[22] == "2026-03-09T03:00:00Z");  // 23:00 EDT
 }
 
-TEST_CASE("dst: hourly cron in New York, fall-back day: the repeated 01:00 runs once", "[schedule][cron][dst]") {
+TEST_CASE("dst: hourly cron in New York, fall-back day: the repeated 01:00 runs once",
+          "[schedule][cron][dst]") {
   // Local day 2026-11-01 = [04:00Z, 05:00Z next day): 25 real hours, 24 runs.
   auto s = Cron("0 * * * *", "America/New_York");
   auto runs = Z(s.Between(T("2026-11-01T04:00:00Z"), T("2026-11-02T04:59:59Z"), 100));
   REQUIRE(runs.size() == 24);
-  CHECK(runs[0] == "2026-11-01T04:00:00Z");  // 00:00 EDT
-  CHECK(runs[1] == "2026-11-01T05:00:00Z");  // 01:00 EDT (first 01:00)
-  CHECK(runs[2] == "2026-11-01T07:00:00Z");  // 02:00 EST; no run at 06:00Z (second 01:00)
-  CHECK(runs[23] == "2026-11-02T04:00:00Z"); // 23:00 EST
+  CHECK(runs[0] == "2026-11-01T04:00:00Z");   // 00:00 EDT
+  CHECK(runs[1] == "2026-11-01T05:00:00Z");   // 01:00 EDT (first 01:00)
+  CHECK(runs[2] == "2026-11-01T07:00:00Z");   // 02:00 EST; no run at 06:00Z (second 01:00)
+  CHECK(runs[23] == "2026-11-02T04:00:00Z");  // 23:00 EST
 }
 
-TEST_CASE("dst: half-hourly cron in Berlin stays continuous through both transitions", "[schedule][cron][dst]") {
+TEST_CASE("dst: half-hourly cron in Berlin stays continuous through both transitions",
+          "[schedule][cron][dst]") {
   auto s = Cron("*/30 * * * *", "Europe/Berlin");
   // Spring: 01:30 CET (00:30Z), then 02:00/02:30 missing -> 03:00/03:30 CEST, which are
   // the real 03:00/03:30 as well: one run each.
@@ -111,7 +119,8 @@ TEST_CASE("dst: daily crons over a whole year run once per local day", "[schedul
   }
 }
 
-TEST_CASE("dst: after 2037 (the tz files' last explicit transition) DST still applies", "[schedule][cron][dst]") {
+TEST_CASE("dst: after 2037 (the tz files' last explicit transition) DST still applies",
+          "[schedule][cron][dst]") {
   // The zone file's POSIX rule takes over: EDT in July 2040, EST in January.
   auto ny = Cron("0 9 * * *", "America/New_York");
   CHECK(NextZ(ny, "2040-07-01T14:00:00Z", 1) == Times{"2040-07-02T13:00:00Z"});

@@ -17,11 +17,12 @@ Schedule Every(double seconds, std::optional<std::string> anchor = std::nullopt,
 }
 }  // namespace
 
-TEST_CASE("interval: times are anchor + k * interval, strictly after `after`", "[schedule][interval]") {
+TEST_CASE("interval: times are anchor + k * interval, strictly after `after`",
+          "[schedule][interval]") {
   auto s = Every(3600, "2026-01-01T00:30:00Z");
-  CHECK(NextZ(s, "2026-03-01T10:00:00Z", 3) ==
-        std::vector<std::string>{"2026-03-01T10:30:00Z", "2026-03-01T11:30:00Z",
-                                 "2026-03-01T12:30:00Z"});
+  CHECK(NextZ(s, "2026-03-01T10:00:00Z", 3) == std::vector<std::string>{"2026-03-01T10:30:00Z",
+                                                                        "2026-03-01T11:30:00Z",
+                                                                        "2026-03-01T12:30:00Z"});
   // Exactly on a schedule time: that time is not "after".
   CHECK(NextZ(s, "2026-03-01T10:30:00Z", 1) == std::vector<std::string>{"2026-03-01T11:30:00Z"});
   // Before the anchor (negative k) the grid extends backwards.
@@ -29,14 +30,16 @@ TEST_CASE("interval: times are anchor + k * interval, strictly after `after`", "
         std::vector<std::string>{"2025-12-31T23:30:00Z", "2026-01-01T00:30:00Z"});
 }
 
-TEST_CASE("interval: an anchor in the future still yields times now (negative k)", "[schedule][interval]") {
+TEST_CASE("interval: an anchor in the future still yields times now (negative k)",
+          "[schedule][interval]") {
   auto s = Every(900, "2030-01-01T00:05:00Z");
-  CHECK(NextZ(s, "2026-05-05T12:07:00Z", 3) ==
-        std::vector<std::string>{"2026-05-05T12:20:00Z", "2026-05-05T12:35:00Z",
-                                 "2026-05-05T12:50:00Z"});
+  CHECK(NextZ(s, "2026-05-05T12:07:00Z", 3) == std::vector<std::string>{"2026-05-05T12:20:00Z",
+                                                                        "2026-05-05T12:35:00Z",
+                                                                        "2026-05-05T12:50:00Z"});
 }
 
-TEST_CASE("interval: sub-second intervals and anchors keep their precision", "[schedule][interval]") {
+TEST_CASE("interval: sub-second intervals and anchors keep their precision",
+          "[schedule][interval]") {
   auto s = Every(1.5, "2026-01-01T00:00:00.250Z");
   CHECK(NextZ(s, "2026-01-01T00:00:01Z", 3) ==
         std::vector<std::string>{"2026-01-01T00:00:01.750000Z", "2026-01-01T00:00:03.250000Z",
@@ -46,7 +49,8 @@ TEST_CASE("interval: sub-second intervals and anchors keep their precision", "[s
         std::vector<std::string>{"2026-01-01T00:01:30.000001Z", "2026-01-01T00:03:00.000002Z"});
 }
 
-TEST_CASE("interval: the default anchor is 2020-01-01 00:00 in the schedule's zone", "[schedule][interval]") {
+TEST_CASE("interval: the default anchor is 2020-01-01 00:00 in the schedule's zone",
+          "[schedule][interval]") {
   CHECK(NextZ(Every(7200), "2026-06-01T09:10:00Z", 2) ==
         std::vector<std::string>{"2026-06-01T10:00:00Z", "2026-06-01T12:00:00Z"});
   // Berlin midnight of 2020-01-01 is 2019-12-31T23:00Z; a 5h grid from there, in elapsed time.
@@ -60,7 +64,8 @@ TEST_CASE("interval: the default anchor is 2020-01-01 00:00 in the schedule's zo
                                  "2026-03-29T03:00:00Z"});
 }
 
-TEST_CASE("interval: whole days in Europe/Berlin keep the local wall time across DST", "[schedule][interval][dst]") {
+TEST_CASE("interval: whole days in Europe/Berlin keep the local wall time across DST",
+          "[schedule][interval][dst]") {
   // 09:00 Berlin daily; CET (+01) until 2026-03-29, CEST (+02) until 2026-10-25.
   auto daily = Every(86400, "2026-03-27T09:00:00+01:00", "Europe/Berlin");
   CHECK(NextZ(daily, "2026-03-27T08:00:00Z", 4) ==
@@ -78,7 +83,8 @@ TEST_CASE("interval: whole days in Europe/Berlin keep the local wall time across
         std::vector<std::string>{"2026-03-29T07:00:00Z"});
 }
 
-TEST_CASE("interval: whole days in America/New_York, including a wall time in the gap", "[schedule][interval][dst]") {
+TEST_CASE("interval: whole days in America/New_York, including a wall time in the gap",
+          "[schedule][interval][dst]") {
   // Spring forward 2026-03-08 02:00 EST -> 03:00 EDT; fall back 2026-11-01 02:00 EDT -> 01:00 EST.
   auto daily = Every(86400, "2026-03-06T09:00:00-05:00", "America/New_York");
   CHECK(NextZ(daily, "2026-03-07T00:00:00Z", 3) ==
@@ -97,7 +103,8 @@ TEST_CASE("interval: whole days in America/New_York, including a wall time in th
         std::vector<std::string>{"2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"});
 }
 
-TEST_CASE("interval: Next stops at `until` and after `n`; Between is inclusive with a limit", "[schedule][interval]") {
+TEST_CASE("interval: Next stops at `until` and after `n`; Between is inclusive with a limit",
+          "[schedule][interval]") {
   auto s = Every(3600, "2026-01-01T00:00:00Z");
   CHECK(Z(s.Next(T("2026-01-01T10:00:00Z"), 10, T("2026-01-01T12:00:00Z"))) ==
         std::vector<std::string>{"2026-01-01T11:00:00Z", "2026-01-01T12:00:00Z"});
@@ -117,7 +124,8 @@ TEST_CASE("interval: Next stops at `until` and after `n`; Between is inclusive w
 }
 
 TEST_CASE("interval: compile errors name the field and the problem", "[schedule][interval]") {
-  CHECK(CompileError(IntervalSchedule{0, std::nullopt, ""}) == "interval: must be > 0 seconds, got 0");
+  CHECK(CompileError(IntervalSchedule{0, std::nullopt, ""}) ==
+        "interval: must be > 0 seconds, got 0");
   CHECK(CompileError(IntervalSchedule{-5, std::nullopt, ""}) ==
         "interval: must be > 0 seconds, got -5");
   CHECK(CompileError(IntervalSchedule{std::nan(""), std::nullopt, ""}) ==

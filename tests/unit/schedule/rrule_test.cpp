@@ -19,35 +19,33 @@ TEST_CASE("rrule: weekly BYDAY in a zone", "[schedule][rrule]") {
   // Mon/Wed/Fri 09:00 New York; 2026-03-04 is a Wednesday (already past at 15:00Z); DST
   // starts on 03-08, so 09:00 moves from 14:00Z to 13:00Z.
   CHECK(NextZ(RRule("FREQ=WEEKLY;BYDAY=MO,WE,FR;BYHOUR=9;BYMINUTE=0", "America/New_York"),
-              "2026-03-04T15:00:00Z", 5) ==
-        Times{"2026-03-06T14:00:00Z", "2026-03-09T13:00:00Z", "2026-03-11T13:00:00Z",
-              "2026-03-13T13:00:00Z", "2026-03-16T13:00:00Z"});
+              "2026-03-04T15:00:00Z", 5) == Times{"2026-03-06T14:00:00Z", "2026-03-09T13:00:00Z",
+                                                  "2026-03-11T13:00:00Z", "2026-03-13T13:00:00Z",
+                                                  "2026-03-16T13:00:00Z"});
 }
 
-TEST_CASE("rrule: INTERVAL on weeks, and WKST decides which days share a week", "[schedule][rrule]") {
+TEST_CASE("rrule: INTERVAL on weeks, and WKST decides which days share a week",
+          "[schedule][rrule]") {
   // Every other week, Monday and Thursday, from Monday 2026-01-05 09:00 Berlin (08:00Z).
   CHECK(NextZ(RRule("DTSTART:20260105T090000\nRRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH",
                     "Europe/Berlin"),
-              "2026-01-01T00:00:00Z", 5) ==
-        Times{"2026-01-05T08:00:00Z", "2026-01-08T08:00:00Z", "2026-01-19T08:00:00Z",
-              "2026-01-22T08:00:00Z", "2026-02-02T08:00:00Z"});
+              "2026-01-01T00:00:00Z", 5) == Times{"2026-01-05T08:00:00Z", "2026-01-08T08:00:00Z",
+                                                  "2026-01-19T08:00:00Z", "2026-01-22T08:00:00Z",
+                                                  "2026-02-02T08:00:00Z"});
   // Weeks starting Sunday: the Sunday before the Monday is in the same week (and before
   // DTSTART), so the next Sunday is two weeks on.
   CHECK(NextZ(RRule("DTSTART:20260105T090000 RRULE:FREQ=WEEKLY;INTERVAL=2;WKST=SU;BYDAY=MO,SU"),
-              "2026-01-01T00:00:00Z", 4) ==
-        Times{"2026-01-05T09:00:00Z", "2026-01-18T09:00:00Z", "2026-01-19T09:00:00Z",
-              "2026-02-01T09:00:00Z"});
+              "2026-01-01T00:00:00Z", 4) == Times{"2026-01-05T09:00:00Z", "2026-01-18T09:00:00Z",
+                                                  "2026-01-19T09:00:00Z", "2026-02-01T09:00:00Z"});
   CHECK(NextZ(RRule("DTSTART:20260105T090000 RRULE:FREQ=WEEKLY;INTERVAL=2;WKST=MO;BYDAY=MO,SU"),
-              "2026-01-01T00:00:00Z", 4) ==
-        Times{"2026-01-05T09:00:00Z", "2026-01-11T09:00:00Z", "2026-01-19T09:00:00Z",
-              "2026-01-25T09:00:00Z"});
+              "2026-01-01T00:00:00Z", 4) == Times{"2026-01-05T09:00:00Z", "2026-01-11T09:00:00Z",
+                                                  "2026-01-19T09:00:00Z", "2026-01-25T09:00:00Z"});
 }
 
 TEST_CASE("rrule: monthly BYMONTHDAY, including days from the month's end", "[schedule][rrule]") {
-  CHECK(NextZ(RRule("FREQ=MONTHLY;BYMONTHDAY=1,15,-1;BYHOUR=6;BYMINUTE=0"),
-              "2026-01-20T00:00:00Z", 5) ==
-        Times{"2026-01-31T06:00:00Z", "2026-02-01T06:00:00Z", "2026-02-15T06:00:00Z",
-              "2026-02-28T06:00:00Z", "2026-03-01T06:00:00Z"});
+  CHECK(NextZ(RRule("FREQ=MONTHLY;BYMONTHDAY=1,15,-1;BYHOUR=6;BYMINUTE=0"), "2026-01-20T00:00:00Z",
+              5) == Times{"2026-01-31T06:00:00Z", "2026-02-01T06:00:00Z", "2026-02-15T06:00:00Z",
+                          "2026-02-28T06:00:00Z", "2026-03-01T06:00:00Z"});
   // Feb 29 through MONTHLY + BYMONTH: leap years only.
   CHECK(NextZ(RRule("FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=29;BYHOUR=0;BYMINUTE=0"),
               "2026-01-01T00:00:00Z", 2) == Times{"2028-02-29T00:00:00Z", "2032-02-29T00:00:00Z"});
@@ -58,13 +56,12 @@ TEST_CASE("rrule: BYDAY with a position, in the month and in the year", "[schedu
         Times{"2026-01-30T17:00:00Z", "2026-02-27T17:00:00Z", "2026-03-27T17:00:00Z",
               "2026-04-24T17:00:00Z"});
   CHECK(NextZ(RRule("FREQ=MONTHLY;BYDAY=2TU;BYHOUR=10;BYMINUTE=0", "America/New_York"),
-              "2026-01-01T00:00:00Z", 4) ==
-        Times{"2026-01-13T15:00:00Z", "2026-02-10T15:00:00Z", "2026-03-10T14:00:00Z",
-              "2026-04-14T14:00:00Z"});
+              "2026-01-01T00:00:00Z", 4) == Times{"2026-01-13T15:00:00Z", "2026-02-10T15:00:00Z",
+                                                  "2026-03-10T14:00:00Z", "2026-04-14T14:00:00Z"});
   // YEARLY with BYMONTH: the position counts in the month (US Thanksgiving, 12:00 New York).
   CHECK(NextZ(RRule("FREQ=YEARLY;BYMONTH=11;BYDAY=4TH;BYHOUR=12;BYMINUTE=0", "America/New_York"),
-              "2026-01-01T00:00:00Z", 3) ==
-        Times{"2026-11-26T17:00:00Z", "2027-11-25T17:00:00Z", "2028-11-23T17:00:00Z"});
+              "2026-01-01T00:00:00Z",
+              3) == Times{"2026-11-26T17:00:00Z", "2027-11-25T17:00:00Z", "2028-11-23T17:00:00Z"});
   // YEARLY without BYMONTH: the position counts in the year.
   CHECK(NextZ(RRule("FREQ=YEARLY;BYDAY=1MO;BYHOUR=8;BYMINUTE=0"), "2026-01-01T00:00:00Z", 3) ==
         Times{"2026-01-05T08:00:00Z", "2027-01-04T08:00:00Z", "2028-01-03T08:00:00Z"});
@@ -88,33 +85,34 @@ TEST_CASE("rrule: UNTIL is inclusive, as a date-time, a date, or in UTC", "[sche
   CHECK(NextZ(RRule("DTSTART:20260101T090000 RRULE:FREQ=DAILY;INTERVAL=3;UNTIL=20260110"),
               "2025-01-01T00:00:00Z", 10) == every_third);
   CHECK(NextZ(RRule("DTSTART:20260101T090000 RRULE:FREQ=DAILY;INTERVAL=3;UNTIL=20260110T085959"),
-              "2025-01-01T00:00:00Z", 10) ==
-        Times{"2026-01-01T09:00:00Z", "2026-01-04T09:00:00Z", "2026-01-07T09:00:00Z"});
+              "2025-01-01T00:00:00Z",
+              10) == Times{"2026-01-01T09:00:00Z", "2026-01-04T09:00:00Z", "2026-01-07T09:00:00Z"});
   // 09:00 Berlin is 08:00Z; UNTIL in UTC is compared with the instants.
   CHECK(NextZ(RRule("DTSTART:20260101T090000 RRULE:FREQ=DAILY;UNTIL=20260103T080000Z",
                     "Europe/Berlin"),
-              "2025-01-01T00:00:00Z", 10) ==
-        Times{"2026-01-01T08:00:00Z", "2026-01-02T08:00:00Z", "2026-01-03T08:00:00Z"});
+              "2025-01-01T00:00:00Z",
+              10) == Times{"2026-01-01T08:00:00Z", "2026-01-02T08:00:00Z", "2026-01-03T08:00:00Z"});
 }
 
 TEST_CASE("rrule: HOURLY and MINUTELY with INTERVAL and limits", "[schedule][rrule]") {
   CHECK(NextZ(RRule("DTSTART:20260101T000000 RRULE:FREQ=HOURLY;INTERVAL=6;BYMINUTE=30"),
-              "2026-01-01T00:00:00Z", 5) ==
-        Times{"2026-01-01T00:30:00Z", "2026-01-01T06:30:00Z", "2026-01-01T12:30:00Z",
-              "2026-01-01T18:30:00Z", "2026-01-02T00:30:00Z"});
+              "2026-01-01T00:00:00Z", 5) == Times{"2026-01-01T00:30:00Z", "2026-01-01T06:30:00Z",
+                                                  "2026-01-01T12:30:00Z", "2026-01-01T18:30:00Z",
+                                                  "2026-01-02T00:30:00Z"});
   CHECK(NextZ(RRule("FREQ=MINUTELY;INTERVAL=15;BYHOUR=9"), "2026-01-01T10:00:00Z", 5) ==
         Times{"2026-01-02T09:00:00Z", "2026-01-02T09:15:00Z", "2026-01-02T09:30:00Z",
               "2026-01-02T09:45:00Z", "2026-01-03T09:00:00Z"});
   CHECK(NextZ(RRule("FREQ=DAILY;BYDAY=SA,SU;BYMONTH=12;BYHOUR=10;BYMINUTE=0;BYSECOND=0,30"),
-              "2026-01-01T00:00:00Z", 3) ==
-        Times{"2026-12-05T10:00:00Z", "2026-12-05T10:00:30Z", "2026-12-06T10:00:00Z"});
+              "2026-01-01T00:00:00Z",
+              3) == Times{"2026-12-05T10:00:00Z", "2026-12-05T10:00:30Z", "2026-12-06T10:00:00Z"});
 }
 
-TEST_CASE("rrule: missing parts come from DTSTART (default 2020-01-01 00:00)", "[schedule][rrule]") {
+TEST_CASE("rrule: missing parts come from DTSTART (default 2020-01-01 00:00)",
+          "[schedule][rrule]") {
   // DAILY at DTSTART's time of day (07:15 Berlin: 06:15Z in winter, 05:15Z in summer).
   CHECK(NextZ(RRule("DTSTART:20260107T071500 RRULE:FREQ=DAILY", "Europe/Berlin"),
-              "2026-03-28T00:00:00Z", 3) ==
-        Times{"2026-03-28T06:15:00Z", "2026-03-29T05:15:00Z", "2026-03-30T05:15:00Z"});
+              "2026-03-28T00:00:00Z",
+              3) == Times{"2026-03-28T06:15:00Z", "2026-03-29T05:15:00Z", "2026-03-30T05:15:00Z"});
   // WEEKLY on DTSTART's weekday (2026-01-07 is a Wednesday).
   CHECK(NextZ(RRule("DTSTART:20260107T071500 RRULE:FREQ=WEEKLY"), "2026-03-28T00:00:00Z", 3) ==
         Times{"2026-04-01T07:15:00Z", "2026-04-08T07:15:00Z", "2026-04-15T07:15:00Z"});
@@ -127,15 +125,15 @@ TEST_CASE("rrule: missing parts come from DTSTART (default 2020-01-01 00:00)", "
   CHECK(NextZ(RRule("DTSTART:20240229T120000 RRULE:FREQ=YEARLY"), "2024-03-01T00:00:00Z", 2) ==
         Times{"2028-02-29T12:00:00Z", "2032-02-29T12:00:00Z"});
   // DTSTART itself is a time only when it matches the rule (it is a Sunday here).
-  CHECK(NextZ(RRule("DTSTART:20260301T090000 RRULE:FREQ=WEEKLY;BYDAY=MO"),
-              "2026-01-01T00:00:00Z", 2) == Times{"2026-03-02T09:00:00Z", "2026-03-09T09:00:00Z"});
+  CHECK(NextZ(RRule("DTSTART:20260301T090000 RRULE:FREQ=WEEKLY;BYDAY=MO"), "2026-01-01T00:00:00Z",
+              2) == Times{"2026-03-02T09:00:00Z", "2026-03-09T09:00:00Z"});
 }
 
 TEST_CASE("rrule: DTSTART forms", "[schedule][rrule]") {
   const Times berlin{"2026-03-01T08:30:00Z", "2026-03-02T08:30:00Z"};
-  CHECK(NextZ(RRule("DTSTART;TZID=Europe/Berlin:20260301T093000\nRRULE:FREQ=DAILY",
-                    "Europe/Berlin"),
-              "2026-01-01T00:00:00Z", 2) == berlin);
+  CHECK(
+      NextZ(RRule("DTSTART;TZID=Europe/Berlin:20260301T093000\nRRULE:FREQ=DAILY", "Europe/Berlin"),
+            "2026-01-01T00:00:00Z", 2) == berlin);
   CHECK(NextZ(RRule("DTSTART:20260301T083000Z\nRRULE:FREQ=DAILY", "Europe/Berlin"),
               "2026-01-01T00:00:00Z", 2) == berlin);
   CHECK(NextZ(RRule("FREQ=DAILY;BYHOUR=9;DTSTART=20260301T000000"), "2026-01-01T00:00:00Z", 2) ==
@@ -148,12 +146,10 @@ TEST_CASE("rrule: DTSTART forms", "[schedule][rrule]") {
 }
 
 TEST_CASE("rrule: DST in New York follows the same rules as cron", "[schedule][rrule][dst]") {
-  CHECK(NextZ(RRule("FREQ=DAILY;BYHOUR=2;BYMINUTE=30", "America/New_York"),
-              "2026-03-07T00:00:00Z", 3) ==
-        Times{"2026-03-07T07:30:00Z", "2026-03-08T07:30:00Z", "2026-03-09T06:30:00Z"});
-  CHECK(NextZ(RRule("FREQ=DAILY;BYHOUR=1;BYMINUTE=30", "America/New_York"),
-              "2026-10-31T00:00:00Z", 3) ==
-        Times{"2026-10-31T05:30:00Z", "2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"});
+  CHECK(NextZ(RRule("FREQ=DAILY;BYHOUR=2;BYMINUTE=30", "America/New_York"), "2026-03-07T00:00:00Z",
+              3) == Times{"2026-03-07T07:30:00Z", "2026-03-08T07:30:00Z", "2026-03-09T06:30:00Z"});
+  CHECK(NextZ(RRule("FREQ=DAILY;BYHOUR=1;BYMINUTE=30", "America/New_York"), "2026-10-31T00:00:00Z",
+              3) == Times{"2026-10-31T05:30:00Z", "2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"});
 }
 
 TEST_CASE("rrule: Between limits", "[schedule][rrule]") {
@@ -181,7 +177,8 @@ TEST_CASE("rrule: each compile error names the part and the problem", "[schedule
   CHECK(Err("FREQ=DAILY;BYWEEKNO=1") == "rrule: BYWEEKNO is not supported");
   CHECK(Err("FREQ=DAILY;INTERVAL=0") ==
         "rrule: INTERVAL must be a whole number from 1 to 1000000, got \"0\"");
-  CHECK(Err("FREQ=DAILY;COUNT=0") == "rrule: COUNT must be a whole number from 1 to 10000, got \"0\"");
+  CHECK(Err("FREQ=DAILY;COUNT=0") ==
+        "rrule: COUNT must be a whole number from 1 to 10000, got \"0\"");
   CHECK(Err("FREQ=DAILY;COUNT=20000") ==
         "rrule: COUNT must be a whole number from 1 to 10000, got \"20000\"");
   CHECK(Err("FREQ=DAILY;COUNT=3;UNTIL=20270101") == "rrule: COUNT and UNTIL cannot both be given");
@@ -200,7 +197,8 @@ TEST_CASE("rrule: each compile error names the part and the problem", "[schedule
         "position like 2MO or -1FR");
   CHECK(Err("FREQ=WEEKLY;BYDAY=2MO") ==
         "rrule: BYDAY \"2MO\" has a position, which only FREQ=MONTHLY or FREQ=YEARLY allow");
-  CHECK(Err("FREQ=MONTHLY;BYDAY=0MO") == "rrule: BYDAY \"0MO\": position must be 1 to 53 or -53 to -1");
+  CHECK(Err("FREQ=MONTHLY;BYDAY=0MO") ==
+        "rrule: BYDAY \"0MO\": position must be 1 to 53 or -53 to -1");
   CHECK(Err("FREQ=YEARLY;BYDAY=60MO") ==
         "rrule: BYDAY \"60MO\": position must be 1 to 53 or -53 to -1");
   CHECK(Err("FREQ=WEEKLY;BYMONTHDAY=1") == "rrule: BYMONTHDAY cannot be used with FREQ=WEEKLY");

@@ -2,7 +2,6 @@
 // Helpers for the schedule tests: instants from RFC 3339 text, results as text, and
 // compile errors as text.
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
