@@ -1,11 +1,11 @@
 // weft-server: Settings -> App -> serve until SIGINT/SIGTERM.
-#include <CLI/CLI.hpp>
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "server/app/app.hpp"
 #include "sdk/core/time.hpp"
+#include "server/app/app.hpp"
 #include "server/app/settings.hpp"
 
 int main(int argc, char** argv) {
@@ -21,33 +21,36 @@ int main(int argc, char** argv) {
                  "postgresql:// URL; empty = embedded PostgreSQL under --home (env "
                  "WEFT_DATABASE_URL)");
   cli.add_option("--home", s.home, "state directory (env WEFT_HOME)")->capture_default_str();
-  auto* pool = cli.add_option("--pool-size", s.pool_size,
-                              "database connections (env WEFT_SERVER_POOL_SIZE)")
-                   ->capture_default_str();
+  auto* pool =
+      cli.add_option("--pool-size", s.pool_size, "database connections (env WEFT_SERVER_POOL_SIZE)")
+          ->capture_default_str();
   cli.add_option("--log-level", s.log_level,
                  "trace|debug|info|warn|error|critical|off (env WEFT_LOG_LEVEL)")
       ->capture_default_str();
   std::string max_bundle;
-  auto* max_bundle_opt = cli.add_option(
-      "--max-bundle-size", max_bundle,
-      "largest bundle accepted by server storage: bytes or 100MiB, 1GiB (env "
-      "WEFT_SERVER_MAX_BUNDLE_SIZE; default 100MiB)");
+  auto* max_bundle_opt =
+      cli.add_option("--max-bundle-size", max_bundle,
+                     "largest bundle accepted by server storage: bytes or 100MiB, 1GiB (env "
+                     "WEFT_SERVER_MAX_BUNDLE_SIZE; default 100MiB)");
   bool no_scheduler = false;
   cli.add_flag("--no-scheduler", no_scheduler,
                "do not run the scheduler in this replica (env WEFT_SCHEDULER_ENABLED=false)");
   std::string sched_interval, sched_min_time, sched_max_time, sched_grace;
-  auto* o_interval = cli.add_option("--scheduler-interval", sched_interval,
-                                    "scheduler loop interval, e.g. 5s (env WEFT_SCHEDULER_INTERVAL)");
+  auto* o_interval =
+      cli.add_option("--scheduler-interval", sched_interval,
+                     "scheduler loop interval, e.g. 5s (env WEFT_SCHEDULER_INTERVAL)");
   auto* o_min_runs = cli.add_option("--scheduler-min-runs", s.scheduler_min_runs,
                                     "runs kept ahead at least (env WEFT_SCHEDULER_MIN_RUNS)")
                          ->capture_default_str();
   auto* o_max_runs = cli.add_option("--scheduler-max-runs", s.scheduler_max_runs,
                                     "runs kept ahead at most (env WEFT_SCHEDULER_MAX_RUNS)")
                          ->capture_default_str();
-  auto* o_min_time = cli.add_option("--scheduler-min-time", sched_min_time,
-                                    "time kept ahead at least, e.g. 1h (env WEFT_SCHEDULER_MIN_TIME)");
-  auto* o_max_time = cli.add_option("--scheduler-max-time", sched_max_time,
-                                    "time kept ahead at most, e.g. 100d (env WEFT_SCHEDULER_MAX_TIME)");
+  auto* o_min_time =
+      cli.add_option("--scheduler-min-time", sched_min_time,
+                     "time kept ahead at least, e.g. 1h (env WEFT_SCHEDULER_MIN_TIME)");
+  auto* o_max_time =
+      cli.add_option("--scheduler-max-time", sched_max_time,
+                     "time kept ahead at most, e.g. 100d (env WEFT_SCHEDULER_MAX_TIME)");
   auto* o_grace = cli.add_option("--scheduler-grace", sched_grace,
                                  "a schedule time older than now - grace is missed (catch-up "
                                  "policy applies), e.g. 60s (env WEFT_SCHEDULER_GRACE)");
@@ -89,15 +92,14 @@ int main(int argc, char** argv) {
     const char* env;
     const char* flag;
   };
-  for (const DurationFlag& d :
-       {DurationFlag{o_interval, &sched_interval, &s.scheduler_interval, "WEFT_SCHEDULER_INTERVAL",
-                     "scheduler-interval"},
-        DurationFlag{o_min_time, &sched_min_time, &s.scheduler_min_time, "WEFT_SCHEDULER_MIN_TIME",
-                     "scheduler-min-time"},
-        DurationFlag{o_max_time, &sched_max_time, &s.scheduler_max_time, "WEFT_SCHEDULER_MAX_TIME",
-                     "scheduler-max-time"},
-        DurationFlag{o_grace, &sched_grace, &s.scheduler_grace, "WEFT_SCHEDULER_GRACE",
-                     "scheduler-grace"}}) {
+  for (const DurationFlag& d : {DurationFlag{o_interval, &sched_interval, &s.scheduler_interval,
+                                             "WEFT_SCHEDULER_INTERVAL", "scheduler-interval"},
+                                DurationFlag{o_min_time, &sched_min_time, &s.scheduler_min_time,
+                                             "WEFT_SCHEDULER_MIN_TIME", "scheduler-min-time"},
+                                DurationFlag{o_max_time, &sched_max_time, &s.scheduler_max_time,
+                                             "WEFT_SCHEDULER_MAX_TIME", "scheduler-max-time"},
+                                DurationFlag{o_grace, &sched_grace, &s.scheduler_grace,
+                                             "WEFT_SCHEDULER_GRACE", "scheduler-grace"}}) {
     if (d.opt->count() == 0) continue;
     drop_env(d.env);
     auto v = weft::core::ParseDurationSeconds(*d.text);

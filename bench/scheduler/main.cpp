@@ -5,9 +5,9 @@
 //   pass 1: every deployment gets its runs ahead (3 each with hourly intervals);
 //   pass 2: nothing to do (idempotent: every run already exists);
 //   pass 3: one hour later, one more run per deployment.
-#include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -115,16 +115,17 @@ int main(int argc, char** argv) {
       auto r = scheduler.RunPass();
       double ms = Ms(SteadyClock::now() - start);
       if (!r.ok()) Die(label, r.error());
-      std::printf("%-34s %9.1f ms   runs created %7d   %10.0f runs/s   (load %.0f, plan %.0f, "
-                  "write %.0f ms)\n",
-                  label, ms, r->runs_created,
-                  r->runs_created > 0 ? r->runs_created / (ms / 1000) : 0.0, r->load_ms,
-                  r->plan_ms, r->write_ms);
+      std::printf(
+          "%-34s %9.1f ms   runs created %7d   %10.0f runs/s   (load %.0f, plan %.0f, "
+          "write %.0f ms)\n",
+          label, ms, r->runs_created, r->runs_created > 0 ? r->runs_created / (ms / 1000) : 0.0,
+          r->load_ms, r->plan_ms, r->write_ms);
       return r->runs_created;
     };
-    std::printf("bench_scheduler: %d interval deployments (every %.0f s), defaults min_runs=%d "
-                "min_time=%.0fs max_runs=%d, write parallelism %d\n",
-                n, interval, so.min_runs, so.min_time_seconds, so.max_runs, parallel);
+    std::printf(
+        "bench_scheduler: %d interval deployments (every %.0f s), defaults min_runs=%d "
+        "min_time=%.0fs max_runs=%d, write parallelism %d\n",
+        n, interval, so.min_runs, so.min_time_seconds, so.max_runs, parallel);
     std::printf("%-34s %9.1f ms\n", "setup (create deployments)", setup_ms);
     int first = timed("pass 1 (materialise)");
     int second = timed("pass 2 (idempotent, nothing new)");

@@ -96,7 +96,9 @@ v1::OrchestrationResult ToProto(const orchestration::SetStateResult& r) {
   return p;
 }
 
-std::string EncodeCursor(const store::Cursor& c) { return core::FormatTime(c.created) + "|" + c.id; }
+std::string EncodeCursor(const store::Cursor& c) {
+  return core::FormatTime(c.created) + "|" + c.id;
+}
 
 std::optional<store::Cursor> DecodeCursor(const std::string& text) {
   auto bar = text.find('|');

@@ -236,8 +236,8 @@ class DeploymentServiceImpl final : public v1::DeploymentService::Service {
     if (!key.ok()) return ToGrpc(key.error());
     if (!req->has_from()) return Invalid("from: must be set");
     if (!req->has_to()) return Invalid("to: must be set");
-    auto r = deployments_.Backfill(*key, client::FromProto(req->from()),
-                                   client::FromProto(req->to()));
+    auto r =
+        deployments_.Backfill(*key, client::FromProto(req->from()), client::FromProto(req->to()));
     if (!r.ok()) return ToGrpc(r.error());
     resp->set_created(r->created);
     resp->set_existing(r->existing);

@@ -14,8 +14,7 @@ using core::orchestration::RunKind;
 
 class FlowRunServiceImpl final : public v1::FlowRunService::Service {
  public:
-  FlowRunServiceImpl(orchestration::RunService& runs,
-                     orchestration::DeploymentManager& deployments,
+  FlowRunServiceImpl(orchestration::RunService& runs, orchestration::DeploymentManager& deployments,
                      std::shared_ptr<spdlog::logger> logger)
       : runs_(runs), deployments_(deployments), logger_(std::move(logger)) {}
 
@@ -100,8 +99,8 @@ class FlowRunServiceImpl final : public v1::FlowRunService::Service {
     if (!req->has_state()) return Invalid("state: must be set");
     std::string s = CheckState(req->state(), "state");
     if (!s.empty()) return Invalid(s);
-    auto r = runs_.SetState(RunKind::kFlowRun, req->flow_run_id(),
-                            *client::FromProto(req->state()), req->force());
+    auto r = runs_.SetState(RunKind::kFlowRun, req->flow_run_id(), *client::FromProto(req->state()),
+                            req->force());
     if (!r.ok()) return ToGrpc(r.error());
     *resp->mutable_result() = ToProto(*r);
     return grpc::Status::OK;

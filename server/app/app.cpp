@@ -9,9 +9,9 @@
 
 #include "server/api/services.hpp"
 #include "server/app/embedded_postgres.hpp"
+#include "server/orchestration/deployment_manager.hpp"
 #include "server/orchestration/run_service.hpp"
 #include "server/orchestration/set_state.hpp"
-#include "server/orchestration/deployment_manager.hpp"
 #include "server/orchestration/storage_catalog.hpp"
 #include "server/services/scheduler.hpp"
 #include "server/store/database.hpp"
@@ -37,9 +37,9 @@ void ConfigureLogging(const std::string& level) {
   auto lvl = spdlog::level::from_str(level == "warning" ? "warn" : level);
   spdlog::set_level(lvl);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ [%n] %v");
-  for (const char* name : {"server.app", "server.api", "server.store", "server.orchestration",
-                           "server.postgres", "server.storage", "server.deployments",
-                           "server.scheduler"}) {
+  for (const char* name :
+       {"server.app", "server.api", "server.store", "server.orchestration", "server.postgres",
+        "server.storage", "server.deployments", "server.scheduler"}) {
     Logger(name)->set_level(lvl);
   }
 }
@@ -103,10 +103,10 @@ core::Status App::Start() {
   m.orchestrator =
       std::make_unique<orchestration::Orchestrator>(*m.db, m.clock, Logger("server.orchestration"));
   m.runs = std::make_unique<orchestration::RunService>(*m.orchestrator);
-  m.storage = std::make_unique<orchestration::StorageCatalog>(
-      *m.db, m.settings.max_bundle_size, Logger("server.storage"));
-  m.deployments = std::make_unique<orchestration::DeploymentManager>(
-      *m.orchestrator, *m.runs, Logger("server.deployments"));
+  m.storage = std::make_unique<orchestration::StorageCatalog>(*m.db, m.settings.max_bundle_size,
+                                                              Logger("server.storage"));
+  m.deployments = std::make_unique<orchestration::DeploymentManager>(*m.orchestrator, *m.runs,
+                                                                     Logger("server.deployments"));
   m.services = std::make_unique<api::ApiServices>(
       api::ApiDomain{*m.runs, *m.storage, *m.deployments}, Logger("server.api"));
 
@@ -125,8 +125,8 @@ core::Status App::Start() {
   }
   m.bound_address = m.settings.grpc_address;
   if (m.bound_address.rfind("unix:", 0) != 0) {
-    m.bound_address = m.bound_address.substr(0, m.bound_address.rfind(':')) + ":" +
-                      std::to_string(port);
+    m.bound_address =
+        m.bound_address.substr(0, m.bound_address.rfind(':')) + ":" + std::to_string(port);
   }
   m.log->info("grpc listening address={} database={}", m.bound_address, database_kind());
   if (m.settings.scheduler_enabled) {

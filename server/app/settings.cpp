@@ -21,7 +21,8 @@ void EnvDuration(const char* name, double& out, std::vector<std::string>& proble
   if (!v) return;
   auto d = core::ParseDurationSeconds(v);
   if (!d) {
-    problems.push_back(std::string(name) + ": \"" + v + "\" is not a duration (e.g. 30s, 5m, 1h, 2d)");
+    problems.push_back(std::string(name) + ": \"" + v +
+                       "\" is not a duration (e.g. 30s, 5m, 1h, 2d)");
     return;
   }
   out = *d;
@@ -110,15 +111,16 @@ std::vector<std::string> Settings::Validate() const {
   }
   if (!database_url.empty() && database_url.rfind("postgresql://", 0) != 0 &&
       database_url.rfind("postgres://", 0) != 0) {
-    problems.push_back("database-url: must start with postgresql:// (or be empty for the "
-                       "embedded PostgreSQL)");
+    problems.push_back(
+        "database-url: must start with postgresql:// (or be empty for the "
+        "embedded PostgreSQL)");
   }
   if (database_url.empty() && home.empty()) problems.push_back("home: must not be empty");
   if (pool_size < 1 || pool_size > 256) {
     problems.push_back("pool-size: must be between 1 and 256, got " + std::to_string(pool_size));
   }
-  static const char* kLevels[] = {"trace", "debug", "info", "warn", "warning", "error", "critical",
-                                  "off"};
+  static const char* kLevels[] = {"trace",   "debug", "info",     "warn",
+                                  "warning", "error", "critical", "off"};
   bool level_ok = false;
   for (const char* l : kLevels) level_ok = level_ok || log_level == l;
   if (!level_ok) {

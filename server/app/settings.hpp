@@ -16,13 +16,13 @@ struct Settings {
   long long max_bundle_size = 100LL << 20;
 
   // Scheduler (WEFT_SCHEDULER_<KEY>, --scheduler-<key>); durations accept 10s, 5m, 1h, 2d.
-  bool scheduler_enabled = true;          // ENABLED (true/false)
-  double scheduler_interval = 5;          // INTERVAL: loop interval, seconds
-  int scheduler_min_runs = 3;             // MIN_RUNS
-  int scheduler_max_runs = 100;           // MAX_RUNS
-  double scheduler_min_time = 3600;       // MIN_TIME, seconds ahead
+  bool scheduler_enabled = true;              // ENABLED (true/false)
+  double scheduler_interval = 5;              // INTERVAL: loop interval, seconds
+  int scheduler_min_runs = 3;                 // MIN_RUNS
+  int scheduler_max_runs = 100;               // MAX_RUNS
+  double scheduler_min_time = 3600;           // MIN_TIME, seconds ahead
   double scheduler_max_time = 100 * 86400.0;  // MAX_TIME, seconds ahead
-  double scheduler_grace = 60;            // GRACE: a time older than now - grace is missed
+  double scheduler_grace = 60;                // GRACE: a time older than now - grace is missed
 
   // Defaults overridden by the environment. Unparsable numbers are kept as problems
   // reported by Validate().

@@ -25,7 +25,9 @@ core::Error DeploymentNotFound(const std::string& what) {
 }
 
 std::string RunnerToJson(const core::RunnerSpec& r) {
-  json j = {{"type", r.type}, {"image", r.image}, {"namespace", r.kube_namespace},
+  json j = {{"type", r.type},
+            {"image", r.image},
+            {"namespace", r.kube_namespace},
             {"env", json::object()}};
   for (const auto& [k, v] : r.env) j["env"][k] = v;
   return j.dump();
@@ -118,7 +120,8 @@ core::Result<core::ScheduleSpec> ScheduleFromJson(const std::string& text) {
     if (j.contains("anchor")) i.anchor = core::ParseTime(j["anchor"].get<std::string>());
     return core::ScheduleSpec{i};
   }
-  if (j.contains("cron")) return core::ScheduleSpec{core::CronSchedule{j["cron"].get<std::string>(), tz}};
+  if (j.contains("cron"))
+    return core::ScheduleSpec{core::CronSchedule{j["cron"].get<std::string>(), tz}};
   if (j.contains("rrule")) {
     return core::ScheduleSpec{core::RRuleSchedule{j["rrule"].get<std::string>(), tz}};
   }
@@ -345,8 +348,8 @@ core::Result<DeploymentView> DeploymentManager::Get(const DeploymentKey& key) {
 }
 
 core::Result<std::vector<DeploymentView>> DeploymentManager::List(const std::string& flow_name,
-                                                                 const std::string& after,
-                                                                 int limit) {
+                                                                  const std::string& after,
+                                                                  int limit) {
   std::string after_flow, after_name;
   if (!after.empty()) {
     auto slash = after.find('/');
@@ -466,8 +469,7 @@ core::Result<std::vector<store::FlowRunRecord>> DeploymentManager::Upcoming(
 }
 
 core::Result<BackfillResult> DeploymentManager::Backfill(const DeploymentKey& key,
-                                                         core::TimePoint from,
-                                                         core::TimePoint to) {
+                                                         core::TimePoint from, core::TimePoint to) {
   if (to < from) return core::InvalidArgument("to: must not be before from");
   auto r = orch_.db().WithRetry([&](store::Tx& tx) -> core::Result<BackfillResult> {
     auto d = Find(tx, key);
@@ -483,11 +485,11 @@ core::Result<BackfillResult> DeploymentManager::Backfill(const DeploymentKey& ke
     constexpr std::size_t kCount = 100000;
     auto times = schedule->Between(from, to, kCount + 1);
     if (times.size() > kMaxBackfill) {
-      return core::InvalidArgument(
-          "from/to: the range holds " +
-          (times.size() > kCount ? "more than " + std::to_string(kCount)
-                                 : std::to_string(times.size())) +
-          " schedule times; a backfill creates at most " + std::to_string(kMaxBackfill));
+      return core::InvalidArgument("from/to: the range holds " +
+                                   (times.size() > kCount ? "more than " + std::to_string(kCount)
+                                                          : std::to_string(times.size())) +
+                                   " schedule times; a backfill creates at most " +
+                                   std::to_string(kMaxBackfill));
     }
     const core::TimePoint now = orch_.clock().Now();
     std::vector<store::AutoRunRow> rows;

@@ -47,9 +47,9 @@ struct UpsertResult {
 };
 
 struct ManualRun {
-  std::string parameters_json;              // overrides, merged over the deployment's
+  std::string parameters_json;                // overrides, merged over the deployment's
   std::optional<core::TimePoint> start_time;  // none = now
-  std::vector<std::string> tags;            // added to the deployment's
+  std::vector<std::string> tags;              // added to the deployment's
   std::string idempotency_key;
 };
 

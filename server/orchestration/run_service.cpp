@@ -63,8 +63,8 @@ core::Result<store::FlowRecord> RunService::GetFlowByName(const std::string& nam
 }
 
 core::Result<std::vector<store::FlowRecord>> RunService::ListFlows(const std::string& name_prefix,
-                                                                  const std::string& after_name,
-                                                                  int limit) {
+                                                                   const std::string& after_name,
+                                                                   int limit) {
   return orch_.db().WithTransaction(
       [&](store::Tx& tx) -> core::Result<std::vector<store::FlowRecord>> {
         return store::FlowRepo::List(tx, name_prefix, after_name, limit);
@@ -271,8 +271,8 @@ core::Result<std::vector<TaskRunReportResult>> RunService::ReportTaskRuns(
       const std::string& id = r.create ? r.create->id : r.task_run_id;
       if (!IsUuid(id)) {
         results[i].task_run_id = id;
-        results[i].rejected_reason = std::string(r.create ? "create.id" : "task_run_id") +
-                                     ": \"" + id + "\" is not a UUID";
+        results[i].rejected_reason =
+            std::string(r.create ? "create.id" : "task_run_id") + ": \"" + id + "\" is not a UUID";
         skip[i] = true;
       } else if (r.create && !IsUuid(r.create->flow_run_id)) {
         results[i].task_run_id = id;
@@ -357,7 +357,8 @@ core::Result<std::vector<TaskRunReportResult>> RunService::ReportTaskRuns(
       };
       const auto& states = reports[i].states;
       if (created[i] && reports[i].create->initial_state) {
-        Outcome o = orch_.Decide(RunKind::kTaskRun, f, *reports[i].create->initial_state, false, now);
+        Outcome o =
+            orch_.Decide(RunKind::kTaskRun, f, *reports[i].create->initial_state, false, now);
         if (o.decision != Decision::kAccept) {
           res.rejected_reason = "create.initial_state: " + Describe(o);
           continue;

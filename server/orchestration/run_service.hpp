@@ -17,13 +17,13 @@ namespace weft::server::orchestration {
 
 struct FlowRunSpec {
   std::string flow_name;
-  std::string name;                          // "" = generated
-  std::string parameters_json;               // "" = {}
+  std::string name;             // "" = generated
+  std::string parameters_json;  // "" = {}
   std::vector<std::string> tags;
   core::RetryPolicy retry_policy;
   std::optional<core::State> initial_state;  // none = Pending(now)
   std::string idempotency_key;
-  std::string deployment_id;                 // "" = not from a deployment
+  std::string deployment_id;  // "" = not from a deployment
   std::string work_queue;
   bool auto_scheduled = false;
 };
@@ -43,7 +43,7 @@ struct TaskRunSpec {
 struct TaskRunReport {
   std::optional<TaskRunSpec> create;  // create.id required
   std::string task_run_id;
-  std::vector<core::State> states;    // in order
+  std::vector<core::State> states;  // in order
 };
 
 struct TaskRunReportResult {
@@ -68,7 +68,7 @@ class RunService {
   core::Result<store::FlowRecord> GetFlowById(const std::string& id);
   core::Result<store::FlowRecord> GetFlowByName(const std::string& name);
   core::Result<std::vector<store::FlowRecord>> ListFlows(const std::string& name_prefix,
-                                                        const std::string& after_name, int limit);
+                                                         const std::string& after_name, int limit);
 
   core::Result<Created<store::FlowRunRecord>> CreateFlowRun(const FlowRunSpec& spec);
   core::Result<store::FlowRunRecord> GetFlowRun(const std::string& id);

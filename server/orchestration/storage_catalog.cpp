@@ -137,7 +137,8 @@ std::string CheckStorageSpec(StorageSpec& spec) {
   if (spec.kind == "s3") {
     auto ep = spec.config.find("endpoint");
     if (ep == spec.config.end() || ep->second.empty()) {
-      return "config.endpoint: required for an s3 storage (e.g. https://s3.us-east-1.amazonaws.com)";
+      return "config.endpoint: required for an s3 storage (e.g. "
+             "https://s3.us-east-1.amazonaws.com)";
     }
     if ((ep->second.rfind("http://", 0) != 0 && ep->second.rfind("https://", 0) != 0) ||
         ep->second.find("://") + 3 >= ep->second.size()) {
@@ -150,8 +151,8 @@ std::string CheckStorageSpec(StorageSpec& spec) {
     for (char c : b->second) {
       if (!(std::islower(static_cast<unsigned char>(c)) ||
             std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.')) {
-        return "config.bucket: must be lowercase letters, digits, '-' or '.', got \"" +
-               b->second + "\"";
+        return "config.bucket: must be lowercase letters, digits, '-' or '.', got \"" + b->second +
+               "\"";
       }
     }
     auto r = spec.config.find("region");
@@ -198,11 +199,10 @@ core::Result<store::StorageRecord> StorageCatalog::Get(const std::string& name) 
 }
 
 core::Result<std::vector<store::StorageRecord>> StorageCatalog::List(const std::string& after_name,
-                                                                    int limit) {
-  return db_.WithTransaction(
-      [&](store::Tx& tx) -> core::Result<std::vector<store::StorageRecord>> {
-        return store::StorageRepo::List(tx, after_name, limit);
-      });
+                                                                     int limit) {
+  return db_.WithTransaction([&](store::Tx& tx) -> core::Result<std::vector<store::StorageRecord>> {
+    return store::StorageRepo::List(tx, after_name, limit);
+  });
 }
 
 core::Result<store::StorageRecord> StorageCatalog::SetDefault(const std::string& name) {
@@ -223,8 +223,8 @@ core::Status StorageCatalog::Delete(const std::string& name) {
     auto rec = store::StorageRepo::GetByName(tx, name);
     if (!rec) return StorageNotFound(name);
     if (!rec->used_by.empty()) {
-      return core::FailedPrecondition("storage \"" + name + "\" is used by deployments: " +
-                                      Join(rec->used_by));
+      return core::FailedPrecondition("storage \"" + name +
+                                      "\" is used by deployments: " + Join(rec->used_by));
     }
     store::StorageRepo::Delete(tx, rec->id);
     if (rec->is_default) {
@@ -241,10 +241,9 @@ core::Result<std::optional<store::BundleInfo>> StorageCatalog::StatBundle(
     const std::string& digest) {
   std::string problem = CheckDigest(digest);
   if (!problem.empty()) return core::InvalidArgument("digest: " + problem);
-  return db_.WithTransaction(
-      [&](store::Tx& tx) -> core::Result<std::optional<store::BundleInfo>> {
-        return store::BundleRepo::Stat(tx, digest);
-      });
+  return db_.WithTransaction([&](store::Tx& tx) -> core::Result<std::optional<store::BundleInfo>> {
+    return store::BundleRepo::Stat(tx, digest);
+  });
 }
 
 core::Result<UploadResult> StorageCatalog::UploadBundle(
@@ -298,8 +297,7 @@ core::Result<UploadResult> StorageCatalog::UploadBundle(
     }
     std::string got = "sha256:" + hash.HexDigest();
     if (got != digest) {
-      return core::InvalidArgument("digest: the received bytes hash to " + got + ", not " +
-                                   digest);
+      return core::InvalidArgument("digest: the received bytes hash to " + got + ", not " + digest);
     }
     flush(true);
     store::BundleRepo::Complete(tx, digest, size, seq);

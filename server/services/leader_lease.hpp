@@ -12,8 +12,8 @@ namespace weft::server::services {
 
 class LeaderLease {
  public:
-  LeaderLease(store::Database& db, const core::Clock& clock, std::string name,
-              double ttl_seconds, std::string holder = {});
+  LeaderLease(store::Database& db, const core::Clock& clock, std::string name, double ttl_seconds,
+              std::string holder = {});
   // True when this holder holds the lease afterwards (until now + ttl).
   bool Hold();
   // Gives the lease up (at shutdown) so another replica can take it at once.

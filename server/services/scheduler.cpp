@@ -18,7 +18,7 @@ using core::TimePoint;
 constexpr auto kTick = std::chrono::microseconds(1);
 // Bounds on the work one deployment may cause in one pass.
 constexpr std::size_t kNextChunk = 1000;
-constexpr int kMaxMissedChunks = 100;     // at most 100,000 missed times looked at
+constexpr int kMaxMissedChunks = 100;  // at most 100,000 missed times looked at
 constexpr std::size_t kInsertBatch = 5000;
 constexpr std::size_t kParallelRows = 2000;  // smaller passes write in one transaction
 
@@ -36,8 +36,8 @@ Scheduler::Scheduler(orchestration::Orchestrator& orch, SchedulerOptions options
       options_(std::move(options)) {
   if (options_.use_lease) {
     double ttl = std::max(30.0, 3 * options_.interval_seconds);
-    lease_ = std::make_unique<LeaderLease>(orch_.db(), orch_.clock(), "scheduler", ttl,
-                                           options_.holder);
+    lease_ =
+        std::make_unique<LeaderLease>(orch_.db(), orch_.clock(), "scheduler", ttl, options_.holder);
   }
   if (options_.listen) {
     listener_ = std::make_unique<store::NotificationListener>(
@@ -147,7 +147,7 @@ core::Result<PassStats> Scheduler::RunPass() {
   std::vector<store::AutoRunRow> rows;
   std::vector<store::DeploymentRepo::Advance> advances;
   std::vector<std::pair<std::size_t, std::size_t>> advance_rows;  // [begin, end) in rows
-  std::vector<std::pair<std::string, std::string>> cancels;  // run id, message
+  std::vector<std::pair<std::string, std::string>> cancels;       // run id, message
 
   for (std::size_t di = 0; di < active.size(); ++di) {
     const auto& d = active[di];
@@ -194,9 +194,7 @@ core::Result<PassStats> Scheduler::RunPass() {
     if (!missed.empty()) {
       std::sort(missed.begin(), missed.end(),
                 [](const Missed& a, const Missed& b) { return a.time < b.time; });
-      std::size_t keep = d.catchup_policy == "all"      ? max_runs
-                         : d.catchup_policy == "none" ? 0
-                                                      : 1;
+      std::size_t keep = d.catchup_policy == "all" ? max_runs : d.catchup_policy == "none" ? 0 : 1;
       const std::string policy_msg = "skipped by catch-up policy " + d.catchup_policy;
       std::size_t kept = 0;
       for (std::size_t i = missed.size(); i-- > 0;) {
@@ -209,10 +207,9 @@ core::Result<PassStats> Scheduler::RunPass() {
           continue;
         }
         if (m.run) {
-          cancels.emplace_back(m.run->id,
-                               too_late ? policy_msg + " (later than max_lateness " +
-                                              core::FormatDuration(lateness) + ")"
-                                        : policy_msg);
+          cancels.emplace_back(m.run->id, too_late ? policy_msg + " (later than max_lateness " +
+                                                         core::FormatDuration(lateness) + ")"
+                                                   : policy_msg);
         } else {
           ++stats.missed_skipped;
         }
@@ -254,8 +251,7 @@ core::Result<PassStats> Scheduler::RunPass() {
   // and then sees our runs), then the multi-row inserts of their runs. Big passes write
   // several groups at once (disjoint deployments, so the transactions do not conflict).
   if (!advances.empty()) {
-    const int groups =
-        rows.size() >= kParallelRows ? std::max(1, options_.write_parallelism) : 1;
+    const int groups = rows.size() >= kParallelRows ? std::max(1, options_.write_parallelism) : 1;
     std::vector<core::Result<int>> results(groups, core::Result<int>(0));
     auto write_group = [&](int g) {
       const std::size_t a0 = advances.size() * g / groups;

@@ -26,26 +26,26 @@ struct SchedulerOptions {
   int max_runs = 100;
   double min_time_seconds = 3600;
   double max_time_seconds = 100 * 86400.0;
-  double grace_seconds = 60;       // a time older than now - grace is missed
-  double interval_seconds = 5;     // loop interval
-  bool use_lease = true;           // false: every instance schedules (tests of idempotency)
-  int write_parallelism = 2;       // big passes write in this many transactions at once
-                                   // (each holds whole deployments: per-deployment atomicity)
-  std::string holder;              // lease holder id ("" = host:pid:random)
-  bool listen = false;             // LISTEN for deployment changes made by other replicas
+  double grace_seconds = 60;    // a time older than now - grace is missed
+  double interval_seconds = 5;  // loop interval
+  bool use_lease = true;        // false: every instance schedules (tests of idempotency)
+  int write_parallelism = 2;    // big passes write in this many transactions at once
+                                // (each holds whole deployments: per-deployment atomicity)
+  std::string holder;           // lease holder id ("" = host:pid:random)
+  bool listen = false;          // LISTEN for deployment changes made by other replicas
 };
 
 struct PassStats {
-  int deployments = 0;         // active deployments looked at
-  int runs_created = 0;        // runs inserted (conflicts with existing ones not counted)
-  int runs_planned = 0;        // rows offered to the insert
-  int missed_skipped = 0;      // missed times not created by the catch-up policy
-  int runs_cancelled = 0;      // materialised missed runs moved to Cancelled
-  bool leader = true;          // false: another replica holds the lease; nothing done
-  double load_ms = 0;          // reading deployments and their runs
-  double plan_ms = 0;          // computing times and rows (no I/O)
-  double write_ms = 0;         // the insert transaction
-  double cancel_ms = 0;        // cancelling skipped missed runs
+  int deployments = 0;     // active deployments looked at
+  int runs_created = 0;    // runs inserted (conflicts with existing ones not counted)
+  int runs_planned = 0;    // rows offered to the insert
+  int missed_skipped = 0;  // missed times not created by the catch-up policy
+  int runs_cancelled = 0;  // materialised missed runs moved to Cancelled
+  bool leader = true;      // false: another replica holds the lease; nothing done
+  double load_ms = 0;      // reading deployments and their runs
+  double plan_ms = 0;      // computing times and rows (no I/O)
+  double write_ms = 0;     // the insert transaction
+  double cancel_ms = 0;    // cancelling skipped missed runs
 };
 
 class Scheduler final : public LoopService {

@@ -72,8 +72,7 @@ const std::vector<Statement>& AllStatements() {
   static const std::vector<Statement> all = [] {
     std::vector<Statement> v;
     for (auto part : {FlowRepoStatements(), FlowRunRepoStatements(), TaskRunRepoStatements(),
-                      AdminRepoStatements(), StorageRepoStatements(),
-                      DeploymentRepoStatements()}) {
+                      AdminRepoStatements(), StorageRepoStatements(), DeploymentRepoStatements()}) {
       v.insert(v.end(), part.begin(), part.end());
     }
     return v;
@@ -128,8 +127,8 @@ core::Status Database::Run(const std::function<core::Status(Tx&)>& fn, int attem
     {
       std::unique_lock lock(pool_->mu);
       auto deadline =
-          Clock::now() + std::chrono::milliseconds(
-                             static_cast<long>(options_.acquire_timeout_seconds * 1000));
+          Clock::now() +
+          std::chrono::milliseconds(static_cast<long>(options_.acquire_timeout_seconds * 1000));
       while (pool_->idle.empty() && pool_->open >= options_.pool_size) {
         if (pool_->cv.wait_until(lock, deadline) == std::cv_status::timeout &&
             pool_->idle.empty() && pool_->open >= options_.pool_size) {
@@ -191,8 +190,8 @@ core::Status Database::Run(const std::function<core::Status(Tx&)>& fn, int attem
       continue;
     }
     if (err.code == core::Code::kAborted) {
-      err.message = "transaction failed after " + std::to_string(attempt) +
-                    " attempts: " + err.message;
+      err.message =
+          "transaction failed after " + std::to_string(attempt) + " attempts: " + err.message;
     }
     return err;
   }

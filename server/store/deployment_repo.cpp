@@ -1,6 +1,7 @@
 #include "server/store/deployment_repo.hpp"
 
 #include <cstdio>
+#include <unordered_map>
 
 #include "server/store/pg_util.hpp"
 #include "server/store/statements.hpp"
@@ -210,8 +211,8 @@ std::optional<DeploymentRecord> DeploymentRepo::LockById(Tx& tx, const std::stri
 std::vector<DeploymentRecord> DeploymentRepo::List(Tx& tx, const std::string& flow_name,
                                                    const std::string& after_flow,
                                                    const std::string& after_name, int limit) {
-  auto r = tx.raw().exec_prepared("deployment.list", NullIfEmpty(flow_name), after_flow,
-                                  after_name, limit);
+  auto r = tx.raw().exec_prepared("deployment.list", NullIfEmpty(flow_name), after_flow, after_name,
+                                  limit);
   std::vector<DeploymentRecord> out;
   out.reserve(r.size());
   for (const auto& row : r) out.push_back(ReadDeployment(row));
@@ -246,7 +247,8 @@ std::vector<DeploymentRecord> DeploymentRepo::ListActive(Tx& tx) {
   return out;
 }
 
-std::vector<std::string> DeploymentRepo::AdvanceScheduled(Tx& tx, const std::vector<Advance>& rows) {
+std::vector<std::string> DeploymentRepo::AdvanceScheduled(Tx& tx,
+                                                          const std::vector<Advance>& rows) {
   std::vector<std::string> out;
   if (rows.empty()) return out;
   std::vector<std::string> ids, revs, times;
@@ -313,10 +315,10 @@ int DeploymentRepo::DeleteScheduledRuns(Tx& tx, const std::string& deployment_id
 
 int DeploymentRepo::DeleteFutureAutoRuns(Tx& tx, const std::string& deployment_id,
                                          core::TimePoint after) {
-  return static_cast<int>(tx.raw()
-                              .exec_prepared("deployment.delete_future_auto_runs", deployment_id,
-                                             TimeParam(after))
-                              .affected_rows());
+  return static_cast<int>(
+      tx.raw()
+          .exec_prepared("deployment.delete_future_auto_runs", deployment_id, TimeParam(after))
+          .affected_rows());
 }
 
 std::vector<std::string> DeploymentRepo::InsertAutoRuns(Tx& tx,
@@ -337,10 +339,10 @@ std::vector<std::string> DeploymentRepo::InsertAutoRuns(Tx& tx,
     msg.push_back(r.state.message);
     sched.push_back(TimeParam(r.state.scheduled_time.value_or(r.time)));
   }
-  auto res = tx.raw().exec_prepared("deployment.insert_auto_runs", ArrayLiteral(dep),
-                                    ArrayLiteral(name), ArrayLiteral(key), ArrayLiteral(type),
-                                    ArrayLiteral(sname), ArrayLiteral(ts), ArrayLiteral(msg),
-                                    ArrayLiteral(sched));
+  auto res =
+      tx.raw().exec_prepared("deployment.insert_auto_runs", ArrayLiteral(dep), ArrayLiteral(name),
+                             ArrayLiteral(key), ArrayLiteral(type), ArrayLiteral(sname),
+                             ArrayLiteral(ts), ArrayLiteral(msg), ArrayLiteral(sched));
   out.reserve(res.size());
   for (const auto& row : res) out.push_back(row[0].c_str());
   return out;
@@ -351,11 +353,10 @@ std::vector<std::string> DeploymentRepo::RunIdsByKeys(Tx& tx, const std::string&
   std::vector<std::string> out(keys.size());
   if (keys.empty()) return out;
   auto r = tx.raw().exec_prepared("deployment.run_ids_by_keys", flow_id, ArrayLiteral(keys));
-  for (const auto& row : r) {
-    std::string k = row[1].c_str();
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (keys[i] == k) out[i] = row[0].c_str();
-    }
+  std::unordered_map<std::string, std::string> by_key;
+  for (const auto& row : r) by_key.emplace(row[1].c_str(), row[0].c_str());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (auto it = by_key.find(keys[i]); it != by_key.end()) out[i] = it->second;
   }
   return out;
 }
@@ -366,7 +367,9 @@ void DeploymentRepo::NotifyChanged(Tx& tx, const std::string& id) {
 
 bool LeaseRepo::Acquire(Tx& tx, const std::string& name, const std::string& holder,
                         core::TimePoint now, double ttl_seconds) {
-  return !tx.raw().exec_prepared("lease.acquire", name, holder, TimeParam(now), ttl_seconds).empty();
+  return !tx.raw()
+              .exec_prepared("lease.acquire", name, holder, TimeParam(now), ttl_seconds)
+              .empty();
 }
 
 void LeaseRepo::Release(Tx& tx, const std::string& name, const std::string& holder) {

@@ -83,8 +83,7 @@ class DeploymentRepo {
   // Deletes every run of the deployment in state type SCHEDULED; returns how many.
   static int DeleteScheduledRuns(Tx& tx, const std::string& deployment_id);
   // Deletes the deployment's auto runs in state "Scheduled" after `after`; returns how many.
-  static int DeleteFutureAutoRuns(Tx& tx, const std::string& deployment_id,
-                                  core::TimePoint after);
+  static int DeleteFutureAutoRuns(Tx& tx, const std::string& deployment_id, core::TimePoint after);
   // Multi-row insert of runs and their first history rows (ON CONFLICT DO NOTHING on the
   // idempotency key). Returns the ids of the runs created, in no particular order.
   static std::vector<std::string> InsertAutoRuns(Tx& tx, const std::vector<AutoRunRow>& rows);

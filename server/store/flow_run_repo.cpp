@@ -39,8 +39,8 @@ FlowRunRecord ReadFlowRun(const pqxx::row& r) {
 }  // namespace
 
 std::vector<Statement> FlowRunRepoStatements() {
-  std::vector<Statement> v = run_sql::Statements(kPrefix, "flow_runs", "flow_run_states",
-                                                 "flow_run_id");
+  std::vector<Statement> v =
+      run_sql::Statements(kPrefix, "flow_runs", "flow_run_states", "flow_run_id");
   std::string from =
       " FROM flow_runs fr JOIN flows f ON f.id = fr.flow_id"
       " LEFT JOIN deployments d ON d.id = fr.deployment_id";
@@ -57,19 +57,20 @@ std::vector<Statement> FlowRunRepoStatements() {
   v.push_back({"flow_run.by_idempotency_key",
                "SELECT " + SelectColumns() + from +
                    " WHERE fr.flow_id = $1::uuid AND fr.idempotency_key = $2"});
-  v.push_back({"flow_run.get",
-               "SELECT " + SelectColumns() +
-                   ", (SELECT count(*) FROM task_runs t WHERE t.flow_run_id = fr.id)"
-                   " AS task_run_count" +
-                   from + " WHERE fr.id = $1::uuid"});
-  v.push_back({"flow_run.list",
-               "SELECT " + SelectColumns() + from +
-                   " WHERE ($1::text IS NULL OR f.name = $1)"
-                   " AND ($2::text[] IS NULL OR fr.state_type = ANY($2::text[]))"
-                   " AND ($3::text[] IS NULL OR fr.state_name = ANY($3::text[]))"
-                   " AND ($4::timestamptz IS NULL OR (fr.created, fr.id) < ($4::timestamptz, $5::uuid))"
-                   " AND ($7::uuid IS NULL OR fr.deployment_id = $7::uuid)"
-                   " ORDER BY fr.created DESC, fr.id DESC LIMIT $6"});
+  v.push_back(
+      {"flow_run.get", "SELECT " + SelectColumns() +
+                           ", (SELECT count(*) FROM task_runs t WHERE t.flow_run_id = fr.id)"
+                           " AS task_run_count" +
+                           from + " WHERE fr.id = $1::uuid"});
+  v.push_back(
+      {"flow_run.list",
+       "SELECT " + SelectColumns() + from +
+           " WHERE ($1::text IS NULL OR f.name = $1)"
+           " AND ($2::text[] IS NULL OR fr.state_type = ANY($2::text[]))"
+           " AND ($3::text[] IS NULL OR fr.state_name = ANY($3::text[]))"
+           " AND ($4::timestamptz IS NULL OR (fr.created, fr.id) < ($4::timestamptz, $5::uuid))"
+           " AND ($7::uuid IS NULL OR fr.deployment_id = $7::uuid)"
+           " ORDER BY fr.created DESC, fr.id DESC LIMIT $6"});
   // Oldest first: by expected start time (runs without one: by creation), ascending.
   v.push_back({"flow_run.list_oldest",
                "SELECT " + SelectColumns() + from +
@@ -80,8 +81,7 @@ std::vector<Statement> FlowRunRepoStatements() {
                    " fr.id) > ($4::timestamptz, $5::uuid))"
                    " AND ($7::uuid IS NULL OR fr.deployment_id = $7::uuid)"
                    " ORDER BY COALESCE(fr.expected_start_time, fr.created), fr.id LIMIT $6"});
-  v.push_back({"flow_run.existing_ids",
-               "SELECT id FROM flow_runs WHERE id = ANY($1::uuid[])"});
+  v.push_back({"flow_run.existing_ids", "SELECT id FROM flow_runs WHERE id = ANY($1::uuid[])"});
   return v;
 }
 
@@ -100,11 +100,10 @@ std::optional<FlowRunRecord> FlowRunRepo::Insert(Tx& tx, const FlowRunRecord& re
   }
   auto r = tx.raw().exec_prepared(
       "flow_run.insert", rec.flow_id, rec.name, type, name, ts, message, details, sched, ikey,
-      rec.parameters_json.empty() ? std::string("{}") : rec.parameters_json,
-      ArrayLiteral(rec.tags), f.run_count, RetryPolicyToJson(f.retry_policy),
-      NullIfEmpty(rec.idempotency_key), TimeParam(f.expected_start_time),
-      TimeParam(f.start_time), TimeParam(f.end_time), f.total_run_time,
-      NullIfEmpty(rec.deployment_id), rec.auto_scheduled, rec.work_queue);
+      rec.parameters_json.empty() ? std::string("{}") : rec.parameters_json, ArrayLiteral(rec.tags),
+      f.run_count, RetryPolicyToJson(f.retry_policy), NullIfEmpty(rec.idempotency_key),
+      TimeParam(f.expected_start_time), TimeParam(f.start_time), TimeParam(f.end_time),
+      f.total_run_time, NullIfEmpty(rec.deployment_id), rec.auto_scheduled, rec.work_queue);
   if (r.empty()) return std::nullopt;
   FlowRunRecord out = rec;
   out.run.id = r[0]["id"].c_str();
@@ -141,8 +140,8 @@ std::vector<FlowRunRecord> FlowRunRepo::List(Tx& tx, const FlowRunFilter& filter
     after_id = filter.after->id;
   }
   auto r = tx.raw().exec_prepared(filter.oldest_first ? "flow_run.list_oldest" : "flow_run.list",
-                                  NullIfEmpty(filter.flow_name), types, names, after_time,
-                                  after_id, filter.limit, NullIfEmpty(filter.deployment_id));
+                                  NullIfEmpty(filter.flow_name), types, names, after_time, after_id,
+                                  filter.limit, NullIfEmpty(filter.deployment_id));
   std::vector<FlowRunRecord> out;
   out.reserve(r.size());
   for (const auto& row : r) out.push_back(ReadFlowRun(row));

@@ -17,8 +17,8 @@ struct FlowRunFilter {
   std::optional<Cursor> after;               // keyset: rows after this one in listing order
                                              // (oldest_first: `created` holds the sort time)
   int limit = 100;
-  std::string deployment_id;                 // "" = any
-  bool oldest_first = false;                 // by expected start time ascending
+  std::string deployment_id;  // "" = any
+  bool oldest_first = false;  // by expected start time ascending
 };
 
 // Methods throw database exceptions; Database::WithTransaction translates them.

@@ -47,8 +47,7 @@ void NotificationListener::Loop(std::stop_token stop) {
       while (!stop.stop_requested()) conn.await_notification(0, 200000);  // 0.2 s
     } catch (...) {
       core::Error e = TranslateCurrentException();
-      logger_->warn("listen failed channel={} error=\"{}\" (retrying in 1s)", channel_,
-                    e.message);
+      logger_->warn("listen failed channel={} error=\"{}\" (retrying in 1s)", channel_, e.message);
       for (int i = 0; i < 10 && !stop.stop_requested(); ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }

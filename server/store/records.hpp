@@ -41,7 +41,7 @@ struct FlowRunRecord {
   std::string idempotency_key;
   core::TimePoint created{};
   core::TimePoint updated{};
-  int task_run_count = 0;  // filled by FlowRunRepo::Get only
+  int task_run_count = 0;       // filled by FlowRunRepo::Get only
   std::string deployment_id;    // "" = not made from a deployment
   std::string deployment_name;  // "flow/name" (read only)
   bool auto_scheduled = false;  // created by the scheduler or a backfill

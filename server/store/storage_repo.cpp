@@ -96,7 +96,9 @@ bool StorageRepo::Delete(Tx& tx, const std::string& id) {
   return !tx.raw().exec_prepared("storage.delete", id).empty();
 }
 
-void StorageRepo::LockCatalog(Tx& tx) { tx.raw().exec_prepared("storage.lock_catalog", kCatalogLockKey); }
+void StorageRepo::LockCatalog(Tx& tx) {
+  tx.raw().exec_prepared("storage.lock_catalog", kCatalogLockKey);
+}
 
 std::optional<BundleInfo> BundleRepo::Stat(Tx& tx, const std::string& digest) {
   auto r = tx.raw().exec_prepared("bundle.stat", digest);

@@ -151,16 +151,16 @@ TEST_CASE("deployments: each spec error names its field and nothing is created",
        core::Code::kInvalidArgument, "spec.schedule.timezone: "},
       {[](auto& s) { s.mutable_bundle()->set_storage("x"); }, core::Code::kInvalidArgument,
        "spec.bundle.storage: unknown storage \"x\" (run `weft storage ls`)"},
-      {[](auto& s) { s.mutable_bundle()->set_digest("sha256:xyz"); },
-       core::Code::kInvalidArgument, "spec.bundle.digest: "},
+      {[](auto& s) { s.mutable_bundle()->set_digest("sha256:xyz"); }, core::Code::kInvalidArgument,
+       "spec.bundle.digest: "},
       {[](auto& s) { s.set_parameters_json("[1]"); }, core::Code::kInvalidArgument,
        "spec.parameters_json: must be a JSON object"},
       {[](auto& s) { s.mutable_runner()->set_type("vm"); }, core::Code::kInvalidArgument,
        "spec.runner.type: "},
       {[](auto& s) { s.mutable_runner()->set_type("docker"); }, core::Code::kInvalidArgument,
        "spec.runner.image: required for runner type docker"},
-      {[](auto& s) { s.mutable_runner()->set_type("kubernetes"); },
-       core::Code::kInvalidArgument, "spec.runner.image: required for runner type kubernetes"},
+      {[](auto& s) { s.mutable_runner()->set_type("kubernetes"); }, core::Code::kInvalidArgument,
+       "spec.runner.image: required for runner type kubernetes"},
       {[](auto& s) { s.mutable_catchup()->set_policy("some"); }, core::Code::kInvalidArgument,
        "spec.catchup.policy: must be all, latest or none, got \"some\""},
       // Server storage: the bundle must have been uploaded.
@@ -208,8 +208,8 @@ TEST_CASE("deployments: RunDeployment creates a Scheduled manual run with checke
   auto bad = c.RunDeployment(run);
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code == core::Code::kInvalidArgument);
-  CHECK_THAT(bad.error().message, Catch::StartsWith("parameters_json: ") &&
-                                      Catch::Contains("\"months\""));
+  CHECK_THAT(bad.error().message,
+             Catch::StartsWith("parameters_json: ") && Catch::Contains("\"months\""));
   run.set_parameters_json(R"({"colour":"red"})");
   auto unknown = c.RunDeployment(run);
   REQUIRE_FALSE(unknown.ok());

@@ -1,5 +1,7 @@
 // The scheduler on real PostgreSQL with an injected FakeClock: materialising ahead,
 // idempotency across instances, re-creation of deployments, catch-up after an outage.
+#include "server/services/scheduler.hpp"
+
 #include <catch2/catch.hpp>
 #include <map>
 #include <set>
@@ -7,7 +9,6 @@
 
 #include "server/orchestration/deployment_manager.hpp"
 #include "server/orchestration/storage_catalog.hpp"
-#include "server/services/scheduler.hpp"
 #include "tests/integration/test_database.hpp"
 
 using namespace weft;
@@ -22,9 +23,7 @@ namespace {
 const std::string kDigest = "sha256:" + std::string(64, 'a');
 
 // A whole hour, so hourly interval schedules anchored at it line up with the clock.
-core::TimePoint HourFloor(core::TimePoint t) {
-  return std::chrono::floor<std::chrono::hours>(t);
-}
+core::TimePoint HourFloor(core::TimePoint t) { return std::chrono::floor<std::chrono::hours>(t); }
 
 struct World {
   test::TestDatabase t;
@@ -158,8 +157,7 @@ TEST_CASE("max_runs bounds a fast schedule; min_time fills a slow hour", "[sched
   CHECK(TimeOf(runs.back()) <= w2.t0 + 1h);
 }
 
-TEST_CASE("two scheduler instances running passes at once never duplicate a run",
-          "[scheduler]") {
+TEST_CASE("two scheduler instances running passes at once never duplicate a run", "[scheduler]") {
   World w;
   std::vector<std::string> ids;
   for (int i = 0; i < 40; ++i) {
@@ -226,9 +224,10 @@ TEST_CASE("the leader lease lets one scheduler instance work at a time", "[sched
   CHECK_FALSE(pa2->leader);
 }
 
-TEST_CASE("re-creating a deployment keeps manual and Late runs and replaces non-matching "
-          "future auto runs",
-          "[scheduler][deployments]") {
+TEST_CASE(
+    "re-creating a deployment keeps manual and Late runs and replaces non-matching "
+    "future auto runs",
+    "[scheduler][deployments]") {
   World w;
   auto in = w.Input("hourly", w.Hourly());
   auto id = w.Create(in);
@@ -241,9 +240,8 @@ TEST_CASE("re-creating a deployment keeps manual and Late runs and replaces non-
   manual.start_time = w.t0 + 20min;
   auto m = w.deployments.Run(DeploymentKey{id, ""}, manual);
   REQUIRE(m.ok());
-  auto late = w.t.orchestrator().SetState(
-      core::orchestration::RunKind::kFlowRun, runs[0].run.id,
-      core::Late(w.t.clock().Now(), TimeOf(runs[0])), false);
+  auto late = w.t.orchestrator().SetState(core::orchestration::RunKind::kFlowRun, runs[0].run.id,
+                                          core::Late(w.t.clock().Now(), TimeOf(runs[0])), false);
   REQUIRE(late.ok());
   REQUIRE(late->outcome.decision == core::orchestration::Decision::kAccept);
 
@@ -310,7 +308,8 @@ TEST_CASE("catch-up policies after an outage: all, latest, none, max_lateness", 
   auto summarize = [&](const std::string& id) {
     std::map<int, std::string> by_hour;  // hours after `hour` -> state name
     for (const auto& r : w.Runs(id)) {
-      int h = static_cast<int>(std::chrono::duration_cast<std::chrono::hours>(TimeOf(r) - hour).count());
+      int h = static_cast<int>(
+          std::chrono::duration_cast<std::chrono::hours>(TimeOf(r) - hour).count());
       by_hour[h] = r.run.state->name;
       if (r.run.state->name == "Cancelled") {
         CHECK_THAT(r.run.state->message, Catch::StartsWith("skipped by catch-up policy"));
@@ -322,8 +321,19 @@ TEST_CASE("catch-up policies after an outage: all, latest, none, max_lateness", 
   const std::string S = "Scheduled", C = "Cancelled";
   // Missed: +1..+3 (materialised) and +4..+10 (never made; +10 is 30 min ago).
   // Ahead of now (+10h30m): +11, +12, +13.
-  CHECK(summarize(all) == M{{1, S}, {2, S}, {3, S}, {4, S}, {5, S}, {6, S}, {7, S}, {8, S},
-                            {9, S}, {10, S}, {11, S}, {12, S}, {13, S}});
+  CHECK(summarize(all) == M{{1, S},
+                            {2, S},
+                            {3, S},
+                            {4, S},
+                            {5, S},
+                            {6, S},
+                            {7, S},
+                            {8, S},
+                            {9, S},
+                            {10, S},
+                            {11, S},
+                            {12, S},
+                            {13, S}});
   CHECK(summarize(latest) == M{{1, C}, {2, C}, {3, C}, {10, S}, {11, S}, {12, S}, {13, S}});
   CHECK(summarize(none) == M{{1, C}, {2, C}, {3, C}, {11, S}, {12, S}, {13, S}});
   // max_lateness 2.5 h: missed times before +8h are skipped.

@@ -159,8 +159,8 @@ TEST_CASE("storages never store secrets", "[storage]") {
                     {{"endpoint", "http://h"}, {"bucket", "b"}, {key, "hunter2"}});
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code == core::Code::kInvalidArgument);
-    CHECK_THAT(r.error().message, Catch::Contains(std::string("config.") + key) &&
-                                      Catch::Contains("environment"));
+    CHECK_THAT(r.error().message,
+               Catch::Contains(std::string("config.") + key) && Catch::Contains("environment"));
     CHECK_THAT(r.error().message, !Catch::Contains("hunter2"));
   }
   auto list = s.client->ListStorages({});
