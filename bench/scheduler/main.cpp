@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   int threads = 4;
   bool keep = false;
   int parallel = 2;
+  std::size_t batch = 5000;
   cli.add_option("--database-url", url, "cluster URL (default WEFT_TEST_DATABASE_URL)");
   cli.add_option("-n,--deployments", n, "deployments to create")->capture_default_str();
   cli.add_option("--interval", interval, "schedule interval in seconds")->capture_default_str();
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   cli.add_flag("--keep", keep, "keep the bench database");
   cli.add_option("--write-parallelism", parallel, "scheduler write transactions at once")
       ->capture_default_str();
+  cli.add_option("--insert-batch", batch, "rows per insert statement")->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
   if (url.empty()) {
     std::fprintf(stderr,
@@ -109,6 +111,7 @@ int main(int argc, char** argv) {
 
     weft::server::services::SchedulerOptions so;
     so.write_parallelism = parallel;
+    so.insert_batch = batch;
     weft::server::services::Scheduler scheduler(orchestrator, so, nullptr);
     auto timed = [&](const char* label) {
       auto start = SteadyClock::now();

@@ -18,8 +18,7 @@ using core::TimePoint;
 constexpr auto kTick = std::chrono::microseconds(1);
 // Bounds on the work one deployment may cause in one pass.
 constexpr std::size_t kNextChunk = 1000;
-constexpr int kMaxMissedChunks = 100;  // at most 100,000 missed times looked at
-constexpr std::size_t kInsertBatch = 5000;
+constexpr int kMaxMissedChunks = 100;        // at most 100,000 missed times looked at
 constexpr std::size_t kParallelRows = 2000;  // smaller passes write in one transaction
 
 struct Missed {
@@ -272,7 +271,7 @@ core::Result<PassStats> Scheduler::RunPass() {
           if (!valid.count(advances[k].id)) continue;
           for (std::size_t r = advance_rows[k].first; r < advance_rows[k].second; ++r) {
             batch.push_back(rows[r]);
-            if (batch.size() >= kInsertBatch) flush();
+            if (batch.size() >= std::max<std::size_t>(1, options_.insert_batch)) flush();
           }
         }
         if (!batch.empty()) flush();

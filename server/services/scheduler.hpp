@@ -26,13 +26,14 @@ struct SchedulerOptions {
   int max_runs = 100;
   double min_time_seconds = 3600;
   double max_time_seconds = 100 * 86400.0;
-  double grace_seconds = 60;    // a time older than now - grace is missed
-  double interval_seconds = 5;  // loop interval
-  bool use_lease = true;        // false: every instance schedules (tests of idempotency)
-  int write_parallelism = 2;    // big passes write in this many transactions at once
-                                // (each holds whole deployments: per-deployment atomicity)
-  std::string holder;           // lease holder id ("" = host:pid:random)
-  bool listen = false;          // LISTEN for deployment changes made by other replicas
+  double grace_seconds = 60;        // a time older than now - grace is missed
+  double interval_seconds = 5;      // loop interval
+  bool use_lease = true;            // false: every instance schedules (tests of idempotency)
+  int write_parallelism = 2;        // big passes write in this many transactions at once
+                                    // (each holds whole deployments: per-deployment atomicity)
+  std::string holder;               // lease holder id ("" = host:pid:random)
+  std::size_t insert_batch = 5000;  // rows per multi-row insert statement
+  bool listen = false;              // LISTEN for deployment changes made by other replicas
 };
 
 struct PassStats {
