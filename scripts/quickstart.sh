@@ -41,6 +41,12 @@ echo "running the example flow (examples/hello_flow) against $WEFT_API_URL"
 "$BIN/examples/hello_flow/hello_flow" --param name=quickstart
 echo
 "$WEFT" flow-run ls --limit 5
+
+echo
+echo "creating the taxi pipeline's weekly deployment from the program's own declaration"
+"$WEFT" deployment create "$BIN/examples/taxi_training/taxi_training"
+echo
+"$WEFT" deployment upcoming taxi_training/weekly --limit 3
 cat <<NEXT
 
 Weft is running. Next:
@@ -49,6 +55,8 @@ Weft is running. Next:
   weft flow-run inspect <ID>            # a run's state history and its task runs
   weft task-run ls --flow-run <ID>
   weft orchestration rules              # the rule chain every state change goes through
+  weft deployment ls                    # deployments; their runs: weft flow-run ls --state Scheduled
+  weft deployment run taxi_training/weekly --param months=3
   $BIN/examples/taxi_training/taxi_training --param months=2   # the seed's ML pipeline
   weft config view
 Stop the server with: pkill -f weft-server   (it stops its PostgreSQL too)
