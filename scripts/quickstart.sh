@@ -18,6 +18,16 @@ export WEFT_HOME
 mkdir -p "$WEFT_HOME"
 LOG=$WEFT_HOME/server.log
 
+# A weft-server started by an earlier run of this script whose binary has since been
+# rebuilt (the running process's executable shows as deleted) is restarted, so the server
+# always matches the CLI that was just built.
+old_pid=$(pgrep -f "^$BIN/server/weft-server" | head -n1 || true)
+if [ -n "$old_pid" ] && readlink "/proc/$old_pid/exe" 2>/dev/null | grep -q '(deleted)$'; then
+  echo "restarting weft-server (pid $old_pid): it was rebuilt"
+  kill "$old_pid"
+  for _ in $(seq 1 60); do kill -0 "$old_pid" 2>/dev/null || break; sleep 0.5; done
+fi
+
 if "$WEFT" version 2>/dev/null | grep -q '^server '; then
   echo "weft-server is already serving at $WEFT_API_URL"
 else
