@@ -254,45 +254,6 @@ std::string SpecWhere(const Loaded& l, std::size_t i) {
 
 // ---- spec -> proto -----------------------------------------------------------------------
 
-v1::Schedule ScheduleToProto(const core::ScheduleSpec& s) {
-  v1::Schedule out;
-  if (const auto* i = std::get_if<core::IntervalSchedule>(&s)) {
-    auto* p = out.mutable_interval();
-    p->set_interval_seconds(i->interval_seconds);
-    if (i->anchor) *p->mutable_anchor() = client::ToProto(*i->anchor);
-    p->set_timezone(i->timezone);
-  } else if (const auto* c = std::get_if<core::CronSchedule>(&s)) {
-    out.mutable_cron()->set_expression(c->expression);
-    out.mutable_cron()->set_timezone(c->timezone);
-  } else if (const auto* r = std::get_if<core::RRuleSchedule>(&s)) {
-    out.mutable_rrule()->set_rrule(r->rrule);
-    out.mutable_rrule()->set_timezone(r->timezone);
-  }
-  return out;
-}
-
-v1::DeploymentSpec SpecToProto(const core::DeploymentSpec& s) {
-  v1::DeploymentSpec p;
-  p.set_name(s.name);
-  p.set_flow_name(s.flow_name);
-  p.set_description(s.description);
-  p.set_version(s.version);
-  for (const auto& e : s.entrypoint) p.add_entrypoint(e);
-  if (s.schedule) *p.mutable_schedule() = ScheduleToProto(*s.schedule);
-  p.set_parameters_json(s.parameters_json.empty() ? "{}" : s.parameters_json);
-  for (const auto& t : s.tags) p.add_tags(t);
-  p.set_work_queue(s.work_queue.empty() ? "default" : s.work_queue);
-  auto* r = p.mutable_runner();
-  r->set_type(s.runner.type.empty() ? "process" : s.runner.type);
-  r->set_image(s.runner.image);
-  r->set_namespace_(s.runner.kube_namespace);
-  for (const auto& [k, v] : s.runner.env) (*r->mutable_env())[k] = v;
-  p.mutable_catchup()->set_policy(core::CatchupPolicyName(s.catchup.policy));
-  p.mutable_catchup()->set_max_lateness_seconds(s.catchup.max_lateness_seconds);
-  p.set_paused(s.paused);
-  return p;
-}
-
 std::string DescribeSchedule(const std::optional<core::ScheduleSpec>& s) {
   if (!s) return "none (runs only when asked: weft deployment run)";
   auto compiled = core::Schedule::Compile(*s);
@@ -455,7 +416,7 @@ int DeploymentCreate(const Globals& g, const std::string& file, bool dry_run) {
   std::vector<v1::CreateDeploymentResponse> created;
   for (const auto& p : plans) {
     v1::CreateDeploymentRequest req;
-    *req.mutable_spec() = SpecToProto(p.spec);
+    *req.mutable_spec() = client::ToProto(p.spec);
     if (p.bundle) {
       auto* b = req.mutable_spec()->mutable_bundle();
       b->set_storage(p.storage);

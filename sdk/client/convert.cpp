@@ -78,4 +78,98 @@ core::orchestration::Decision FromProto(v1::Decision d) {
   return static_cast<core::orchestration::Decision>(v);
 }
 
+v1::Schedule ToProto(const core::ScheduleSpec& spec) {
+  v1::Schedule out;
+  if (const auto* i = std::get_if<core::IntervalSchedule>(&spec)) {
+    auto* p = out.mutable_interval();
+    p->set_interval_seconds(i->interval_seconds);
+    if (i->anchor) *p->mutable_anchor() = ToProto(*i->anchor);
+    p->set_timezone(i->timezone);
+  } else if (const auto* c = std::get_if<core::CronSchedule>(&spec)) {
+    out.mutable_cron()->set_expression(c->expression);
+    out.mutable_cron()->set_timezone(c->timezone);
+  } else if (const auto* r = std::get_if<core::RRuleSchedule>(&spec)) {
+    out.mutable_rrule()->set_rrule(r->rrule);
+    out.mutable_rrule()->set_timezone(r->timezone);
+  }
+  return out;
+}
+
+core::Result<core::ScheduleSpec> FromProto(const v1::Schedule& s) {
+  switch (s.kind_case()) {
+    case v1::Schedule::kInterval: {
+      core::IntervalSchedule i;
+      i.interval_seconds = s.interval().interval_seconds();
+      if (s.interval().has_anchor()) i.anchor = FromProto(s.interval().anchor());
+      i.timezone = s.interval().timezone();
+      return core::ScheduleSpec{i};
+    }
+    case v1::Schedule::kCron:
+      return core::ScheduleSpec{core::CronSchedule{s.cron().expression(), s.cron().timezone()}};
+    case v1::Schedule::kRrule:
+      return core::ScheduleSpec{core::RRuleSchedule{s.rrule().rrule(), s.rrule().timezone()}};
+    default:
+      return core::InvalidArgument("spec.schedule: set one of interval, cron or rrule");
+  }
+}
+
+v1::DeploymentSpec ToProto(const core::DeploymentSpec& s) {
+  v1::DeploymentSpec p;
+  p.set_name(s.name);
+  p.set_flow_name(s.flow_name);
+  p.set_description(s.description);
+  p.set_version(s.version);
+  for (const auto& e : s.entrypoint) p.add_entrypoint(e);
+  p.mutable_bundle()->set_storage(s.storage);
+  if (s.schedule) *p.mutable_schedule() = ToProto(*s.schedule);
+  p.set_parameters_json(s.parameters_json.empty() ? "{}" : s.parameters_json);
+  for (const auto& t : s.tags) p.add_tags(t);
+  p.set_work_queue(s.work_queue.empty() ? "default" : s.work_queue);
+  auto* r = p.mutable_runner();
+  r->set_type(s.runner.type.empty() ? "process" : s.runner.type);
+  r->set_image(s.runner.image);
+  r->set_namespace_(s.runner.kube_namespace);
+  for (const auto& [k, v] : s.runner.env) (*r->mutable_env())[k] = v;
+  p.mutable_catchup()->set_policy(core::CatchupPolicyName(s.catchup.policy));
+  p.mutable_catchup()->set_max_lateness_seconds(s.catchup.max_lateness_seconds);
+  p.set_paused(s.paused);
+  return p;
+}
+
+core::Result<core::DeploymentSpec> FromProto(const v1::DeploymentSpec& p) {
+  core::DeploymentSpec s;
+  s.name = p.name();
+  s.flow_name = p.flow_name();
+  s.description = p.description();
+  s.version = p.version();
+  s.entrypoint.assign(p.entrypoint().begin(), p.entrypoint().end());
+  s.storage = p.bundle().storage();
+  if (p.has_schedule()) {
+    auto schedule = FromProto(p.schedule());
+    if (!schedule.ok()) return schedule.error();
+    s.schedule = *schedule;
+  }
+  s.parameters_json = p.parameters_json().empty() ? "{}" : p.parameters_json();
+  s.tags.assign(p.tags().begin(), p.tags().end());
+  s.work_queue = p.work_queue().empty() ? "default" : p.work_queue();
+  s.runner.type = p.runner().type().empty() ? "process" : p.runner().type();
+  s.runner.image = p.runner().image();
+  s.runner.kube_namespace = p.runner().namespace_();
+  s.runner.env.insert(p.runner().env().begin(), p.runner().env().end());
+  const std::string& policy = p.catchup().policy();
+  if (policy.empty() || policy == "latest") {
+    s.catchup.policy = core::CatchupPolicy::kLatest;
+  } else if (policy == "all") {
+    s.catchup.policy = core::CatchupPolicy::kAll;
+  } else if (policy == "none") {
+    s.catchup.policy = core::CatchupPolicy::kNone;
+  } else {
+    return core::InvalidArgument("spec.catchup.policy: must be all, latest or none, got \"" +
+                                 policy + "\"");
+  }
+  s.catchup.max_lateness_seconds = p.catchup().max_lateness_seconds();
+  s.paused = p.paused();
+  return s;
+}
+
 }  // namespace weft::client

@@ -32,72 +32,12 @@ std::optional<core::TimePoint> OptTime(bool has, const google::protobuf::Timesta
 
 // ---- core::DeploymentSpec <-> v1::DeploymentSpec
 
-v1::Schedule ScheduleToProto(const core::ScheduleSpec& spec) {
-  v1::Schedule out;
-  if (const auto* s = std::get_if<core::IntervalSchedule>(&spec)) {
-    auto* p = out.mutable_interval();
-    p->set_interval_seconds(s->interval_seconds);
-    if (s->anchor) *p->mutable_anchor() = client::ToProto(*s->anchor);
-    p->set_timezone(s->timezone);
-  } else if (const auto* s = std::get_if<core::CronSchedule>(&spec)) {
-    out.mutable_cron()->set_expression(s->expression);
-    out.mutable_cron()->set_timezone(s->timezone);
-  } else if (const auto* s = std::get_if<core::RRuleSchedule>(&spec)) {
-    out.mutable_rrule()->set_rrule(s->rrule);
-    out.mutable_rrule()->set_timezone(s->timezone);
-  }
-  return out;
-}
-
-std::optional<core::ScheduleSpec> ScheduleFromProto(const v1::DeploymentSpec& spec) {
-  if (!spec.has_schedule()) return std::nullopt;
-  const v1::Schedule& s = spec.schedule();
-  switch (s.kind_case()) {
-    case v1::Schedule::kInterval: {
-      core::IntervalSchedule out;
-      out.interval_seconds = s.interval().interval_seconds();
-      if (s.interval().has_anchor()) out.anchor = client::FromProto(s.interval().anchor());
-      out.timezone = s.interval().timezone();
-      return core::ScheduleSpec{out};
-    }
-    case v1::Schedule::kCron:
-      return core::ScheduleSpec{core::CronSchedule{s.cron().expression(), s.cron().timezone()}};
-    case v1::Schedule::kRrule:
-      return core::ScheduleSpec{core::RRuleSchedule{s.rrule().rrule(), s.rrule().timezone()}};
-    default:
-      return std::nullopt;
-  }
-}
-
-core::CatchupPolicy CatchupFromText(const std::string& text) {
-  if (text == "all") return core::CatchupPolicy::kAll;
-  if (text == "none") return core::CatchupPolicy::kNone;
-  return core::CatchupPolicy::kLatest;
-}
-
 v1::DeploymentSpec SpecToProto(const core::DeploymentSpec& spec, const BundleRef& bundle) {
-  v1::DeploymentSpec out;
-  out.set_name(spec.name);
-  out.set_flow_name(spec.flow_name);
-  out.set_description(spec.description);
-  out.set_version(spec.version);
-  for (const auto& e : spec.entrypoint) out.add_entrypoint(e);
+  v1::DeploymentSpec out = client::ToProto(spec);
   auto* b = out.mutable_bundle();
   b->set_storage(!bundle.storage.empty() ? bundle.storage : spec.storage);
   b->set_digest(bundle.digest);
   b->set_size(bundle.size);
-  if (spec.schedule) *out.mutable_schedule() = ScheduleToProto(*spec.schedule);
-  out.set_parameters_json(spec.parameters_json.empty() ? "{}" : spec.parameters_json);
-  for (const auto& t : spec.tags) out.add_tags(t);
-  out.set_work_queue(spec.work_queue);
-  auto* r = out.mutable_runner();
-  r->set_type(spec.runner.type);
-  r->set_image(spec.runner.image);
-  r->set_namespace_(spec.runner.kube_namespace);
-  for (const auto& [k, v] : spec.runner.env) (*r->mutable_env())[k] = v;
-  out.mutable_catchup()->set_policy(core::CatchupPolicyName(spec.catchup.policy));
-  out.mutable_catchup()->set_max_lateness_seconds(spec.catchup.max_lateness_seconds);
-  out.set_paused(spec.paused);
   return out;
 }
 
@@ -106,24 +46,10 @@ DeploymentInfo DeploymentFromProto(const v1::Deployment& d) {
   const v1::DeploymentSpec& p = d.spec();
   out.id = d.id();
   out.full_name = p.flow_name() + "/" + p.name();
-  core::DeploymentSpec& s = out.spec;
-  s.name = p.name();
-  s.flow_name = p.flow_name();
-  s.description = p.description();
-  s.version = p.version();
-  s.entrypoint.assign(p.entrypoint().begin(), p.entrypoint().end());
-  s.storage = p.bundle().storage();
-  s.schedule = ScheduleFromProto(p);
-  s.parameters_json = p.parameters_json().empty() ? "{}" : p.parameters_json();
-  s.tags.assign(p.tags().begin(), p.tags().end());
-  s.work_queue = p.work_queue().empty() ? "default" : p.work_queue();
-  s.runner.type = p.runner().type().empty() ? "process" : p.runner().type();
-  s.runner.image = p.runner().image();
-  s.runner.kube_namespace = p.runner().namespace_();
-  for (const auto& [k, v] : p.runner().env()) s.runner.env[k] = v;
-  s.catchup.policy = CatchupFromText(p.catchup().policy());
-  s.catchup.max_lateness_seconds = p.catchup().max_lateness_seconds();
-  s.paused = d.paused();
+  // What the server returns was validated when it was stored: a conversion error here
+  // would be a server bug, so the spec is left with what could be read.
+  if (auto spec = client::FromProto(p); spec.ok()) out.spec = std::move(*spec);
+  out.spec.paused = d.paused();
   out.bundle = {p.bundle().storage(), p.bundle().digest(), p.bundle().size()};
   out.paused = d.paused();
   out.schedule_description = d.schedule_description();

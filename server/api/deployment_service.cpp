@@ -12,79 +12,13 @@ namespace {
 
 using orchestration::DeploymentKey;
 
-core::Result<core::ScheduleSpec> FromProto(const v1::Schedule& s) {
-  switch (s.kind_case()) {
-    case v1::Schedule::kInterval: {
-      core::IntervalSchedule i;
-      i.interval_seconds = s.interval().interval_seconds();
-      if (s.interval().has_anchor()) i.anchor = client::FromProto(s.interval().anchor());
-      i.timezone = s.interval().timezone();
-      return core::ScheduleSpec{i};
-    }
-    case v1::Schedule::kCron:
-      return core::ScheduleSpec{core::CronSchedule{s.cron().expression(), s.cron().timezone()}};
-    case v1::Schedule::kRrule:
-      return core::ScheduleSpec{core::RRuleSchedule{s.rrule().rrule(), s.rrule().timezone()}};
-    default:
-      return core::InvalidArgument("spec.schedule: set one of interval, cron or rrule");
-  }
-}
-
-v1::Schedule ToProto(const core::ScheduleSpec& spec) {
-  v1::Schedule p;
-  if (const auto* i = std::get_if<core::IntervalSchedule>(&spec)) {
-    auto* m = p.mutable_interval();
-    m->set_interval_seconds(i->interval_seconds);
-    if (i->anchor) *m->mutable_anchor() = client::ToProto(*i->anchor);
-    m->set_timezone(i->timezone);
-  } else if (const auto* c = std::get_if<core::CronSchedule>(&spec)) {
-    p.mutable_cron()->set_expression(c->expression);
-    p.mutable_cron()->set_timezone(c->timezone);
-  } else if (const auto* r = std::get_if<core::RRuleSchedule>(&spec)) {
-    p.mutable_rrule()->set_rrule(r->rrule);
-    p.mutable_rrule()->set_timezone(r->timezone);
-  }
-  return p;
-}
-
 core::Result<orchestration::DeploymentInput> FromProto(const v1::DeploymentSpec& p) {
+  auto spec = client::FromProto(p);
+  if (!spec.ok()) return spec.error();
   orchestration::DeploymentInput in;
-  auto& s = in.spec;
-  s.name = p.name();
-  s.flow_name = p.flow_name();
-  s.description = p.description();
-  s.version = p.version();
-  s.entrypoint.assign(p.entrypoint().begin(), p.entrypoint().end());
-  s.storage = p.bundle().storage();
+  in.spec = std::move(*spec);
   in.bundle_digest = p.bundle().digest();
   in.bundle_size = p.bundle().size();
-  if (p.has_schedule()) {
-    auto sch = FromProto(p.schedule());
-    if (!sch.ok()) return sch.error();
-    s.schedule = *sch;
-  }
-  s.parameters_json = p.parameters_json().empty() ? "{}" : p.parameters_json();
-  s.tags.assign(p.tags().begin(), p.tags().end());
-  s.work_queue = p.work_queue().empty() ? "default" : p.work_queue();
-  if (p.has_runner()) {
-    s.runner.type = p.runner().type().empty() ? "process" : p.runner().type();
-    s.runner.image = p.runner().image();
-    s.runner.kube_namespace = p.runner().namespace_();
-    s.runner.env.insert(p.runner().env().begin(), p.runner().env().end());
-  }
-  const std::string& policy = p.catchup().policy();
-  if (policy.empty() || policy == "latest") {
-    s.catchup.policy = core::CatchupPolicy::kLatest;
-  } else if (policy == "all") {
-    s.catchup.policy = core::CatchupPolicy::kAll;
-  } else if (policy == "none") {
-    s.catchup.policy = core::CatchupPolicy::kNone;
-  } else {
-    return core::InvalidArgument("spec.catchup.policy: must be all, latest or none, got \"" +
-                                 policy + "\"");
-  }
-  s.catchup.max_lateness_seconds = p.catchup().max_lateness_seconds();
-  s.paused = p.paused();
   return in;
 }
 
@@ -94,25 +28,10 @@ v1::Deployment ToProto(const orchestration::DeploymentView& v) {
   v1::Deployment p;
   p.set_id(d.id);
   auto* sp = p.mutable_spec();
-  sp->set_name(s.name);
-  sp->set_flow_name(s.flow_name);
-  sp->set_description(s.description);
-  sp->set_version(s.version);
-  for (const auto& e : s.entrypoint) sp->add_entrypoint(e);
+  *sp = client::ToProto(s);
   sp->mutable_bundle()->set_storage(d.storage_name);
   sp->mutable_bundle()->set_digest(d.bundle_digest);
   sp->mutable_bundle()->set_size(d.bundle_size);
-  if (s.schedule) *sp->mutable_schedule() = ToProto(*s.schedule);
-  sp->set_parameters_json(s.parameters_json);
-  for (const auto& t : s.tags) sp->add_tags(t);
-  sp->set_work_queue(s.work_queue);
-  auto* r = sp->mutable_runner();
-  r->set_type(s.runner.type);
-  r->set_image(s.runner.image);
-  r->set_namespace_(s.runner.kube_namespace);
-  for (const auto& [k, val] : s.runner.env) (*r->mutable_env())[k] = val;
-  sp->mutable_catchup()->set_policy(core::CatchupPolicyName(s.catchup.policy));
-  sp->mutable_catchup()->set_max_lateness_seconds(s.catchup.max_lateness_seconds);
   sp->set_paused(d.paused);
   p.set_paused(d.paused);
   *p.mutable_created() = client::ToProto(d.created);
