@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "sdk/core/time.hpp"
+#include "sdk/core/text.hpp"
 
 namespace weft::core {
 
@@ -26,15 +27,6 @@ namespace {
 
 using json = nlohmann::json;
 using ojson = nlohmann::ordered_json;
-
-std::string Quote(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
 
 Error FieldError(const std::string& where, std::string_view field, std::string_view problem) {
   std::string m = where;

@@ -1,4 +1,5 @@
 #include "sdk/core/params.hpp"
+#include "sdk/core/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -15,15 +16,6 @@ namespace weft::core {
 namespace {
 
 using json = nlohmann::json;
-
-std::string Quote(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
 
 Error ParamError(std::string_view name, std::string_view problem) {
   return InvalidArgument("parameter " + Quote(name) + ": " + std::string(problem));

@@ -4,25 +4,19 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "sdk/core/text.hpp"
 #include "sdk/flow/weft.hpp"
 
 namespace weft {
 
 namespace {
 
+using core::Quote;
+
 using json = nlohmann::json;
 
 json ToJson(const core::ParamValue& v) {
   return std::visit([](const auto& x) { return json(x); }, v);
-}
-
-std::string Quote(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
 }
 
 // The file name of argv[0]: "./build/x/taxi_training" -> "taxi_training".
