@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "cli/commands/common.hpp"
+#include "cli/commands/work_queue.hpp"
 
 using namespace weft::cli;
 
@@ -142,6 +143,63 @@ int main(int argc, char** argv) {
   dep_backfill->add_option("--to", bf_to, "End time (RFC 3339)")->required();
   dep_backfill->callback(
       [&] { action = [&] { return DeploymentBackfill(g, dep_name, bf_from, bf_to); }; });
+
+  // work-queue
+  auto* wq = app.add_subcommand("work-queue", "Work queues: which scheduled runs agents pick up")
+                 ->require_subcommand(1);
+  WorkQueueCreateOptions wqc;
+  int wqc_limit = 0;
+  auto* wq_create = wq->add_subcommand("create", "Create a work queue");
+  wq_create->add_option("name", wqc.name, "Queue name ([A-Za-z0-9_.-]+)")->required();
+  wq_create->add_option("--tag", wqc.tags, "Runs must carry this tag (repeatable; all required)");
+  wq_create->add_option("--deployment", wqc.deployments, "Only runs of FLOW/NAME (repeatable)");
+  wq_create->add_option("--runner", wqc.runner_types,
+                        "Only runs for this runner: process, docker, kubernetes (repeatable)");
+  auto* wqc_limit_opt = wq_create->add_option(
+      "--concurrency-limit", wqc_limit, "Most Pending + Running runs at once (default: no limit)");
+  wq_create->add_option("--priority", wqc.priority, "Lower first (default 0)");
+  wq_create->add_option("--description", wqc.description, "What the queue is for");
+  wq_create->callback([&] {
+    if (wqc_limit_opt->count() > 0) wqc.concurrency_limit = wqc_limit;
+    action = [&] { return WorkQueueCreate(g, wqc); };
+  });
+  wq->add_subcommand("ls", "List work queues (by priority, then name)")->callback([&] {
+    action = [&] { return WorkQueueLs(g); };
+  });
+  std::string wq_name;
+  auto* wq_inspect = wq->add_subcommand("inspect", "A work queue's filters, limit and status");
+  wq_inspect->add_option("name", wq_name, "Queue name")->required();
+  wq_inspect->callback([&] { action = [&] { return WorkQueueInspect(g, wq_name); }; });
+  double wq_hours = 0;
+  int wq_preview_limit = 100;
+  auto* wq_preview =
+      wq->add_subcommand("preview", "The scheduled runs the queue would hand out next, in order");
+  wq_preview->add_option("name", wq_name, "Queue name")->required();
+  wq_preview->add_option("--hours", wq_hours, "Look this far ahead (default 24)");
+  wq_preview->add_option("--limit", wq_preview_limit, "How many")->check(CLI::Range(1, 1000));
+  wq_preview->callback(
+      [&] { action = [&] { return WorkQueuePreview(g, wq_name, wq_hours, wq_preview_limit); }; });
+  auto* wq_pause = wq->add_subcommand("pause", "Stop handing out runs");
+  wq_pause->add_option("name", wq_name, "Queue name")->required();
+  wq_pause->callback([&] { action = [&] { return WorkQueueSetPaused(g, wq_name, true); }; });
+  auto* wq_resume = wq->add_subcommand("resume", "Hand out runs again");
+  wq_resume->add_option("name", wq_name, "Queue name")->required();
+  wq_resume->callback([&] { action = [&] { return WorkQueueSetPaused(g, wq_name, false); }; });
+  int wq_limit = 0;
+  auto* wq_set_limit =
+      wq->add_subcommand("set-concurrency-limit", "Most Pending + Running runs at once");
+  wq_set_limit->add_option("name", wq_name, "Queue name")->required();
+  wq_set_limit->add_option("limit", wq_limit, "A number >= 0")->required();
+  wq_set_limit->callback(
+      [&] { action = [&] { return WorkQueueSetConcurrencyLimit(g, wq_name, wq_limit); }; });
+  auto* wq_clear_limit = wq->add_subcommand("clear-concurrency-limit", "No limit");
+  wq_clear_limit->add_option("name", wq_name, "Queue name")->required();
+  wq_clear_limit->callback([&] {
+    action = [&] { return WorkQueueSetConcurrencyLimit(g, wq_name, std::nullopt); };
+  });
+  auto* wq_delete = wq->add_subcommand("delete", "Delete a work queue (not \"default\")");
+  wq_delete->add_option("name", wq_name, "Queue name")->required();
+  wq_delete->callback([&] { action = [&] { return WorkQueueDelete(g, wq_name); }; });
 
   // task-run
   auto* task_run = app.add_subcommand("task-run", "Task runs")->require_subcommand(1);

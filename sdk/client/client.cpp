@@ -11,6 +11,7 @@
 #include "weft/v1/flows.grpc.pb.h"
 #include "weft/v1/storage.grpc.pb.h"
 #include "weft/v1/task_runs.grpc.pb.h"
+#include "weft/v1/work_queues.grpc.pb.h"
 
 namespace weft::client {
 
@@ -40,6 +41,7 @@ struct Client::Impl {
   std::unique_ptr<v1::AdminService::Stub> admin;
   std::unique_ptr<v1::StorageService::Stub> storage;
   std::unique_ptr<v1::DeploymentService::Stub> deployments;
+  std::unique_ptr<v1::WorkQueueService::Stub> work_queues;
 };
 
 Client::Client(ClientOptions options) : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
@@ -56,6 +58,7 @@ Client::Client(ClientOptions options) : options_(std::move(options)), impl_(std:
   impl_->admin = v1::AdminService::NewStub(impl_->channel);
   impl_->storage = v1::StorageService::NewStub(impl_->channel);
   impl_->deployments = v1::DeploymentService::NewStub(impl_->channel);
+  impl_->work_queues = v1::WorkQueueService::NewStub(impl_->channel);
 }
 
 Client::~Client() = default;
@@ -129,6 +132,12 @@ WEFT_CALL(deployments, DeploymentService, SetDeploymentPaused)
 WEFT_CALL(deployments, DeploymentService, RunDeployment)
 WEFT_CALL(deployments, DeploymentService, ListUpcomingRuns)
 WEFT_CALL(deployments, DeploymentService, Backfill)
+WEFT_CALL(work_queues, WorkQueueService, CreateWorkQueue)
+WEFT_CALL(work_queues, WorkQueueService, GetWorkQueue)
+WEFT_CALL(work_queues, WorkQueueService, ListWorkQueues)
+WEFT_CALL(work_queues, WorkQueueService, UpdateWorkQueue)
+WEFT_CALL(work_queues, WorkQueueService, DeleteWorkQueue)
+WEFT_CALL(work_queues, WorkQueueService, PreviewWorkQueue)
 WEFT_CALL(admin, AdminService, ListRules)
 WEFT_CALL(admin, AdminService, GetVersion)
 

@@ -13,6 +13,7 @@
 #include "weft/v1/flows.pb.h"
 #include "weft/v1/storage.pb.h"
 #include "weft/v1/task_runs.pb.h"
+#include "weft/v1/work_queues.pb.h"
 
 namespace weft::client {
 
@@ -84,6 +85,14 @@ class Client {
   core::Result<v1::ListUpcomingRunsResponse> ListUpcomingRuns(
       const v1::ListUpcomingRunsRequest& req);
   core::Result<v1::BackfillResponse> Backfill(const v1::BackfillRequest& req);
+
+  core::Result<v1::CreateWorkQueueResponse> CreateWorkQueue(const v1::CreateWorkQueueRequest& req);
+  core::Result<v1::GetWorkQueueResponse> GetWorkQueue(const v1::GetWorkQueueRequest& req);
+  core::Result<v1::ListWorkQueuesResponse> ListWorkQueues(const v1::ListWorkQueuesRequest& req);
+  core::Result<v1::UpdateWorkQueueResponse> UpdateWorkQueue(const v1::UpdateWorkQueueRequest& req);
+  core::Result<v1::DeleteWorkQueueResponse> DeleteWorkQueue(const v1::DeleteWorkQueueRequest& req);
+  core::Result<v1::PreviewWorkQueueResponse> PreviewWorkQueue(
+      const v1::PreviewWorkQueueRequest& req);
 
   core::Result<v1::ListRulesResponse> ListRules(const v1::ListRulesRequest& req);
   core::Result<v1::GetVersionResponse> GetVersion(const v1::GetVersionRequest& req);

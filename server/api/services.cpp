@@ -18,6 +18,7 @@ ApiServices::ApiServices(ApiDomain domain, std::shared_ptr<spdlog::logger> logge
   services_.push_back(MakeAdminService(runs, logger));
   services_.push_back(MakeStorageService(domain.storage, logger));
   services_.push_back(MakeDeploymentService(domain.deployments, logger));
+  services_.push_back(MakeWorkQueueService(domain.work_queues, logger));
 }
 
 ApiServices::~ApiServices() = default;

@@ -7,6 +7,7 @@
 #include "server/orchestration/deployment_manager.hpp"
 #include "server/orchestration/run_service.hpp"
 #include "server/orchestration/storage_catalog.hpp"
+#include "server/orchestration/work_queue_manager.hpp"
 
 namespace grpc {
 class ServerBuilder;
@@ -20,6 +21,7 @@ struct ApiDomain {
   orchestration::RunService& runs;
   orchestration::StorageCatalog& storage;
   orchestration::DeploymentManager& deployments;
+  orchestration::WorkQueueManager& work_queues;
 };
 
 class ApiServices {
@@ -30,7 +32,7 @@ class ApiServices {
   ApiServices& operator=(const ApiServices&) = delete;
 
   // Registers FlowService, FlowRunService, TaskRunService, AdminService, StorageService,
-  // DeploymentService.
+  // DeploymentService, WorkQueueService.
   void RegisterWith(grpc::ServerBuilder& builder);
 
  private:
@@ -51,5 +53,7 @@ std::unique_ptr<grpc::Service> MakeDeploymentService(orchestration::DeploymentMa
                                                      std::shared_ptr<spdlog::logger> logger);
 std::unique_ptr<grpc::Service> MakeStorageService(orchestration::StorageCatalog& catalog,
                                                   std::shared_ptr<spdlog::logger> logger);
+std::unique_ptr<grpc::Service> MakeWorkQueueService(orchestration::WorkQueueManager& queues,
+                                                    std::shared_ptr<spdlog::logger> logger);
 
 }  // namespace weft::server::api

@@ -13,6 +13,7 @@
 #include "server/orchestration/run_service.hpp"
 #include "server/orchestration/set_state.hpp"
 #include "server/orchestration/storage_catalog.hpp"
+#include "server/orchestration/work_queue_manager.hpp"
 #include "server/services/scheduler.hpp"
 #include "server/store/database.hpp"
 #include "server/store/migrator.hpp"
@@ -39,7 +40,7 @@ void ConfigureLogging(const std::string& level) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ [%n] %v");
   for (const char* name :
        {"server.app", "server.api", "server.store", "server.orchestration", "server.postgres",
-        "server.storage", "server.deployments", "server.scheduler"}) {
+        "server.storage", "server.deployments", "server.scheduler", "server.work_queues"}) {
     Logger(name)->set_level(lvl);
   }
 }
@@ -54,6 +55,7 @@ struct App::Impl {
   std::unique_ptr<orchestration::RunService> runs;
   std::unique_ptr<orchestration::StorageCatalog> storage;
   std::unique_ptr<orchestration::DeploymentManager> deployments;
+  std::unique_ptr<orchestration::WorkQueueManager> work_queues;
   std::unique_ptr<api::ApiServices> services;
   std::unique_ptr<services::Scheduler> scheduler;
   std::unique_ptr<grpc::Server> server;
@@ -107,8 +109,10 @@ core::Status App::Start() {
                                                               Logger("server.storage"));
   m.deployments = std::make_unique<orchestration::DeploymentManager>(*m.orchestrator, *m.runs,
                                                                      Logger("server.deployments"));
+  m.work_queues = std::make_unique<orchestration::WorkQueueManager>(*m.db, m.clock,
+                                                                    Logger("server.work_queues"));
   m.services = std::make_unique<api::ApiServices>(
-      api::ApiDomain{*m.runs, *m.storage, *m.deployments}, Logger("server.api"));
+      api::ApiDomain{*m.runs, *m.storage, *m.deployments, *m.work_queues}, Logger("server.api"));
 
   grpc::ServerBuilder builder;
   int port = 0;
@@ -173,6 +177,7 @@ void App::Shutdown() {
   }
   m.scheduler.reset();  // stops its loop and releases its lease (no calls can poke it now)
   m.services.reset();
+  m.work_queues.reset();
   m.deployments.reset();
   m.storage.reset();
   m.runs.reset();

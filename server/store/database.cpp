@@ -72,7 +72,8 @@ const std::vector<Statement>& AllStatements() {
   static const std::vector<Statement> all = [] {
     std::vector<Statement> v;
     for (auto part : {FlowRepoStatements(), FlowRunRepoStatements(), TaskRunRepoStatements(),
-                      AdminRepoStatements(), StorageRepoStatements(), DeploymentRepoStatements()}) {
+                      AdminRepoStatements(), StorageRepoStatements(), DeploymentRepoStatements(),
+                      WorkQueueRepoStatements()}) {
       v.insert(v.end(), part.begin(), part.end());
     }
     return v;

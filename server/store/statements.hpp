@@ -17,6 +17,7 @@ std::vector<Statement> TaskRunRepoStatements();
 std::vector<Statement> AdminRepoStatements();
 std::vector<Statement> StorageRepoStatements();
 std::vector<Statement> DeploymentRepoStatements();
+std::vector<Statement> WorkQueueRepoStatements();
 
 const std::vector<Statement>& AllStatements();
 
