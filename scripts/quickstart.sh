@@ -57,6 +57,12 @@ echo "creating the taxi pipeline's weekly deployment from the program's own decl
 "$WEFT" deployment create "$BIN/examples/taxi_training/taxi_training"
 echo
 "$WEFT" deployment upcoming taxi_training/weekly --limit 3
+
+echo
+echo "the deployment's runs go to work queue \"ml\"; what it would hand out in the next 30 days:"
+"$WEFT" work-queue inspect ml >/dev/null 2>&1 ||
+  "$WEFT" work-queue create ml --description "the taxi pipeline's runs" >/dev/null
+"$WEFT" work-queue preview ml --hours 720
 cat <<NEXT
 
 Weft is running. Next:
@@ -67,6 +73,7 @@ Weft is running. Next:
   weft orchestration rules              # the rule chain every state change goes through
   weft deployment ls                    # deployments; their runs: weft flow-run ls --state Scheduled
   weft deployment run taxi_training/weekly --param months=3
+  weft work-queue ls                    # queues; weft work-queue preview ml --hours 720
   $BIN/examples/taxi_training/taxi_training --param months=2   # the seed's ML pipeline
   weft config view
 Stop the server with: pkill -f weft-server   (it stops its PostgreSQL too)
