@@ -15,18 +15,7 @@ namespace {
 
 const std::string kDigest = "sha256:" + std::string(64, 'b');
 
-void QuietScheduler(server::app::Settings& s) { s.scheduler_interval = 3600; }
-
-struct Fixture : test::ApiServer {
-  Fixture() : test::ApiServer(QuietScheduler) {
-    v1::CreateStorageRequest st;
-    st.set_name("flows");
-    st.set_kind("local");
-    (*st.mutable_config())["path"] = "/srv/flows";
-    auto r = client->CreateStorage(st);
-    REQUIRE(r.ok());
-  }
-};
+using Fixture = test::ApiServerWithStorage;
 
 v1::DeploymentSpec Spec(const std::string& flow, const std::string& name) {
   v1::DeploymentSpec s;

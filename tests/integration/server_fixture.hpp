@@ -32,4 +32,19 @@ struct ApiServer {
   }
 };
 
+// The scheduler's loop set to an hour: only explicit wakes (a new deployment) schedule.
+inline void QuietScheduler(server::app::Settings& s) { s.scheduler_interval = 3600; }
+
+// An ApiServer with a quiet scheduler and a local storage named "flows" for deployments.
+struct ApiServerWithStorage : ApiServer {
+  ApiServerWithStorage() : ApiServer(QuietScheduler) {
+    v1::CreateStorageRequest st;
+    st.set_name("flows");
+    st.set_kind("local");
+    (*st.mutable_config())["path"] = "/srv/flows";
+    auto r = client->CreateStorage(st);
+    if (!r.ok()) FAIL("creating storage \"flows\": " << r.error().message);
+  }
+};
+
 }  // namespace weft::test

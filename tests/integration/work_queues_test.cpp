@@ -13,16 +13,7 @@ namespace {
 
 const std::string kDigest = "sha256:" + std::string(64, 'c');
 
-void QuietScheduler(server::app::Settings& s) { s.scheduler_interval = 3600; }
-
-struct Fixture : test::ApiServer {
-  Fixture() : test::ApiServer(QuietScheduler) {
-    v1::CreateStorageRequest st;
-    st.set_name("flows");
-    st.set_kind("local");
-    (*st.mutable_config())["path"] = "/srv/flows";
-    REQUIRE(client->CreateStorage(st).ok());
-  }
+struct Fixture : test::ApiServerWithStorage {
 
   // An unscheduled deployment on `queue` (runs only when asked for).
   void Deploy(const std::string& flow, const std::string& name, const std::string& queue,
