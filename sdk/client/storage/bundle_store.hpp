@@ -53,4 +53,9 @@ std::unique_ptr<BundleStore> MakeS3Store(S3Config config);
 // Object key or file name of a bundle: "bundles/<hex>.tar.gz".
 std::string BundleObjectName(const std::string& digest);
 
+// The last step of every download: checks that `tmp` has `digest`, then renames it to
+// `dest_file`. On any failure `tmp` is removed and nothing is left at `dest_file`.
+core::Status PublishVerified(const std::string& tmp, const std::string& digest,
+                             const std::string& dest_file);
+
 }  // namespace weft::client::storage

@@ -2,7 +2,9 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <filesystem>
 
+#include "sdk/client/bundle.hpp"
 #include "sdk/client/storage/bundle_store.hpp"
 
 namespace weft::client::storage {
@@ -61,6 +63,23 @@ core::Result<std::unique_ptr<BundleStore>> OpenBundleStore(const v1::Storage& st
   }
   return core::InvalidArgument(fmt::format(
       "storage \"{}\": unknown kind \"{}\" (expected local, server or s3)", storage.name(), kind));
+}
+
+core::Status PublishVerified(const std::string& tmp, const std::string& digest,
+                             const std::string& dest_file) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (auto v = VerifyBundle(tmp, digest); !v) {
+    fs::remove(tmp, ec);
+    return v;
+  }
+  fs::rename(tmp, dest_file, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    return core::Internal(fmt::format("cannot write \"{}\": {}", dest_file, ec.message()));
+  }
+  return {};
 }
 
 }  // namespace weft::client::storage

@@ -61,17 +61,7 @@ class ServerStore final : public BundleStore {
       fs::remove(tmp, ec);
       return core::Internal(fmt::format("cannot write \"{}\"", tmp));
     }
-    if (auto v = VerifyBundle(tmp, digest); !v) {
-      fs::remove(tmp, ec);
-      return v;
-    }
-    fs::rename(tmp, dest_file, ec);
-    if (ec) {
-      std::error_code ignored;
-      fs::remove(tmp, ignored);
-      return core::Internal(fmt::format("cannot write \"{}\": {}", dest_file, ec.message()));
-    }
-    return {};
+    return PublishVerified(tmp, digest, dest_file);
   }
 
  private:
