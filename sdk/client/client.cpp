@@ -2,10 +2,12 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
 #include "weft/v1/admin.grpc.pb.h"
+#include "weft/v1/agents.grpc.pb.h"
 #include "weft/v1/deployments.grpc.pb.h"
 #include "weft/v1/flow_runs.grpc.pb.h"
 #include "weft/v1/flows.grpc.pb.h"
@@ -42,6 +44,7 @@ struct Client::Impl {
   std::unique_ptr<v1::StorageService::Stub> storage;
   std::unique_ptr<v1::DeploymentService::Stub> deployments;
   std::unique_ptr<v1::WorkQueueService::Stub> work_queues;
+  std::unique_ptr<v1::AgentService::Stub> agents;
 };
 
 Client::Client(ClientOptions options) : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
@@ -59,6 +62,7 @@ Client::Client(ClientOptions options) : options_(std::move(options)), impl_(std:
   impl_->storage = v1::StorageService::NewStub(impl_->channel);
   impl_->deployments = v1::DeploymentService::NewStub(impl_->channel);
   impl_->work_queues = v1::WorkQueueService::NewStub(impl_->channel);
+  impl_->agents = v1::AgentService::NewStub(impl_->channel);
 }
 
 Client::~Client() = default;
@@ -138,10 +142,22 @@ WEFT_CALL(work_queues, WorkQueueService, ListWorkQueues)
 WEFT_CALL(work_queues, WorkQueueService, UpdateWorkQueue)
 WEFT_CALL(work_queues, WorkQueueService, DeleteWorkQueue)
 WEFT_CALL(work_queues, WorkQueueService, PreviewWorkQueue)
+WEFT_CALL(agents, AgentService, AgentHeartbeat)
+WEFT_CALL(agents, AgentService, FlowRunHeartbeat)
+WEFT_CALL(agents, AgentService, ListAgents)
+WEFT_CALL(agents, AgentService, CancelFlowRun)
 WEFT_CALL(admin, AdminService, ListRules)
 WEFT_CALL(admin, AdminService, GetVersion)
 
 #undef WEFT_CALL
+
+core::Result<v1::PollWorkQueuesResponse> Client::PollWorkQueues(
+    const v1::PollWorkQueuesRequest& req) {
+  ClientOptions o = options_;
+  o.timeout_seconds += std::max(0.0, req.wait_seconds());
+  return Call<v1::AgentService::Stub, v1::PollWorkQueuesRequest, v1::PollWorkQueuesResponse>(
+      o, impl_->agents.get(), &v1::AgentService::Stub::PollWorkQueues, req);
+}
 
 namespace {
 void AddAuth(grpc::ClientContext& ctx, const ClientOptions& o) {

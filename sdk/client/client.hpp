@@ -8,6 +8,7 @@
 
 #include "sdk/core/error.hpp"
 #include "weft/v1/admin.pb.h"
+#include "weft/v1/agents.pb.h"
 #include "weft/v1/deployments.pb.h"
 #include "weft/v1/flow_runs.pb.h"
 #include "weft/v1/flows.pb.h"
@@ -93,6 +94,14 @@ class Client {
   core::Result<v1::DeleteWorkQueueResponse> DeleteWorkQueue(const v1::DeleteWorkQueueRequest& req);
   core::Result<v1::PreviewWorkQueueResponse> PreviewWorkQueue(
       const v1::PreviewWorkQueueRequest& req);
+
+  // Long poll: the deadline is req.wait_seconds() plus the per-call timeout.
+  core::Result<v1::PollWorkQueuesResponse> PollWorkQueues(const v1::PollWorkQueuesRequest& req);
+  core::Result<v1::AgentHeartbeatResponse> AgentHeartbeat(const v1::AgentHeartbeatRequest& req);
+  core::Result<v1::FlowRunHeartbeatResponse> FlowRunHeartbeat(
+      const v1::FlowRunHeartbeatRequest& req);
+  core::Result<v1::ListAgentsResponse> ListAgents(const v1::ListAgentsRequest& req);
+  core::Result<v1::CancelFlowRunResponse> CancelFlowRun(const v1::CancelFlowRunRequest& req);
 
   core::Result<v1::ListRulesResponse> ListRules(const v1::ListRulesRequest& req);
   core::Result<v1::GetVersionResponse> GetVersion(const v1::GetVersionRequest& req);

@@ -133,6 +133,7 @@ v1::DeploymentSpec ToProto(const core::DeploymentSpec& s) {
   p.mutable_catchup()->set_policy(core::CatchupPolicyName(s.catchup.policy));
   p.mutable_catchup()->set_max_lateness_seconds(s.catchup.max_lateness_seconds);
   p.set_paused(s.paused);
+  p.set_timeout_seconds(s.timeout_seconds);
   return p;
 }
 
@@ -169,6 +170,7 @@ core::Result<core::DeploymentSpec> FromProto(const v1::DeploymentSpec& p) {
   }
   s.catchup.max_lateness_seconds = p.catchup().max_lateness_seconds();
   s.paused = p.paused();
+  s.timeout_seconds = p.timeout_seconds();
   return s;
 }
 

@@ -333,7 +333,8 @@ const std::vector<std::string_view>& TopLevelFields() {
   static const std::vector<std::string_view> kFields = {
       "name",       "flow_name", "description", "version", "entrypoint",
       "include",    "storage",   "schedule",    "parameters", "tags",
-      "work_queue", "runner",    "catchup",     "max_lateness", "paused"};
+      "work_queue", "runner",    "catchup",     "max_lateness", "paused",
+      "timeout"};
   return kFields;
 }
 
@@ -412,6 +413,11 @@ Result<DeploymentSpec> SpecFromJson(const json& v, const std::string& where) {
     auto b = GetBool(v["paused"], where, "paused");
     if (!b.ok()) return b.error();
     spec.paused = *b;
+  }
+  if (Given(v, "timeout")) {
+    auto d = GetDuration(v["timeout"], where, "timeout");
+    if (!d.ok()) return d.error();
+    spec.timeout_seconds = *d;
   }
   return spec;
 }
@@ -496,6 +502,7 @@ ojson SpecToJson(const DeploymentSpec& spec) {
   catchup["max_lateness"] = spec.catchup.max_lateness_seconds;
   o["catchup"] = std::move(catchup);
   o["paused"] = spec.paused;
+  if (spec.timeout_seconds > 0) o["timeout"] = spec.timeout_seconds;
   return o;
 }
 
@@ -574,6 +581,11 @@ Status ValidateDeploymentSpec(const DeploymentSpec& spec, const std::string& whe
     got << spec.catchup.max_lateness_seconds;
     return FieldError(where, "catchup.max_lateness",
                       "must be >= 0 seconds (0 = no limit), got " + got.str());
+  }
+  if (!std::isfinite(spec.timeout_seconds) || spec.timeout_seconds < 0) {
+    std::ostringstream got;
+    got << spec.timeout_seconds;
+    return FieldError(where, "timeout", "must be >= 0 seconds (0 = no timeout), got " + got.str());
   }
   return {};
 }

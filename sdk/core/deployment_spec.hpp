@@ -42,6 +42,7 @@ struct DeploymentSpec {
   RunnerSpec runner;
   CatchupSpec catchup;
   bool paused = false;
+  double timeout_seconds = 0;           // > 0: a run's process is stopped after this (TimedOut)
 
   std::string FullName() const { return flow_name + "/" + name; }
 };
@@ -57,7 +58,8 @@ Status ValidateDeploymentSpec(const DeploymentSpec& spec, const std::string& whe
 //  "storage", "schedule": {"interval": 3600, "anchor": "...", "timezone": ".."} |
 //  {"cron": "0 9 * * 1", "timezone": ".."} | {"rrule": "...", "timezone": ".."},
 //  "parameters": {..}, "tags": [..], "work_queue", "runner": {"type", "image", "namespace",
-//  "env": {..}}, "catchup": {"policy": "latest", "max_lateness": "1h" | seconds}, "paused"}
+//  "env": {..}}, "catchup": {"policy": "latest", "max_lateness": "1h" | seconds}, "paused",
+//  "timeout": "30m" | seconds}
 // The same field names are the YAML keys. Unknown fields are errors naming them.
 std::string DeploymentSpecsToJson(const std::vector<DeploymentSpec>& specs);
 Result<std::vector<DeploymentSpec>> DeploymentSpecsFromJson(const std::string& json,

@@ -93,6 +93,7 @@ core::Result<std::vector<core::DeploymentSpec>> DeploymentSpecs(
     spec.runner.env = d.runner.env;
     spec.catchup = d.catchup;
     spec.paused = d.paused;
+    spec.timeout_seconds = d.timeout_seconds;
 
     // Parameters: the names, types and bounds the flow declares. Defaults stay the flow's;
     // the spec holds only what the deployment sets.

@@ -542,6 +542,7 @@ struct Deployment {
   Runner runner{};
   Catchup catchup{};
   bool paused = false;
+  double timeout_seconds = 0;  // > 0: an agent stops a run's process after this (TimedOut)
 };
 
 // The specs a program declares: flow_name = the flow's name, entrypoint = ["./<program>"]
