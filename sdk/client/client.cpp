@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <mutex>
+#include <set>
 
 #include "weft/v1/admin.grpc.pb.h"
 #include "weft/v1/agents.grpc.pb.h"
@@ -45,6 +47,8 @@ struct Client::Impl {
   std::unique_ptr<v1::DeploymentService::Stub> deployments;
   std::unique_ptr<v1::WorkQueueService::Stub> work_queues;
   std::unique_ptr<v1::AgentService::Stub> agents;
+  std::mutex polls_mu;                     // PollWorkQueues calls in flight, for CancelPolls
+  std::set<grpc::ClientContext*> polls;
 };
 
 Client::Client(ClientOptions options) : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
@@ -153,10 +157,28 @@ WEFT_CALL(admin, AdminService, GetVersion)
 
 core::Result<v1::PollWorkQueuesResponse> Client::PollWorkQueues(
     const v1::PollWorkQueuesRequest& req) {
-  ClientOptions o = options_;
-  o.timeout_seconds += std::max(0.0, req.wait_seconds());
-  return Call<v1::AgentService::Stub, v1::PollWorkQueuesRequest, v1::PollWorkQueuesResponse>(
-      o, impl_->agents.get(), &v1::AgentService::Stub::PollWorkQueues, req);
+  double timeout = options_.timeout_seconds + std::max(0.0, req.wait_seconds());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(static_cast<long>(timeout * 1000)));
+  if (!options_.api_key.empty()) ctx.AddMetadata("authorization", "Bearer " + options_.api_key);
+  {
+    std::lock_guard lock(impl_->polls_mu);
+    impl_->polls.insert(&ctx);
+  }
+  v1::PollWorkQueuesResponse resp;
+  grpc::Status s = impl_->agents->PollWorkQueues(&ctx, req, &resp);
+  {
+    std::lock_guard lock(impl_->polls_mu);
+    impl_->polls.erase(&ctx);
+  }
+  if (!s.ok()) return FromStatus(s, options_.address);
+  return resp;
+}
+
+void Client::CancelPolls() {
+  std::lock_guard lock(impl_->polls_mu);
+  for (grpc::ClientContext* ctx : impl_->polls) ctx->TryCancel();
 }
 
 namespace {

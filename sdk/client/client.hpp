@@ -97,6 +97,9 @@ class Client {
 
   // Long poll: the deadline is req.wait_seconds() plus the per-call timeout.
   core::Result<v1::PollWorkQueuesResponse> PollWorkQueues(const v1::PollWorkQueuesRequest& req);
+  // Cancels the PollWorkQueues calls in flight on this client (they fail with CANCELLED);
+  // later polls are not affected. For an agent that stops claiming.
+  void CancelPolls();
   core::Result<v1::AgentHeartbeatResponse> AgentHeartbeat(const v1::AgentHeartbeatRequest& req);
   core::Result<v1::FlowRunHeartbeatResponse> FlowRunHeartbeat(
       const v1::FlowRunHeartbeatRequest& req);
