@@ -15,6 +15,7 @@ const char* CodeName(Code code) {
     case Code::kResourceExhausted: return "RESOURCE_EXHAUSTED";
     case Code::kFailedPrecondition: return "FAILED_PRECONDITION";
     case Code::kAborted: return "ABORTED";
+    case Code::kUnimplemented: return "UNIMPLEMENTED";
     case Code::kInternal: return "INTERNAL";
     case Code::kUnavailable: return "UNAVAILABLE";
     case Code::kUnauthenticated: return "UNAUTHENTICATED";

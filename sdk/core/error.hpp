@@ -20,6 +20,7 @@ enum class Code {
   kResourceExhausted = 8,
   kFailedPrecondition = 9,
   kAborted = 10,
+  kUnimplemented = 12,
   kInternal = 13,
   kUnavailable = 14,
   kUnauthenticated = 16,

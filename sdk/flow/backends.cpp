@@ -2,6 +2,7 @@
 // server (flow-run proposals as RPCs; task-run states batched by a background reporter).
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -66,6 +67,25 @@ class EphemeralBackend final : public Backend {
 bool Transient(const core::Error& e) {
   return e.code == core::Code::kUnavailable || e.code == core::Code::kDeadlineExceeded ||
          e.code == core::Code::kAborted || e.code == core::Code::kResourceExhausted;
+}
+
+// Transient errors are retried with capped exponential backoff for this long, so a flow
+// rides out a server restart. Every resend carries the same idempotency key.
+constexpr auto kRetryWindow = std::chrono::seconds(60);
+constexpr auto kMaxRetryDelay = std::chrono::milliseconds(2000);
+
+template <typename Call>
+auto WithRetries(Call call) {
+  auto start = std::chrono::steady_clock::now();
+  auto delay = std::chrono::milliseconds(100);
+  for (;;) {
+    auto r = call();
+    if (r || !Transient(r.error()) || std::chrono::steady_clock::now() - start > kRetryWindow) {
+      return r;
+    }
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, kMaxRetryDelay);
+  }
 }
 
 constexpr size_t kFlushThreshold = 500;  // states queued -> send now
@@ -184,12 +204,7 @@ class ReportLane {
       }
       if (item.state) *report->add_states() = client::ToProto(*item.state);
     }
-    core::Result<v1::ReportTaskRunsResponse> resp = core::Error{};
-    for (int attempt = 0;; ++attempt) {
-      resp = client_.ReportTaskRuns(req);
-      if (resp || !Transient(resp.error()) || attempt >= 6) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
-    }
+    auto resp = WithRetries([&] { return client_.ReportTaskRuns(req); });
     if (!resp) {
       int states = 0;
       for (const auto& item : batch) states += item.state || item.create ? 1 : 0;
@@ -229,11 +244,21 @@ class ReportLane {
 
 class ServerBackend final : public Backend {
  public:
-  ServerBackend(client::Client& client, std::string flow_run_id, std::optional<State> current)
-      : client_(client), flow_run_id_(std::move(flow_run_id)), state_(std::move(current)) {
+  ServerBackend(client::Client& client, std::string flow_run_id, std::optional<State> current,
+                bool stop_on_cancel)
+      : client_(client),
+        flow_run_id_(std::move(flow_run_id)),
+        state_(std::move(current)),
+        stop_on_cancel_(stop_on_cancel) {
     for (size_t i = 0; i < kLanes; ++i) lanes_.push_back(std::make_unique<ReportLane>(client_));
+    heartbeat_ = std::jthread([this](std::stop_token st) { Heartbeats(st); });
   }
-  ~ServerBackend() override { Flush(); }
+  ~ServerBackend() override {
+    heartbeat_.request_stop();
+    heartbeat_cv_.notify_all();
+    if (heartbeat_.joinable()) heartbeat_.join();
+    Flush();
+  }
 
   bool ephemeral() const override { return false; }
 
@@ -244,12 +269,7 @@ class ServerBackend final : public Backend {
     if (s.timestamp == core::TimePoint{}) s.timestamp = Now();
     if (s.idempotency_key.empty()) s.idempotency_key = NewUuid();  // safe to resend
     *req.mutable_state() = client::ToProto(s);
-    core::Result<v1::SetFlowRunStateResponse> resp = core::Error{};
-    for (int attempt = 0;; ++attempt) {
-      resp = client_.SetFlowRunState(req);
-      if (resp || !Transient(resp.error()) || attempt >= 5) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
-    }
+    auto resp = WithRetries([&] { return client_.SetFlowRunState(req); });
     if (!resp) return resp.error();
     const auto& r = resp->result();
     FlowRunAnswer a;
@@ -303,10 +323,60 @@ class ServerBackend final : public Backend {
     return *lanes_[std::hash<std::string>{}(task_run_id) % lanes_.size()];
   }
 
+  // FlowRunHeartbeat every interval the server asks for (5 s until it says), so the server
+  // can tell a live flow from a dead one. Stops on UNIMPLEMENTED (an older server).
+  void Heartbeats(std::stop_token st) {
+    double interval = 5;
+    std::mutex mu;
+    std::unique_lock lock(mu);
+    for (;;) {
+      v1::FlowRunHeartbeatRequest req;
+      req.set_flow_run_id(flow_run_id_);
+      lock.unlock();
+      auto resp = client_.FlowRunHeartbeat(req);
+      lock.lock();
+      if (!resp && resp.error().code == core::Code::kUnimplemented) return;
+      if (resp) {
+        if (resp->heartbeat_interval_seconds() > 0) {
+          interval = std::clamp(resp->heartbeat_interval_seconds(), 0.05, 300.0);
+        }
+        if (resp->state().type() == v1::CANCELLING && stop_on_cancel_) StopForCancel();
+        if (auto now_state = client::FromProto(resp->state()); now_state && now_state->IsTerminal()) {
+          return;
+        }
+      }
+      if (heartbeat_cv_.wait_for(lock, st, core::FromSeconds(interval),
+                                 [&] { return st.stop_requested(); })) {
+        return;
+      }
+    }
+  }
+
+  // A run started by hand was cancelled: record Cancelled and end the process (the task
+  // threads cannot be stopped from outside). An agent stops the runs it started itself.
+  [[noreturn]] void StopForCancel() {
+    Logger("Flow run " + flow_run_id_)
+        .warning("cancellation requested: stopping the flow run (exit code 130)");
+    Flush();
+    v1::SetFlowRunStateRequest req;
+    req.set_flow_run_id(flow_run_id_);
+    State cancelled = core::Cancelled(Now(), "cancelled while running; the process stopped");
+    cancelled.idempotency_key = NewUuid();
+    *req.mutable_state() = client::ToProto(cancelled);
+    auto resp = WithRetries([&] { return client_.SetFlowRunState(req); });
+    if (!resp) {
+      Logger("Flow run " + flow_run_id_).error("proposing Cancelled: {}", resp.error().message);
+    }
+    std::_Exit(130);
+  }
+
   client::Client& client_;
   std::string flow_run_id_;
   std::optional<State> state_;
+  bool stop_on_cancel_ = false;
   std::vector<std::unique_ptr<ReportLane>> lanes_;
+  std::condition_variable_any heartbeat_cv_;
+  std::jthread heartbeat_;
 };
 
 }  // namespace
@@ -316,8 +386,10 @@ std::unique_ptr<Backend> MakeEphemeralBackend(core::RetryPolicy flow_retry_polic
 }
 
 std::unique_ptr<Backend> MakeServerBackend(client::Client& client, std::string flow_run_id,
-                                           std::optional<core::State> current_state) {
-  return std::make_unique<ServerBackend>(client, std::move(flow_run_id), std::move(current_state));
+                                           std::optional<core::State> current_state,
+                                           bool stop_on_cancel) {
+  return std::make_unique<ServerBackend>(client, std::move(flow_run_id), std::move(current_state),
+                                         stop_on_cancel);
 }
 
 }  // namespace weft::detail

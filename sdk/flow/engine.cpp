@@ -388,8 +388,21 @@ struct Engine::Impl {
     };
 
     State proposed = core::Running(Now());
+    bool started_by_agent =
+        cfg.initial_state && cfg.initial_state->type == StateType::kRunning;
     for (;;) {
-      auto started = ProposeFlow(proposed);
+      core::Result<FlowRunAnswer> started = core::Error{};
+      if (started_by_agent) {
+        // The agent proposed Running when it started this process.
+        started_by_agent = false;
+        FlowRunAnswer a;
+        a.state = cfg.initial_state;
+        a.run_count = cfg.initial_run_count;
+        flow_state = a.state;
+        started = std::move(a);
+      } else {
+        started = ProposeFlow(proposed);
+      }
       if (!started) {
         finish(1, "flow run " + cfg.flow_run_id + ": proposing " + proposed.name + ": " +
                       started.error().message);

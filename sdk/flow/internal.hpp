@@ -73,10 +73,15 @@ class Backend {
 
 // Applies the default policy locally to the flow run; task reports go nowhere.
 std::unique_ptr<Backend> MakeEphemeralBackend(core::RetryPolicy flow_retry_policy);
-// Talks to the server: flow-run proposals are RPCs, task-run reports are batched by a
-// background thread (ReportTaskRuns). `client` must outlive the backend.
+// Talks to the server: flow-run proposals are RPCs (transient errors are retried for up to
+// a minute, with the same idempotency key), task-run reports are batched by a background
+// thread (ReportTaskRuns), and a heartbeat thread sends FlowRunHeartbeat while the run
+// lives. When a heartbeat answers CANCELLING and `stop_on_cancel` (a run started by hand;
+// an agent stops the runs it started itself), the run is proposed Cancelled and the process
+// exits with code 130. `client` must outlive the backend.
 std::unique_ptr<Backend> MakeServerBackend(client::Client& client, std::string flow_run_id,
-                                           std::optional<core::State> current_state);
+                                           std::optional<core::State> current_state,
+                                           bool stop_on_cancel);
 
 // ---- engine (engine.cpp)
 
@@ -87,6 +92,10 @@ struct EngineConfig {
   std::string flow_run_id;
   std::string flow_run_name;
   bool keep_history = false;
+  // The run's state when the engine starts. An adopted run that its agent already moved to
+  // RUNNING is not proposed Running again; `initial_run_count` is then its attempt.
+  std::optional<core::State> initial_state;
+  int initial_run_count = 0;
 };
 
 class Engine {

@@ -234,7 +234,7 @@ FlowRunResult RunOnServer(const Flow& flow, client::Client& client,
 
   std::optional<core::State> current;
   if (run.has_state()) current = client::FromProto(run.state());
-  auto backend = detail::MakeServerBackend(client, run.id(), current);
+  auto backend = detail::MakeServerBackend(client, run.id(), current, adopt_id.empty());
   detail::EngineConfig cfg;
   cfg.flow = &flow;
   cfg.params = std::move(*params);
@@ -242,6 +242,8 @@ FlowRunResult RunOnServer(const Flow& flow, client::Client& client,
   cfg.flow_run_id = run.id();
   cfg.flow_run_name = run.name().empty() ? run.id() : run.name();
   cfg.keep_history = options.keep_history;
+  cfg.initial_state = current;
+  cfg.initial_run_count = run.run_count();
   detail::Engine engine(std::move(cfg));
   if (adopt_id.empty()) {
     engine.flow_logger().info("Created flow run '{}' for flow '{}' (id {}) in state {}", run.name(),
