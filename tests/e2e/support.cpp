@@ -218,8 +218,10 @@ bool Eventually(const std::function<bool()>& condition, double timeout_seconds,
 }
 
 std::vector<std::string> Server::Argv(const std::string& url, const std::string& home,
-                                      const std::string& address) {
+                                      const std::string& address,
+                                      const std::vector<std::string>& extra) {
   std::vector<std::string> argv = {WEFT_SERVER_BIN, "--grpc-address", address};
+  argv.insert(argv.end(), extra.begin(), extra.end());
   if (!url.empty()) {
     argv.push_back("--database-url");
     argv.push_back(url);
@@ -231,9 +233,10 @@ std::vector<std::string> Server::Argv(const std::string& url, const std::string&
   return argv;
 }
 
-Server::Server(std::string database_url, std::string home, int port)
+Server::Server(std::string database_url, std::string home, int port,
+               std::vector<std::string> extra_args)
     : address_("127.0.0.1:" + std::to_string(port ? port : FreePort())),
-      proc_(Argv(database_url, home, address_), {{"WEFT_DATABASE_URL", "<unset>"}},
+      proc_(Argv(database_url, home, address_, extra_args), {{"WEFT_DATABASE_URL", "<unset>"}},
             TempDir("server") + "/server.log") {
   if (!proc_.WaitForLog("weft-server ready", 90)) {
     throw std::runtime_error("weft-server did not become ready; its log:\n" + proc_.Log());

@@ -60,7 +60,9 @@ bool Eventually(const std::function<bool()>& condition, double timeout_seconds,
 // `home` is given and `database_url` is empty).
 class Server {
  public:
-  explicit Server(std::string database_url, std::string home = "", int port = 0);
+  // `extra_args` are further weft-server flags (e.g. {"--heartbeat-timeout", "3s"}).
+  explicit Server(std::string database_url, std::string home = "", int port = 0,
+                  std::vector<std::string> extra_args = {});
   ~Server();
   const std::string& address() const { return address_; }
   Env ClientEnv() const { return {{"WEFT_API_URL", address_}}; }
@@ -69,7 +71,8 @@ class Server {
 
  private:
   static std::vector<std::string> Argv(const std::string& url, const std::string& home,
-                                       const std::string& address);
+                                       const std::string& address,
+                                       const std::vector<std::string>& extra);
   std::string address_;
   Background proc_;
 };
