@@ -63,6 +63,12 @@ bool Retryable(core::Code c) {
          c == core::Code::kUnknown || c == core::Code::kResourceExhausted;
 }
 
+// "30s", "1.5s".
+std::string Seconds(double s) {
+  if (s == std::floor(s) && s < 1e9) return fmt::format("{}s", static_cast<long long>(s));
+  return fmt::format("{:.3g}s", s);
+}
+
 std::string ExitText(const ExitStatus& e) {
   if (e.signaled) return fmt::format("signal={} ({})", SignalName(e.signal), e.signal);
   return fmt::format("exit_code={}", e.code);
@@ -97,7 +103,7 @@ core::State OutcomeFor(const ExitStatus& exit, StopReason reason, double timeout
     case StopReason::kTimeout:
       details["timeout_seconds"] = timeout_seconds;
       s = core::TimedOut(now, fmt::format("flow run exceeded its timeout of {}; the agent stopped it ({})",
-                                          core::FormatDuration(timeout_seconds), how));
+                                          Seconds(timeout_seconds), how));
       break;
     case StopReason::kCancel:
       s = core::Cancelled(now, fmt::format("cancelled; the agent stopped the process ({})", how));

@@ -81,14 +81,14 @@ core::Result<K8sCredentials> ParseKubeconfig(const std::string& yaml_text, const
     return core::InvalidArgument(fmt::format("kubeconfig {}: current-context is not set", source));
   }
   YAML::Node ctx = Named(root["contexts"], ctx_name, "context");
-  if (!ctx) {
+  if (!ctx || !ctx.IsMap()) {
     return core::InvalidArgument(
         fmt::format("kubeconfig {}: current-context \"{}\" not found in contexts", source, ctx_name));
   }
   std::string cluster_name = Str(ctx, "cluster");
   std::string user_name = Str(ctx, "user");
   YAML::Node cluster = Named(root["clusters"], cluster_name, "cluster");
-  if (!cluster) {
+  if (!cluster || !cluster.IsMap()) {
     return core::InvalidArgument(
         fmt::format("kubeconfig {}: cluster \"{}\" not found in clusters", source, cluster_name));
   }
@@ -105,7 +105,7 @@ core::Result<K8sCredentials> ParseKubeconfig(const std::string& yaml_text, const
   c.insecure_skip_verify = Str(cluster, "insecure-skip-tls-verify") == "true";
   if (auto ns = Str(ctx, "namespace"); !ns.empty()) c.default_namespace = ns;
   YAML::Node user = Named(root["users"], user_name, "user");
-  if (user) {
+  if (user && user.IsMap()) {
     c.token = Str(user, "token");
     if (c.token.empty()) {
       if (auto tf = Str(user, "tokenFile"); !tf.empty()) {
