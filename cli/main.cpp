@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string_view>
 
+#include "cli/commands/agent.hpp"
 #include "cli/commands/common.hpp"
 #include "cli/commands/work_queue.hpp"
 
@@ -12,6 +13,10 @@ int main(int argc, char** argv) {
   // "weft server start ARGS..." hands ARGS to weft-server untouched (its own flags and --help).
   if (argc >= 3 && std::string_view(argv[1]) == "server" && std::string_view(argv[2]) == "start") {
     return ServerStart(std::vector<std::string>(argv + 3, argv + argc));
+  }
+  // "weft agent start ARGS..." likewise hands ARGS to weft-agent.
+  if (argc >= 3 && std::string_view(argv[1]) == "agent" && std::string_view(argv[2]) == "start") {
+    return AgentStart(std::vector<std::string>(argv + 3, argv + argc));
   }
   CLI::App app{"weft: workflow orchestration for native code", "weft"};
   app.require_subcommand(1);
@@ -51,6 +56,26 @@ int main(int argc, char** argv) {
   auto* fr_inspect = flow_run->add_subcommand("inspect", "A flow run with its state history");
   fr_inspect->add_option("id", fr_id, "Flow run id")->required();
   fr_inspect->callback([&] { action = [&] { return FlowRunInspect(g, fr_id); }; });
+  std::string fr_cancel_message;
+  auto* fr_cancel = flow_run->add_subcommand(
+      "cancel", "Cancel a flow run (Scheduled: at once; running: its agent stops it)");
+  fr_cancel->add_option("id", fr_id, "Flow run id")->required();
+  fr_cancel->add_option("--message,-m", fr_cancel_message,
+                        "Why (recorded in the state; default \"cancelled by user\")");
+  fr_cancel->callback(
+      [&] { action = [&] { return FlowRunCancel(g, fr_id, fr_cancel_message); }; });
+
+  // agent
+  auto* agent = app.add_subcommand("agent", "Agents: daemons that run flow runs from work queues")
+                    ->require_subcommand(1);
+  // Handled before parsing (above); registered here so that it shows in --help.
+  agent->add_subcommand("start",
+                        "Start weft-agent in the foreground (arguments go to weft-agent; "
+                        "see 'weft agent start --help')");
+  std::string agent_queue;
+  auto* agent_ls = agent->add_subcommand("ls", "Agents seen in the last hour, most recent first");
+  agent_ls->add_option("--queue,-q", agent_queue, "Only agents serving this work queue");
+  agent_ls->callback([&] { action = [&] { return AgentLs(g, agent_queue); }; });
 
   // storage
   auto* storage = app.add_subcommand("storage", "Where code bundles live")->require_subcommand(1);

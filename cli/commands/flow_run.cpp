@@ -1,5 +1,6 @@
 #include <iostream>
 
+#include "cli/commands/agent.hpp"
 #include "cli/commands/common.hpp"
 #include "cli/output/json.hpp"
 #include "cli/output/table.hpp"
@@ -115,6 +116,11 @@ int FlowRunInspect(const Globals& g, const std::string& id) {
             << "  started:     " << ShortTime(r.start_time()) << "\n"
             << "  ended:       " << ShortTime(r.end_time()) << "\n"
             << "  duration:    " << Duration(r) << "\n";
+  if (!r.agent_id().empty()) {
+    std::cout << "  agent:       " << (r.agent_name().empty() ? r.agent_id() : r.agent_name())
+              << " (" << r.agent_id() << "), last heartbeat " << ShortTime(r.last_heartbeat())
+              << "\n";
+  }
   if (!r.tags().empty()) {
     std::vector<std::string> tags(r.tags().begin(), r.tags().end());
     std::cout << "  tags:        " << Join(tags, ", ") << "\n";
@@ -136,6 +142,36 @@ int FlowRunInspect(const Globals& g, const std::string& id) {
               tr.state().message()});
   }
   t.Print(std::cout);
+  return 0;
+}
+
+}  // namespace weft::cli
+
+namespace weft::cli {
+
+int FlowRunCancel(const Globals& g, const std::string& id, const std::string& message) {
+  client::Client c(g.api);
+  v1::CancelFlowRunRequest req;
+  req.set_flow_run_id(id);
+  req.set_message(message);
+  auto resp = c.CancelFlowRun(req);
+  if (!resp) return Fail(resp.error());
+  if (g.format == Format::kJson) {
+    output::PrintJson(std::cout, *resp);
+    return 0;
+  }
+  const auto& r = resp->result();
+  if (r.decision() != v1::ACCEPT) {
+    return Fail("flow run " + id + ": cancel refused: " + r.reason());
+  }
+  const auto& s = r.state();
+  if (s.type() == v1::CANCELLING) {
+    std::cout << "Flow run " << id << " is Cancelling: its agent stops the process and reports "
+              << "Cancelled (watch with 'weft flow-run inspect " << id << "').\n";
+  } else {
+    std::cout << "Flow run " << id << " is " << (s.name().empty() ? "Cancelled" : s.name())
+              << ".\n";
+  }
   return 0;
 }
 

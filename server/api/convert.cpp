@@ -53,6 +53,30 @@ v1::FlowRun ToProto(const store::FlowRunRecord& r) {
   p.set_deployment_name(r.deployment_name);
   p.set_auto_scheduled(r.auto_scheduled);
   p.set_work_queue(r.work_queue);
+  p.set_agent_id(r.agent_id);
+  p.set_agent_name(r.agent_name);
+  if (r.last_heartbeat) *p.mutable_last_heartbeat() = client::ToProto(*r.last_heartbeat);
+  return p;
+}
+
+v1::Deployment ToProto(const orchestration::DeploymentView& v) {
+  const auto& d = v.record;
+  v1::Deployment p;
+  p.set_id(d.id);
+  auto* sp = p.mutable_spec();
+  *sp = client::ToProto(v.spec);
+  sp->mutable_bundle()->set_storage(d.storage_name);
+  sp->mutable_bundle()->set_digest(d.bundle_digest);
+  sp->mutable_bundle()->set_size(d.bundle_size);
+  sp->set_paused(d.paused);
+  sp->set_timeout_seconds(d.timeout_seconds);
+  p.set_paused(d.paused);
+  *p.mutable_created() = client::ToProto(d.created);
+  *p.mutable_updated() = client::ToProto(d.updated);
+  p.set_schedule_description(d.schedule_description);
+  if (d.last_scheduled_time) {
+    *p.mutable_last_scheduled_time() = client::ToProto(*d.last_scheduled_time);
+  }
   return p;
 }
 

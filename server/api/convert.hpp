@@ -3,8 +3,10 @@
 #include <optional>
 #include <string>
 
+#include "server/orchestration/deployment_manager.hpp"
 #include "server/orchestration/run_service.hpp"
 #include "server/store/records.hpp"
+#include "weft/v1/deployments.pb.h"
 #include "weft/v1/flow_runs.pb.h"
 #include "weft/v1/flows.pb.h"
 #include "weft/v1/task_runs.pb.h"
@@ -13,6 +15,7 @@ namespace weft::server::api {
 
 v1::Flow ToProto(const store::FlowRecord& f);
 v1::FlowRun ToProto(const store::FlowRunRecord& r);
+v1::Deployment ToProto(const orchestration::DeploymentView& v);
 v1::TaskRun ToProto(const store::TaskRunRecord& t);
 v1::State ToProto(const store::StateRecord& s);
 v1::OrchestrationResult ToProto(const orchestration::SetStateResult& r);

@@ -22,27 +22,6 @@ core::Result<orchestration::DeploymentInput> FromProto(const v1::DeploymentSpec&
   return in;
 }
 
-v1::Deployment ToProto(const orchestration::DeploymentView& v) {
-  const auto& d = v.record;
-  const auto& s = v.spec;
-  v1::Deployment p;
-  p.set_id(d.id);
-  auto* sp = p.mutable_spec();
-  *sp = client::ToProto(s);
-  sp->mutable_bundle()->set_storage(d.storage_name);
-  sp->mutable_bundle()->set_digest(d.bundle_digest);
-  sp->mutable_bundle()->set_size(d.bundle_size);
-  sp->set_paused(d.paused);
-  p.set_paused(d.paused);
-  *p.mutable_created() = client::ToProto(d.created);
-  *p.mutable_updated() = client::ToProto(d.updated);
-  p.set_schedule_description(d.schedule_description);
-  if (d.last_scheduled_time) {
-    *p.mutable_last_scheduled_time() = client::ToProto(*d.last_scheduled_time);
-  }
-  return p;
-}
-
 core::Result<DeploymentKey> KeyOf(const v1::DeploymentRef& ref) {
   DeploymentKey k;
   switch (ref.key_case()) {

@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "server/orchestration/agent_manager.hpp"
 #include "server/orchestration/deployment_manager.hpp"
 #include "server/orchestration/run_service.hpp"
 #include "server/orchestration/storage_catalog.hpp"
@@ -22,6 +23,7 @@ struct ApiDomain {
   orchestration::StorageCatalog& storage;
   orchestration::DeploymentManager& deployments;
   orchestration::WorkQueueManager& work_queues;
+  orchestration::AgentManager& agents;
 };
 
 class ApiServices {
@@ -32,7 +34,7 @@ class ApiServices {
   ApiServices& operator=(const ApiServices&) = delete;
 
   // Registers FlowService, FlowRunService, TaskRunService, AdminService, StorageService,
-  // DeploymentService, WorkQueueService.
+  // DeploymentService, WorkQueueService, AgentService.
   void RegisterWith(grpc::ServerBuilder& builder);
 
  private:
@@ -55,5 +57,7 @@ std::unique_ptr<grpc::Service> MakeStorageService(orchestration::StorageCatalog&
                                                   std::shared_ptr<spdlog::logger> logger);
 std::unique_ptr<grpc::Service> MakeWorkQueueService(orchestration::WorkQueueManager& queues,
                                                     std::shared_ptr<spdlog::logger> logger);
+std::unique_ptr<grpc::Service> MakeAgentService(orchestration::AgentManager& agents,
+                                                std::shared_ptr<spdlog::logger> logger);
 
 }  // namespace weft::server::api

@@ -9,11 +9,13 @@
 
 #include "server/api/services.hpp"
 #include "server/app/embedded_postgres.hpp"
+#include "server/orchestration/agent_manager.hpp"
 #include "server/orchestration/deployment_manager.hpp"
 #include "server/orchestration/run_service.hpp"
 #include "server/orchestration/set_state.hpp"
 #include "server/orchestration/storage_catalog.hpp"
 #include "server/orchestration/work_queue_manager.hpp"
+#include "server/services/liveness.hpp"
 #include "server/services/scheduler.hpp"
 #include "server/store/database.hpp"
 #include "server/store/migrator.hpp"
@@ -40,7 +42,9 @@ void ConfigureLogging(const std::string& level) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ [%n] %v");
   for (const char* name :
        {"server.app", "server.api", "server.store", "server.orchestration", "server.postgres",
-        "server.storage", "server.deployments", "server.scheduler", "server.work_queues"}) {
+        "server.storage", "server.deployments", "server.scheduler", "server.work_queues",
+        "server.agents",
+        "server.liveness"}) {
     Logger(name)->set_level(lvl);
   }
 }
@@ -56,8 +60,11 @@ struct App::Impl {
   std::unique_ptr<orchestration::StorageCatalog> storage;
   std::unique_ptr<orchestration::DeploymentManager> deployments;
   std::unique_ptr<orchestration::WorkQueueManager> work_queues;
+  std::unique_ptr<orchestration::AgentManager> agents;
   std::unique_ptr<api::ApiServices> services;
   std::unique_ptr<services::Scheduler> scheduler;
+  std::unique_ptr<services::ZombieReaper> reaper;
+  std::unique_ptr<services::LateRunMarker> late_runs;
   std::unique_ptr<grpc::Server> server;
   std::string bound_address;
   std::mutex mu;
@@ -111,8 +118,15 @@ core::Status App::Start() {
                                                                      Logger("server.deployments"));
   m.work_queues = std::make_unique<orchestration::WorkQueueManager>(*m.db, m.clock,
                                                                     Logger("server.work_queues"));
+  orchestration::AgentOptions ao;
+  ao.heartbeat_interval_seconds = m.settings.heartbeat_interval;
+  ao.heartbeat_timeout_seconds = m.settings.heartbeat_timeout;
+  ao.late_after_seconds = m.settings.late_after;
+  m.agents = std::make_unique<orchestration::AgentManager>(*m.orchestrator, ao,
+                                                           Logger("server.agents"));
   m.services = std::make_unique<api::ApiServices>(
-      api::ApiDomain{*m.runs, *m.storage, *m.deployments, *m.work_queues}, Logger("server.api"));
+      api::ApiDomain{*m.runs, *m.storage, *m.deployments, *m.work_queues, *m.agents},
+      Logger("server.api"));
 
   grpc::ServerBuilder builder;
   int port = 0;
@@ -148,6 +162,16 @@ core::Status App::Start() {
     m.deployments->SetOnChange([s] { s->Wake(); });
     m.scheduler->Start();
   }
+  if (m.settings.liveness_enabled) {
+    services::LivenessOptions lo;
+    lo.interval_seconds = m.settings.heartbeat_interval;
+    m.reaper = std::make_unique<services::ZombieReaper>(*m.agents, *m.orchestrator, lo,
+                                                        Logger("server.liveness"));
+    m.late_runs = std::make_unique<services::LateRunMarker>(*m.agents, *m.orchestrator, lo,
+                                                            Logger("server.liveness"));
+    m.reaper->Start();
+    m.late_runs->Start();
+  }
   return {};
 }
 
@@ -169,6 +193,8 @@ void App::Shutdown() {
     m.shutting_down = true;
   }
   m.cv.notify_all();
+  // Waiting agent polls answer at once (empty), so they do not hold the shutdown up.
+  if (m.agents) m.agents->ShutdownPolls();
   if (m.server) {
     m.log->info("grpc stopping");
     m.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
@@ -176,7 +202,10 @@ void App::Shutdown() {
     m.server.reset();
   }
   m.scheduler.reset();  // stops its loop and releases its lease (no calls can poke it now)
+  m.reaper.reset();
+  m.late_runs.reset();
   m.services.reset();
+  m.agents.reset();
   m.work_queues.reset();
   m.deployments.reset();
   m.storage.reset();

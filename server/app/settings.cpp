@@ -93,6 +93,19 @@ Settings Settings::FromEnvironment() {
   EnvDuration("WEFT_SCHEDULER_MIN_TIME", s.scheduler_min_time, s.env_problems);
   EnvDuration("WEFT_SCHEDULER_MAX_TIME", s.scheduler_max_time, s.env_problems);
   EnvDuration("WEFT_SCHEDULER_GRACE", s.scheduler_grace, s.env_problems);
+  EnvDuration("WEFT_SERVER_HEARTBEAT_INTERVAL", s.heartbeat_interval, s.env_problems);
+  EnvDuration("WEFT_SERVER_HEARTBEAT_TIMEOUT", s.heartbeat_timeout, s.env_problems);
+  EnvDuration("WEFT_SERVER_LATE_AFTER", s.late_after, s.env_problems);
+  if (const char* v = Env("WEFT_SERVER_LIVENESS_ENABLED")) {
+    std::string t = v;
+    if (t == "true" || t == "1" || t == "yes" || t == "on") {
+      s.liveness_enabled = true;
+    } else if (t == "false" || t == "0" || t == "no" || t == "off") {
+      s.liveness_enabled = false;
+    } else {
+      s.env_problems.push_back("WEFT_SERVER_LIVENESS_ENABLED: \"" + t + "\" is not true or false");
+    }
+  }
   return s;
 }
 
@@ -143,6 +156,12 @@ std::vector<std::string> Settings::Validate() const {
     problems.push_back("scheduler-max-time: must be > 0 and >= scheduler-min-time");
   }
   if (scheduler_grace < 0) problems.push_back("scheduler-grace: must be >= 0");
+  if (!(heartbeat_interval > 0)) problems.push_back("heartbeat-interval: must be > 0 seconds");
+  if (!(heartbeat_timeout > 0) || heartbeat_timeout < heartbeat_interval) {
+    problems.push_back("heartbeat-timeout: must be > 0 and >= heartbeat-interval (" +
+                       std::to_string(heartbeat_interval) + " s)");
+  }
+  if (!(late_after >= 0)) problems.push_back("late-after: must be >= 0 seconds");
   return problems;
 }
 

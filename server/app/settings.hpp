@@ -24,6 +24,12 @@ struct Settings {
   double scheduler_max_time = 100 * 86400.0;  // MAX_TIME, seconds ahead
   double scheduler_grace = 60;                // GRACE: a time older than now - grace is missed
 
+  // Agents and liveness (WEFT_SERVER_<KEY>, --<key>); durations accept 5s, 1m, ...
+  double heartbeat_interval = 5;  // HEARTBEAT_INTERVAL: asked of agents, seconds
+  double heartbeat_timeout = 30;  // HEARTBEAT_TIMEOUT: silence after which a run is Crashed
+  double late_after = 5;          // LATE_AFTER: a Scheduled run this overdue becomes Late
+  bool liveness_enabled = true;   // LIVENESS_ENABLED (--no-liveness): reaper + late runs
+
   // Defaults overridden by the environment. Unparsable numbers are kept as problems
   // reported by Validate().
   static Settings FromEnvironment();

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -146,6 +147,7 @@ core::DeploymentSpec SpecOf(const store::DeploymentRecord& d) {
   s.runner = RunnerFromJson(d.runner_json);
   s.catchup.policy = PolicyFromName(d.catchup_policy);
   s.catchup.max_lateness_seconds = d.max_lateness_seconds;
+  s.timeout_seconds = d.timeout_seconds;
   s.paused = d.paused;
   return s;
 }
@@ -195,6 +197,9 @@ core::Status CheckDeploymentInput(const DeploymentInput& input,
   }
   if ((r.type == "docker" || r.type == "kubernetes") && r.image.empty()) {
     return core::InvalidArgument("spec.runner.image: required for runner type " + r.type);
+  }
+  if (!(s.timeout_seconds >= 0) || !std::isfinite(s.timeout_seconds)) {
+    return core::InvalidArgument("spec.timeout_seconds: must be >= 0 (0 = no timeout)");
   }
   if (!(s.catchup.max_lateness_seconds >= 0)) {
     return core::InvalidArgument("spec.catchup.max_lateness_seconds: must be >= 0");
@@ -308,6 +313,7 @@ core::Result<UpsertResult> DeploymentManager::Upsert(const DeploymentInput& inpu
     rec.runner_json = RunnerToJson(spec.runner);
     rec.catchup_policy = PolicyName(spec.catchup.policy);
     rec.max_lateness_seconds = spec.catchup.max_lateness_seconds;
+    rec.timeout_seconds = spec.timeout_seconds;
     rec.paused = spec.paused;
     auto [stored, created] = store::DeploymentRepo::Upsert(tx, rec, now);
     UpsertResult out;

@@ -73,7 +73,7 @@ const std::vector<Statement>& AllStatements() {
     std::vector<Statement> v;
     for (auto part : {FlowRepoStatements(), FlowRunRepoStatements(), TaskRunRepoStatements(),
                       AdminRepoStatements(), StorageRepoStatements(), DeploymentRepoStatements(),
-                      WorkQueueRepoStatements()}) {
+                      WorkQueueRepoStatements(), AgentRepoStatements()}) {
       v.insert(v.end(), part.begin(), part.end());
     }
     return v;

@@ -15,7 +15,7 @@ const char* const kSelect =
     " d.entrypoint, d.storage_id, s.name AS storage_name, d.bundle_digest, d.bundle_size,"
     " d.schedule, d.schedule_description, d.parameters, d.tags, d.work_queue, d.runner,"
     " d.catchup_policy, d.max_lateness_seconds, d.paused, d.last_scheduled_time, d.revision,"
-    " d.created, d.updated"
+    " d.created, d.updated, d.timeout_seconds"
     " FROM deployments d JOIN flows f ON f.id = d.flow_id JOIN storages s ON s.id = d.storage_id";
 
 const char* const kRunColumns =
@@ -43,6 +43,7 @@ DeploymentRecord ReadDeployment(const pqxx::row& r) {
   d.runner_json = ReadText(r["runner"]);
   d.catchup_policy = ReadText(r["catchup_policy"]);
   d.max_lateness_seconds = r["max_lateness_seconds"].as<double>();
+  d.timeout_seconds = r["timeout_seconds"].as<double>();
   d.paused = r["paused"].as<bool>();
   d.last_scheduled_time = ReadTime(r["last_scheduled_time"]);
   d.revision = r["revision"].as<std::int64_t>();
@@ -74,10 +75,10 @@ std::vector<Statement> DeploymentRepoStatements() {
        "INSERT INTO deployments (flow_id, name, description, version, entrypoint, storage_id,"
        " bundle_digest, bundle_size, schedule, schedule_description, parameters, tags,"
        " work_queue, runner, catchup_policy, max_lateness_seconds, paused,"
-       " last_scheduled_time, created, updated)"
+       " last_scheduled_time, created, updated, timeout_seconds)"
        " VALUES ($1::uuid, $2, $3, $4, $5::text[], $6::uuid, $7, $8, $9::jsonb, $10, $11::jsonb,"
        " $12::text[], $13, $14::jsonb, $15, $16, $17, $18::timestamptz, $18::timestamptz,"
-       " $18::timestamptz)"
+       " $18::timestamptz, $19)"
        " ON CONFLICT (flow_id, name) DO UPDATE SET description = EXCLUDED.description,"
        " version = EXCLUDED.version, entrypoint = EXCLUDED.entrypoint,"
        " storage_id = EXCLUDED.storage_id, bundle_digest = EXCLUDED.bundle_digest,"
@@ -87,6 +88,7 @@ std::vector<Statement> DeploymentRepoStatements() {
        " work_queue = EXCLUDED.work_queue, runner = EXCLUDED.runner,"
        " catchup_policy = EXCLUDED.catchup_policy,"
        " max_lateness_seconds = EXCLUDED.max_lateness_seconds, paused = EXCLUDED.paused,"
+       " timeout_seconds = EXCLUDED.timeout_seconds,"
        " last_scheduled_time = CASE WHEN deployments.paused AND NOT EXCLUDED.paused"
        "   THEN EXCLUDED.last_scheduled_time"
        "   ELSE LEAST(COALESCE(deployments.last_scheduled_time, EXCLUDED.last_scheduled_time),"
@@ -182,7 +184,7 @@ std::pair<DeploymentRecord, bool> DeploymentRepo::Upsert(Tx& tx, const Deploymen
       d.storage_id, d.bundle_digest, d.bundle_size, NullIfEmpty(d.schedule_json),
       d.schedule_description, d.parameters_json.empty() ? std::string("{}") : d.parameters_json,
       ArrayLiteral(d.tags), d.work_queue, d.runner_json.empty() ? std::string("{}") : d.runner_json,
-      d.catchup_policy, d.max_lateness_seconds, d.paused, TimeParam(now));
+      d.catchup_policy, d.max_lateness_seconds, d.paused, TimeParam(now), d.timeout_seconds);
   std::string id = r["id"].c_str();
   bool inserted = r["inserted"].as<bool>();
   auto stored = GetById(tx, id);

@@ -15,7 +15,8 @@ std::string SelectColumns() {
          ", fr.flow_id, f.name AS flow_name, fr.name, fr.parameters, fr.tags,"
          " fr.idempotency_key, fr.created, fr.updated, fr.deployment_id, fr.auto_scheduled,"
          " fr.work_queue, CASE WHEN d.id IS NULL THEN '' ELSE f.name || '/' || d.name END"
-         " AS deployment_name";
+         " AS deployment_name, fr.agent_id, COALESCE(a.name, '') AS agent_name,"
+         " fr.last_heartbeat";
 }
 
 FlowRunRecord ReadFlowRun(const pqxx::row& r) {
@@ -33,6 +34,9 @@ FlowRunRecord ReadFlowRun(const pqxx::row& r) {
   f.deployment_name = ReadText(r["deployment_name"]);
   f.auto_scheduled = r["auto_scheduled"].as<bool>();
   f.work_queue = ReadText(r["work_queue"]);
+  f.agent_id = ReadText(r["agent_id"]);
+  f.agent_name = ReadText(r["agent_name"]);
+  f.last_heartbeat = ReadTime(r["last_heartbeat"]);
   return f;
 }
 
@@ -43,7 +47,8 @@ std::vector<Statement> FlowRunRepoStatements() {
       run_sql::Statements(kPrefix, "flow_runs", "flow_run_states", "flow_run_id");
   std::string from =
       " FROM flow_runs fr JOIN flows f ON f.id = fr.flow_id"
-      " LEFT JOIN deployments d ON d.id = fr.deployment_id";
+      " LEFT JOIN deployments d ON d.id = fr.deployment_id"
+      " LEFT JOIN agents a ON a.id = fr.agent_id";
   v.push_back(
       {"flow_run.insert",
        "INSERT INTO flow_runs (flow_id, name, state_id, state_type, state_name, state_timestamp,"

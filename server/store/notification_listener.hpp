@@ -33,5 +33,8 @@ class NotificationListener {
 
 // Channel names used by the server.
 inline constexpr const char* kDeploymentsChannel = "weft_deployments";
+// Wake-ups for waiting agent polls: payload "q:<work queue>" or "a:<agent id>" (sent by
+// the triggers of migration 0005 and by AgentRepo::NotifyAgent).
+inline constexpr const char* kDispatchChannel = "weft_dispatch";
 
 }  // namespace weft::server::store

@@ -46,6 +46,9 @@ struct FlowRunRecord {
   std::string deployment_name;  // "flow/name" (read only)
   bool auto_scheduled = false;  // created by the scheduler or a backfill
   std::string work_queue;
+  std::string agent_id;    // the agent that claimed it ("" = none)
+  std::string agent_name;  // read only
+  std::optional<core::TimePoint> last_heartbeat;  // from its agent or its flow program
 };
 
 struct StorageRecord {
@@ -84,6 +87,7 @@ struct DeploymentRecord {
   std::string runner_json = "{}";
   std::string catchup_policy = "latest";
   double max_lateness_seconds = 0;
+  double timeout_seconds = 0;  // > 0: the agent stops a run's process after this (TimedOut)
   bool paused = false;
   std::optional<core::TimePoint> last_scheduled_time;
   std::int64_t revision = 0;

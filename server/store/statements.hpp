@@ -18,6 +18,7 @@ std::vector<Statement> AdminRepoStatements();
 std::vector<Statement> StorageRepoStatements();
 std::vector<Statement> DeploymentRepoStatements();
 std::vector<Statement> WorkQueueRepoStatements();
+std::vector<Statement> AgentRepoStatements();
 
 const std::vector<Statement>& AllStatements();
 

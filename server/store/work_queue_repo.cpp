@@ -11,17 +11,6 @@ const char* const kColumns =
     "id, name, description, tags, deployments, runner_types, concurrency_limit, priority,"
     " paused, created, updated";
 
-// The matching rule, on flow_runs fr (+ flows f, deployments d) for the queue in $1..$4:
-// $1 name, $2 tags (all required), $3 deployments (empty = any), $4 runner types (empty = any).
-const char* const kMatch =
-    " FROM flow_runs fr JOIN flows f ON f.id = fr.flow_id"
-    " LEFT JOIN deployments d ON d.id = fr.deployment_id"
-    " WHERE fr.work_queue = $1 AND fr.tags @> $2::text[]"
-    " AND (cardinality($3::text[]) = 0"
-    "      OR (d.id IS NOT NULL AND f.name || '/' || d.name = ANY($3::text[])))"
-    " AND (cardinality($4::text[]) = 0"
-    "      OR COALESCE(NULLIF(d.runner->>'type', ''), 'process') = ANY($4::text[]))";
-
 WorkQueueRecord ReadQueue(const pqxx::row& r) {
   WorkQueueRecord q;
   q.id = r["id"].c_str();
@@ -45,9 +34,26 @@ std::optional<WorkQueueRecord> One(const pqxx::result& r) {
 
 }  // namespace
 
+// The matching rule, on flow_runs fr (+ flows f, deployments d) for the queue in $1..$4:
+// $1 name, $2 tags (all required), $3 deployments (empty = any), $4 runner types (empty = any).
+// Shared by the preview and the agents' claim (agent_repo.cpp) so that both agree.
+std::string QueueMatchSql() {
+  return " FROM flow_runs fr JOIN flows f ON f.id = fr.flow_id"
+         " LEFT JOIN deployments d ON d.id = fr.deployment_id"
+         " WHERE fr.work_queue = $1 AND fr.tags @> $2::text[]"
+         " AND (cardinality($3::text[]) = 0"
+         "      OR (d.id IS NOT NULL AND f.name || '/' || d.name = ANY($3::text[])))"
+         " AND (cardinality($4::text[]) = 0"
+         "      OR COALESCE(NULLIF(d.runner->>'type', ''), 'process') = ANY($4::text[]))";
+}
+
+std::string QueueDueSql() {
+  return " AND fr.state_type = 'SCHEDULED' AND fr.agent_id IS NULL";
+}
+
 std::vector<Statement> WorkQueueRepoStatements() {
   std::string cols = kColumns;
-  std::string match = kMatch;
+  std::string match = QueueMatchSql();
   return {
       {"work_queue.insert",
        "INSERT INTO work_queues (name, description, tags, deployments, runner_types,"
@@ -66,12 +72,12 @@ std::vector<Statement> WorkQueueRepoStatements() {
            cols},
       {"work_queue.delete", "DELETE FROM work_queues WHERE name = $1 RETURNING id"},
       {"work_queue.due_ids",
-       "SELECT fr.id" + match +
-           " AND fr.state_type = 'SCHEDULED' AND fr.expected_start_time <= $5::timestamptz"
-           " ORDER BY fr.expected_start_time, fr.id LIMIT $6"},
+       "SELECT fr.id" + match + QueueDueSql() +
+           " AND fr.state_scheduled_time <= $5::timestamptz"
+           " ORDER BY fr.state_scheduled_time, fr.id LIMIT $6"},
       {"work_queue.count_due",
-       "SELECT count(*)" + match +
-           " AND fr.state_type = 'SCHEDULED' AND fr.expected_start_time <= $5::timestamptz"},
+       "SELECT count(*)" + match + QueueDueSql() +
+           " AND fr.state_scheduled_time <= $5::timestamptz"},
       {"work_queue.count_active",
        "SELECT count(*)" + match + " AND fr.state_type IN ('PENDING', 'RUNNING')"},
   };

@@ -39,14 +39,22 @@ class WorkQueueRepo {
   // Writes every field of `q` (by id); returns the stored row.
   static WorkQueueRecord Update(Tx& tx, const WorkQueueRecord& q);
   static bool Delete(Tx& tx, const std::string& name);
-  // Ids of the SCHEDULED runs the queue matches with expected start <= until, in order
-  // (expected start ascending, then id), at most `limit`.
+  // Ids of the unowned SCHEDULED runs the queue matches that are due (state_scheduled_time:
+  // the scheduled time, or the retry time of AwaitingRetry) by `until`, in order (due time
+  // ascending, then id), at most `limit`. The same rule as the agents' claim.
   static std::vector<std::string> DueRunIds(Tx& tx, const WorkQueueRecord& q, core::TimePoint until,
                                             int limit);
-  // Number of SCHEDULED runs the queue matches with expected start <= until.
+  // Number of unowned SCHEDULED runs the queue matches due by `until`.
   static int CountDue(Tx& tx, const WorkQueueRecord& q, core::TimePoint until);
   // Number of PENDING + RUNNING runs the queue matches.
   static int CountActive(Tx& tx, const WorkQueueRecord& q);
 };
+
+// Store-internal: the SQL of the matching rule (" FROM flow_runs fr ... WHERE ..." with the
+// queue's name, tags, deployments and runner types in $1..$4), and the condition that makes
+// a matching run available to a claim (unowned and SCHEDULED). Used by the preview and by
+// the agents' claim so that both hand out the same runs.
+std::string QueueMatchSql();
+std::string QueueDueSql();
 
 }  // namespace weft::server::store

@@ -21,6 +21,8 @@ struct ApiServer {
     s.database_url = database.url();
     s.pool_size = 4;
     s.log_level = "warn";
+    // Runs that tests leave unclaimed stay "Scheduled" (tests of Late runs tune it back).
+    s.late_after = 3600;
     if (tune) tune(s);
     server::app::ConfigureLogging(s.log_level);
     app = std::make_unique<server::app::App>(s);

@@ -1,0 +1,19 @@
+#pragma once
+// weft agent start|ls and weft flow-run cancel.
+#include <string>
+#include <vector>
+
+#include "cli/commands/common.hpp"
+
+namespace weft::cli {
+
+// Agents seen in the last hour, most recent first; `queue` "" = any.
+int AgentLs(const Globals& g, const std::string& queue);
+// Replaces this process with weft-agent (beside weft, then the build tree's
+// ../agent/weft-agent, then PATH), passing `agent_args` unchanged.
+int AgentStart(const std::vector<std::string>& agent_args);
+// A scheduled run is Cancelled at once; a running one becomes Cancelling and its agent
+// stops it.
+int FlowRunCancel(const Globals& g, const std::string& id, const std::string& message);
+
+}  // namespace weft::cli

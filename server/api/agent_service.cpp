@@ -1,0 +1,183 @@
+// AgentService: PollWorkQueues on the gRPC callback API (a waiting poll holds no thread:
+// the reactor is finished later by AgentManager's worker or timer thread); the other
+// methods are plain synchronous handlers.
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+
+#include "sdk/client/convert.hpp"
+#include "server/api/convert.hpp"
+#include "server/api/services.hpp"
+#include "server/api/status.hpp"
+#include "weft/v1/agents.grpc.pb.h"
+
+namespace weft::server::api {
+
+namespace {
+
+using orchestration::AgentManager;
+
+orchestration::AgentIdentity FromProto(const v1::AgentIdentity& p) {
+  orchestration::AgentIdentity a;
+  a.id = p.id();
+  a.name = p.name();
+  a.hostname = p.hostname();
+  a.limit = p.limit();
+  a.version = p.version();
+  return a;
+}
+
+v1::Agent ToProto(const store::AgentRecord& a) {
+  v1::Agent p;
+  p.set_id(a.id);
+  p.set_name(a.name);
+  p.set_hostname(a.hostname);
+  for (const auto& q : a.work_queues) p.add_work_queues(q);
+  p.set_limit(a.limit);
+  p.set_running(a.running);
+  p.set_version(a.version);
+  *p.mutable_started() = client::ToProto(a.started);
+  *p.mutable_last_seen() = client::ToProto(a.last_seen);
+  if (a.last_polled) *p.mutable_last_polled() = client::ToProto(*a.last_polled);
+  return p;
+}
+
+void Fill(const orchestration::PollResult& r, v1::PollWorkQueuesResponse* resp) {
+  for (const auto& c : r.runs) {
+    auto* out = resp->add_runs();
+    *out->mutable_flow_run() = api::ToProto(c.run);
+    if (c.deployment) *out->mutable_deployment() = api::ToProto(*c.deployment);
+  }
+  for (const auto& id : r.cancel_ids) resp->add_cancel_flow_run_ids(id);
+}
+
+// One PollWorkQueues call. Finished exactly once through AgentManager's `done` callback;
+// deletes itself in OnDone.
+class PollReactor final : public grpc::ServerUnaryReactor {
+ public:
+  PollReactor(AgentManager& agents, v1::PollWorkQueuesResponse* resp,
+              std::shared_ptr<spdlog::logger> logger)
+      : agents_(agents), resp_(resp), logger_(std::move(logger)) {}
+
+  void Start(orchestration::PollRequest req) {
+    if (auto st = AgentManager::CheckPoll(req); !st.ok()) {
+      Finish(ToGrpc(st.error()));
+      return;
+    }
+    std::uint64_t id = 0;
+    bool cancel = false;
+    {
+      // `done` may run on a worker before StartPoll returns: it waits for this block.
+      std::lock_guard lock(mu_);
+      id_ = agents_.StartPoll(std::move(req), [this](core::Result<orchestration::PollResult> r) {
+        { std::lock_guard wait_for_start(mu_); }
+        if (!r.ok()) {
+          Finish(ToGrpc(r.error()));
+          return;
+        }
+        Fill(*r, resp_);
+        Finish(grpc::Status::OK);
+      });
+      id = id_;
+      started_ = true;
+      cancel = cancel_seen_;
+    }
+    if (cancel) agents_.CancelPoll(id);  // harmless when already answered
+  }
+
+  void OnCancel() override {
+    std::uint64_t id = 0;
+    {
+      std::lock_guard lock(mu_);
+      cancel_seen_ = true;
+      if (!started_) return;
+      id = id_;
+    }
+    agents_.CancelPoll(id);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  AgentManager& agents_;
+  v1::PollWorkQueuesResponse* resp_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::mutex mu_;
+  std::uint64_t id_ = 0;
+  bool started_ = false;
+  bool cancel_seen_ = false;
+};
+
+class AgentServiceImpl final
+    : public v1::AgentService::WithCallbackMethod_PollWorkQueues<v1::AgentService::Service> {
+ public:
+  AgentServiceImpl(AgentManager& agents, std::shared_ptr<spdlog::logger> logger)
+      : agents_(agents), logger_(std::move(logger)) {}
+
+  grpc::ServerUnaryReactor* PollWorkQueues(grpc::CallbackServerContext*,
+                                           const v1::PollWorkQueuesRequest* req,
+                                           v1::PollWorkQueuesResponse* resp) override {
+    orchestration::PollRequest p;
+    p.agent = FromProto(req->agent());
+    p.work_queues.assign(req->work_queues().begin(), req->work_queues().end());
+    p.max_runs = req->max_runs();
+    p.wait_seconds = req->wait_seconds();
+    p.prefetch_seconds = req->prefetch_seconds();
+    p.runner_types.assign(req->runner_types().begin(), req->runner_types().end());
+    auto* reactor = new PollReactor(agents_, resp, logger_);
+    reactor->Start(std::move(p));
+    return reactor;
+  }
+
+  grpc::Status AgentHeartbeat(grpc::ServerContext*, const v1::AgentHeartbeatRequest* req,
+                              v1::AgentHeartbeatResponse* resp) override {
+    std::vector<std::string> queues(req->work_queues().begin(), req->work_queues().end());
+    std::vector<std::string> ids(req->flow_run_ids().begin(), req->flow_run_ids().end());
+    auto r = agents_.Heartbeat(FromProto(req->agent()), queues, ids);
+    if (!r.ok()) return ToGrpc(r.error());
+    for (const auto& id : r->cancel_ids) resp->add_cancel_flow_run_ids(id);
+    for (const auto& id : r->unknown_ids) resp->add_unknown_flow_run_ids(id);
+    resp->set_heartbeat_interval_seconds(r->interval_seconds);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status FlowRunHeartbeat(grpc::ServerContext*, const v1::FlowRunHeartbeatRequest* req,
+                                v1::FlowRunHeartbeatResponse* resp) override {
+    if (req->flow_run_id().empty()) return Invalid("flow_run_id: must not be empty");
+    auto r = agents_.FlowRunHeartbeat(req->flow_run_id());
+    if (!r.ok()) return ToGrpc(r.error());
+    *resp->mutable_state() = client::ToProto(*r);
+    resp->set_heartbeat_interval_seconds(agents_.options().heartbeat_interval_seconds);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListAgents(grpc::ServerContext*, const v1::ListAgentsRequest* req,
+                          v1::ListAgentsResponse* resp) override {
+    auto r = agents_.List(req->seen_within_seconds(), req->work_queue());
+    if (!r.ok()) return ToGrpc(r.error());
+    for (const auto& a : *r) *resp->add_agents() = ToProto(a);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status CancelFlowRun(grpc::ServerContext*, const v1::CancelFlowRunRequest* req,
+                             v1::CancelFlowRunResponse* resp) override {
+    if (req->flow_run_id().empty()) return Invalid("flow_run_id: must not be empty");
+    auto r = agents_.Cancel(req->flow_run_id(), req->message());
+    if (!r.ok()) return ToGrpc(r.error());
+    *resp->mutable_result() = api::ToProto(*r);
+    return grpc::Status::OK;
+  }
+
+ private:
+  AgentManager& agents_;
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> MakeAgentService(orchestration::AgentManager& agents,
+                                                std::shared_ptr<spdlog::logger> logger) {
+  return std::make_unique<AgentServiceImpl>(agents, std::move(logger));
+}
+
+}  // namespace weft::server::api
