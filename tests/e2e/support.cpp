@@ -166,6 +166,16 @@ int Background::Stop(double grace_seconds) {
   return status_;
 }
 
+int Background::Kill() {
+  if (!Running()) return status_;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  status_ = DecodeStatus(status);
+  pid_ = -1;
+  return status_;
+}
+
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

@@ -36,6 +36,8 @@ class Background {
   std::string Log() const;
   // SIGTERM, then SIGKILL after `grace_seconds`; returns the exit status (128+signal if killed).
   int Stop(double grace_seconds = 20);
+  // SIGKILL (kill -9) of the process alone (not its children); returns its exit status.
+  int Kill();
   bool Running();
 
  private:
@@ -67,6 +69,7 @@ class Server {
   const std::string& address() const { return address_; }
   Env ClientEnv() const { return {{"WEFT_API_URL", address_}}; }
   int Stop() { return proc_.Stop(); }
+  int Kill() { return proc_.Kill(); }
   std::string Log() const { return proc_.Log(); }
 
  private:
