@@ -55,16 +55,15 @@ int main(int argc, char** argv) {
                                  "a schedule time older than now - grace is missed (catch-up "
                                  "policy applies), e.g. 60s (env WEFT_SCHEDULER_GRACE)");
   std::string hb_interval, hb_timeout, late_after;
-  auto* o_hb_interval = cli.add_option(
-      "--heartbeat-interval", hb_interval,
-      "how often agents heartbeat, e.g. 5s (env WEFT_SERVER_HEARTBEAT_INTERVAL)");
+  auto* o_hb_interval =
+      cli.add_option("--heartbeat-interval", hb_interval,
+                     "how often agents heartbeat, e.g. 5s (env WEFT_SERVER_HEARTBEAT_INTERVAL)");
   auto* o_hb_timeout = cli.add_option("--heartbeat-timeout", hb_timeout,
                                       "a run whose heartbeats stop this long is Crashed, e.g. "
                                       "30s (env WEFT_SERVER_HEARTBEAT_TIMEOUT)");
-  auto* o_late_after =
-      cli.add_option("--late-after", late_after,
-                     "a Scheduled run this overdue is marked Late, e.g. 5s (env "
-                     "WEFT_SERVER_LATE_AFTER)");
+  auto* o_late_after = cli.add_option("--late-after", late_after,
+                                      "a Scheduled run this overdue is marked Late, e.g. 5s (env "
+                                      "WEFT_SERVER_LATE_AFTER)");
   bool no_liveness = false;
   cli.add_flag("--no-liveness", no_liveness,
                "run neither the zombie reaper nor the late-runs service in this replica (env "
@@ -111,21 +110,21 @@ int main(int argc, char** argv) {
     const char* env;
     const char* flag;
   };
-  for (const DurationFlag& d : {DurationFlag{o_interval, &sched_interval, &s.scheduler_interval,
-                                             "WEFT_SCHEDULER_INTERVAL", "scheduler-interval"},
-                                DurationFlag{o_min_time, &sched_min_time, &s.scheduler_min_time,
-                                             "WEFT_SCHEDULER_MIN_TIME", "scheduler-min-time"},
-                                DurationFlag{o_max_time, &sched_max_time, &s.scheduler_max_time,
-                                             "WEFT_SCHEDULER_MAX_TIME", "scheduler-max-time"},
-                                DurationFlag{o_grace, &sched_grace, &s.scheduler_grace,
-                                             "WEFT_SCHEDULER_GRACE", "scheduler-grace"},
-                                DurationFlag{o_hb_interval, &hb_interval, &s.heartbeat_interval,
-                                             "WEFT_SERVER_HEARTBEAT_INTERVAL",
-                                             "heartbeat-interval"},
-                                DurationFlag{o_hb_timeout, &hb_timeout, &s.heartbeat_timeout,
-                                             "WEFT_SERVER_HEARTBEAT_TIMEOUT", "heartbeat-timeout"},
-                                DurationFlag{o_late_after, &late_after, &s.late_after,
-                                             "WEFT_SERVER_LATE_AFTER", "late-after"}}) {
+  for (const DurationFlag& d :
+       {DurationFlag{o_interval, &sched_interval, &s.scheduler_interval, "WEFT_SCHEDULER_INTERVAL",
+                     "scheduler-interval"},
+        DurationFlag{o_min_time, &sched_min_time, &s.scheduler_min_time, "WEFT_SCHEDULER_MIN_TIME",
+                     "scheduler-min-time"},
+        DurationFlag{o_max_time, &sched_max_time, &s.scheduler_max_time, "WEFT_SCHEDULER_MAX_TIME",
+                     "scheduler-max-time"},
+        DurationFlag{o_grace, &sched_grace, &s.scheduler_grace, "WEFT_SCHEDULER_GRACE",
+                     "scheduler-grace"},
+        DurationFlag{o_hb_interval, &hb_interval, &s.heartbeat_interval,
+                     "WEFT_SERVER_HEARTBEAT_INTERVAL", "heartbeat-interval"},
+        DurationFlag{o_hb_timeout, &hb_timeout, &s.heartbeat_timeout,
+                     "WEFT_SERVER_HEARTBEAT_TIMEOUT", "heartbeat-timeout"},
+        DurationFlag{o_late_after, &late_after, &s.late_after, "WEFT_SERVER_LATE_AFTER",
+                     "late-after"}}) {
     if (d.opt->count() == 0) continue;
     drop_env(d.env);
     auto v = weft::core::ParseDurationSeconds(*d.text);

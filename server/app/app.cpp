@@ -43,8 +43,7 @@ void ConfigureLogging(const std::string& level) {
   for (const char* name :
        {"server.app", "server.api", "server.store", "server.orchestration", "server.postgres",
         "server.storage", "server.deployments", "server.scheduler", "server.work_queues",
-        "server.agents",
-        "server.liveness"}) {
+        "server.agents", "server.liveness"}) {
     Logger(name)->set_level(lvl);
   }
 }
@@ -122,8 +121,8 @@ core::Status App::Start() {
   ao.heartbeat_interval_seconds = m.settings.heartbeat_interval;
   ao.heartbeat_timeout_seconds = m.settings.heartbeat_timeout;
   ao.late_after_seconds = m.settings.late_after;
-  m.agents = std::make_unique<orchestration::AgentManager>(*m.orchestrator, ao,
-                                                           Logger("server.agents"));
+  m.agents =
+      std::make_unique<orchestration::AgentManager>(*m.orchestrator, ao, Logger("server.agents"));
   m.services = std::make_unique<api::ApiServices>(
       api::ApiDomain{*m.runs, *m.storage, *m.deployments, *m.work_queues, *m.agents},
       Logger("server.api"));

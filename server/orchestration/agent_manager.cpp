@@ -65,8 +65,7 @@ store::AgentRecord ToRecord(const AgentIdentity& a, const std::vector<std::strin
   r.hostname = a.hostname;
   r.work_queues = queues;
   std::sort(r.work_queues.begin(), r.work_queues.end());
-  r.work_queues.erase(std::unique(r.work_queues.begin(), r.work_queues.end()),
-                      r.work_queues.end());
+  r.work_queues.erase(std::unique(r.work_queues.begin(), r.work_queues.end()), r.work_queues.end());
   r.limit = a.limit;
   r.version = a.version;
   return r;
@@ -206,9 +205,9 @@ core::Result<PollResult> AgentManager::Claim(const PollRequest& req, bool record
                            now + core::FromSeconds(o.wait_seconds + 1e-6));
         }
         if (o.decision != Decision::kAccept || o.to_write.empty()) {
-          logs.push_back("claim skipped flow_run_id=" + f.id + " decision=" +
-                         DecisionName(o.decision) + " rule=" + o.rule + " reason=\"" + o.reason +
-                         "\"");
+          logs.push_back("claim skipped flow_run_id=" + f.id +
+                         " decision=" + DecisionName(o.decision) + " rule=" + o.rule +
+                         " reason=\"" + o.reason + "\"");
           continue;
         }
         WriteAccepted(tx, f, o);
@@ -293,8 +292,8 @@ void AgentManager::Release(const AgentIdentity& agent, const std::vector<Claimed
 std::uint64_t AgentManager::StartPoll(PollRequest req, PollDone done) {
   auto w = std::make_shared<Waiter>();
   double wait = std::min(std::max(0.0, req.wait_seconds), options_.max_wait_seconds);
-  w->deadline = Steady::now() + std::chrono::duration_cast<Steady::duration>(
-                                    std::chrono::duration<double>(wait));
+  w->deadline = Steady::now() +
+                std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(wait));
   w->done = std::move(done);
   std::vector<std::string> queues = req.work_queues;
   std::string agent_id = IsUuid(req.agent.id) ? NormalizeUuid(req.agent.id) : req.agent.id;
@@ -585,9 +584,8 @@ core::Result<SetStateResult> AgentManager::Cancel(const std::string& run_id,
       return core::FailedPrecondition("flow run " + id + " is already " + facts->state->name);
     }
     store::RunOwner owner = store::AgentRepo::OwnerOf(tx, id);
-    bool heartbeating =
-        owner.last_heartbeat &&
-        core::ToSeconds(now - *owner.last_heartbeat) < options_.heartbeat_timeout_seconds;
+    bool heartbeating = owner.last_heartbeat && core::ToSeconds(now - *owner.last_heartbeat) <
+                                                    options_.heartbeat_timeout_seconds;
     bool live = !owner.agent_id.empty() || heartbeating;
     core::StateType type = facts->state ? facts->state->type : core::StateType::kPending;
     bool not_started = (type == core::StateType::kScheduled || type == core::StateType::kPending) &&
@@ -637,8 +635,9 @@ core::Result<int> AgentManager::ReapZombies(int limit) {
                             ? std::string("its flow program")
                             : "agent " + (row.owner.agent_name.empty() ? row.owner.agent_id
                                                                        : row.owner.agent_name);
-      core::State crashed = core::Crashed(
-          now, "no heartbeat for " + Seconds(options_.heartbeat_timeout_seconds) + " s from " + who);
+      core::State crashed =
+          core::Crashed(now, "no heartbeat for " + Seconds(options_.heartbeat_timeout_seconds) +
+                                 " s from " + who);
       std::string details = "{\"last_heartbeat\":\"" +
                             core::FormatTime(row.owner.last_heartbeat.value_or(now)) + "\"";
       if (!row.owner.agent_id.empty()) details += ",\"agent_id\":\"" + row.owner.agent_id + "\"";

@@ -15,23 +15,23 @@ namespace {
 std::unique_ptr<LeaderLease> MakeLease(const LivenessOptions& o, orchestration::Orchestrator& orch,
                                        const char* name, double interval) {
   if (!o.use_lease) return nullptr;
-  return std::make_unique<LeaderLease>(orch.db(), orch.clock(), name,
-                                       std::max(30.0, 3 * interval), o.holder);
+  return std::make_unique<LeaderLease>(orch.db(), orch.clock(), name, std::max(30.0, 3 * interval),
+                                       o.holder);
 }
 
 }  // namespace
 
 ZombieReaper::ZombieReaper(orchestration::AgentManager& agents, orchestration::Orchestrator& orch,
                            LivenessOptions options, std::shared_ptr<spdlog::logger> logger)
-    : LoopService("zombie_reaper",
-                  ReaperInterval(options.interval_seconds,
-                                 agents.options().heartbeat_timeout_seconds),
-                  std::move(logger)),
+    : LoopService(
+          "zombie_reaper",
+          ReaperInterval(options.interval_seconds, agents.options().heartbeat_timeout_seconds),
+          std::move(logger)),
       agents_(agents),
       options_(std::move(options)) {
-  lease_ = MakeLease(options_, orch, "zombie_reaper",
-                     ReaperInterval(options_.interval_seconds,
-                                    agents_.options().heartbeat_timeout_seconds));
+  lease_ = MakeLease(
+      options_, orch, "zombie_reaper",
+      ReaperInterval(options_.interval_seconds, agents_.options().heartbeat_timeout_seconds));
 }
 
 ZombieReaper::~ZombieReaper() {
@@ -59,9 +59,8 @@ void ZombieReaper::RunOnce(std::stop_token stop) {
   }
 }
 
-LateRunMarker::LateRunMarker(orchestration::AgentManager& agents,
-                             orchestration::Orchestrator& orch, LivenessOptions options,
-                             std::shared_ptr<spdlog::logger> logger)
+LateRunMarker::LateRunMarker(orchestration::AgentManager& agents, orchestration::Orchestrator& orch,
+                             LivenessOptions options, std::shared_ptr<spdlog::logger> logger)
     : LoopService("late_runs", std::min(1.0, options.interval_seconds), std::move(logger)),
       agents_(agents),
       options_(std::move(options)) {

@@ -17,7 +17,7 @@ struct LivenessOptions {
   double interval_seconds = 5;  // reaper: min(this, timeout / 3); late marker: 1 s
   int batch = 500;              // runs per pass at most
   bool use_lease = true;
-  std::string holder;           // lease holder id ("" = host:pid:random)
+  std::string holder;  // lease holder id ("" = host:pid:random)
 };
 
 class ZombieReaper final : public LoopService {

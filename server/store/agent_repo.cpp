@@ -13,8 +13,7 @@ const char* const kAgentColumns =
     " last_polled";
 
 // Runs whose processes may still be alive (heartbeats renew them, the reaper crashes them).
-const char* const kUnfinished =
-    "('SCHEDULED', 'PENDING', 'RUNNING', 'CANCELLING', 'PAUSED')";
+const char* const kUnfinished = "('SCHEDULED', 'PENDING', 'RUNNING', 'CANCELLING', 'PAUSED')";
 
 // The agent's runner types ($6): empty = any.
 const char* const kRunnerFilter =
@@ -151,8 +150,7 @@ void AgentRepo::SetOwner(Tx& tx, const std::vector<std::string>& run_ids,
                          const std::optional<std::string>& agent_id,
                          std::optional<core::TimePoint> heartbeat) {
   if (run_ids.empty()) return;
-  tx.raw().exec_prepared("agent.set_owner", ArrayLiteral(run_ids), agent_id,
-                         TimeParam(heartbeat));
+  tx.raw().exec_prepared("agent.set_owner", ArrayLiteral(run_ids), agent_id, TimeParam(heartbeat));
 }
 
 std::vector<std::string> AgentRepo::CancellingRuns(Tx& tx, const std::string& agent_id) {
@@ -167,8 +165,8 @@ std::vector<std::pair<std::string, core::StateType>> AgentRepo::Heartbeat(
     core::TimePoint now) {
   std::vector<std::pair<std::string, core::StateType>> out;
   if (run_ids.empty()) return out;
-  auto r = tx.raw().exec_prepared("agent.heartbeat", agent_id, ArrayLiteral(run_ids),
-                                  TimeParam(now));
+  auto r =
+      tx.raw().exec_prepared("agent.heartbeat", agent_id, ArrayLiteral(run_ids), TimeParam(now));
   for (const auto& row : r) {
     out.emplace_back(row[0].c_str(), TypeOf(row[1]).value_or(core::StateType::kPending));
   }
@@ -176,7 +174,7 @@ std::vector<std::pair<std::string, core::StateType>> AgentRepo::Heartbeat(
 }
 
 std::optional<std::optional<core::State>> AgentRepo::TouchRun(Tx& tx, const std::string& run_id,
-                                                             core::TimePoint now) {
+                                                              core::TimePoint now) {
   auto r = tx.raw().exec_prepared("agent.touch_run", run_id, TimeParam(now));
   if (r.empty()) r = tx.raw().exec_prepared("agent.run_state", run_id);
   if (r.empty()) return std::nullopt;

@@ -74,7 +74,7 @@ class AgentRepo {
   // Renews last_heartbeat of one run when it is not terminal. Returns the run's state
   // (renewed or not); nullopt when there is no such run.
   static std::optional<std::optional<core::State>> TouchRun(Tx& tx, const std::string& run_id,
-                                                           core::TimePoint now);
+                                                            core::TimePoint now);
   static RunOwner OwnerOf(Tx& tx, const std::string& run_id);
   // Locks (SKIP LOCKED) unfinished runs whose last_heartbeat is before `before`: owned
   // SCHEDULED (a retry in progress), PENDING, RUNNING, CANCELLING, PAUSED.

@@ -47,9 +47,7 @@ std::string QueueMatchSql() {
          "      OR COALESCE(NULLIF(d.runner->>'type', ''), 'process') = ANY($4::text[]))";
 }
 
-std::string QueueDueSql() {
-  return " AND fr.state_type = 'SCHEDULED' AND fr.agent_id IS NULL";
-}
+std::string QueueDueSql() { return " AND fr.state_type = 'SCHEDULED' AND fr.agent_id IS NULL"; }
 
 std::vector<Statement> WorkQueueRepoStatements() {
   std::string cols = kColumns;
@@ -71,13 +69,11 @@ std::vector<Statement> WorkQueueRepoStatements() {
        " updated = now() WHERE id = $1::uuid RETURNING " +
            cols},
       {"work_queue.delete", "DELETE FROM work_queues WHERE name = $1 RETURNING id"},
-      {"work_queue.due_ids",
-       "SELECT fr.id" + match + QueueDueSql() +
-           " AND fr.state_scheduled_time <= $5::timestamptz"
-           " ORDER BY fr.state_scheduled_time, fr.id LIMIT $6"},
-      {"work_queue.count_due",
-       "SELECT count(*)" + match + QueueDueSql() +
-           " AND fr.state_scheduled_time <= $5::timestamptz"},
+      {"work_queue.due_ids", "SELECT fr.id" + match + QueueDueSql() +
+                                 " AND fr.state_scheduled_time <= $5::timestamptz"
+                                 " ORDER BY fr.state_scheduled_time, fr.id LIMIT $6"},
+      {"work_queue.count_due", "SELECT count(*)" + match + QueueDueSql() +
+                                   " AND fr.state_scheduled_time <= $5::timestamptz"},
       {"work_queue.count_active",
        "SELECT count(*)" + match + " AND fr.state_type IN ('PENDING', 'RUNNING')"},
   };

@@ -47,8 +47,7 @@ TEST_CASE("agents: a due run is claimed once and becomes Pending for its agent",
   CHECK(dep->deployment().spec().timeout_seconds() == 90);
 }
 
-TEST_CASE("agents: 4 concurrent pollers claim each of 200 due runs exactly once",
-          "[agents]") {
+TEST_CASE("agents: 4 concurrent pollers claim each of 200 due runs exactly once", "[agents]") {
   AgentFixture f;
   f.Deploy("many", "default");
   std::set<std::string> created;
@@ -58,10 +57,9 @@ TEST_CASE("agents: 4 concurrent pollers claim each of 200 due runs exactly once"
   std::mutex mu;
   std::vector<std::string> claimed;
   std::vector<std::string> errors;
-  const std::string agents[] = {"a0000000-0000-4000-8000-000000000001",
-                                "a0000000-0000-4000-8000-000000000002",
-                                "a0000000-0000-4000-8000-000000000003",
-                                "a0000000-0000-4000-8000-000000000004"};
+  const std::string agents[] = {
+      "a0000000-0000-4000-8000-000000000001", "a0000000-0000-4000-8000-000000000002",
+      "a0000000-0000-4000-8000-000000000003", "a0000000-0000-4000-8000-000000000004"};
   std::vector<std::thread> pollers;
   for (const auto& agent : agents) {
     pollers.emplace_back([&, agent] {
@@ -172,8 +170,7 @@ TEST_CASE("agents: prefetch hands out runs due within the window, not later ones
   CHECK(f.Get(in60).state().name() == "Scheduled");
 }
 
-TEST_CASE("agents: ListAgents shows a polling agent with its queues and last poll",
-          "[agents]") {
+TEST_CASE("agents: ListAgents shows a polling agent with its queues and last poll", "[agents]") {
   AgentFixture f;
   f.CreateQueue("etl");
   f.Poll(kAgentA, {"etl", "default"});

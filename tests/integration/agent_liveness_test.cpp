@@ -28,8 +28,7 @@ void FastLate(server::app::Settings& s) {
 
 }  // namespace
 
-TEST_CASE("liveness: a claimed run whose agent stops heartbeating becomes Crashed",
-          "[agents]") {
+TEST_CASE("liveness: a claimed run whose agent stops heartbeating becomes Crashed", "[agents]") {
   AgentFixture f(ShortHeartbeats);
   f.Deploy("etl", "default");
   std::string silent = f.Run("etl", -1s);

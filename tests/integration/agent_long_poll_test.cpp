@@ -2,10 +2,13 @@
 // when its wait ends, is woken by the due-time timer for a run scheduled a little later,
 // learns of a cancel at once, and is answered at once at server shutdown. Durations are
 // printed (measured), never asserted.
+#include <grpcpp/grpcpp.h>
+
 #include <future>
 #include <iostream>
 
 #include "tests/integration/agent_test_support.hpp"
+#include "weft/v1/agents.grpc.pb.h"
 
 using namespace weft;
 using namespace std::chrono_literals;
@@ -57,8 +60,8 @@ TEST_CASE("long poll: a waiting poll returns the run created by RunDeployment", 
   REQUIRE(RunIds(*r) == std::vector<std::string>{id});
   CHECK(r->runs(0).flow_run().state().name() == "Pending");
   std::cout << "long poll: answered " << Ms(answered_at - created_at)
-            << " ms after RunDeployment was called (the poll started "
-            << Ms(created_at - start) << " ms before)\n";
+            << " ms after RunDeployment was called (the poll started " << Ms(created_at - start)
+            << " ms before)\n";
 }
 
 TEST_CASE("long poll: with nothing to claim the poll answers empty when its wait ends",
@@ -72,8 +75,7 @@ TEST_CASE("long poll: with nothing to claim the poll answers empty when its wait
             << " ms (wait_seconds=1)\n";
 }
 
-TEST_CASE("long poll: a run scheduled 1 s ahead is handed out by the due-time timer",
-          "[agents]") {
+TEST_CASE("long poll: a run scheduled 1 s ahead is handed out by the due-time timer", "[agents]") {
   AgentFixture f;
   f.Deploy("later", "default");
   std::string id = f.Run("later", 1s);
@@ -81,12 +83,10 @@ TEST_CASE("long poll: a run scheduled 1 s ahead is handed out by the due-time ti
   auto r = f.api.PollWorkQueues(AgentFixture::PollRequest(kAgentA, {"default"}, 1, 10));
   REQUIRE(r.ok());
   REQUIRE(RunIds(*r) == std::vector<std::string>{id});
-  std::cout << "long poll: run due in 1 s handed out after " << Ms(Clock::now() - start)
-            << " ms\n";
+  std::cout << "long poll: run due in 1 s handed out after " << Ms(Clock::now() - start) << " ms\n";
 }
 
-TEST_CASE("long poll: a queue slot freed by a finished run wakes a waiting poll",
-          "[agents]") {
+TEST_CASE("long poll: a queue slot freed by a finished run wakes a waiting poll", "[agents]") {
   AgentFixture f;
   f.CreateQueue("one", {}, 1);
   f.Deploy("serial", "one");
@@ -133,4 +133,23 @@ TEST_CASE("long poll: server shutdown answers waiting polls at once", "[agents]"
   CHECK(r->runs_size() == 0);
   std::cout << "long poll: shutdown with a waiting poll took " << Ms(Clock::now() - start)
             << " ms\n";
+}
+
+TEST_CASE("long poll: a poll whose caller went away is dropped without claiming", "[agents]") {
+  AgentFixture f;
+  f.Deploy("etl", "default");
+  auto channel =
+      grpc::CreateChannel(f.server.app->grpc_address(), grpc::InsecureChannelCredentials());
+  auto stub = v1::AgentService::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 500ms);  // shorter than its wait
+  v1::PollWorkQueuesResponse resp;
+  auto st =
+      stub->PollWorkQueues(&ctx, AgentFixture::PollRequest(kAgentA, {"default"}, 1, 30), &resp);
+  CHECK(st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
+
+  std::string id = f.Run("etl");
+  std::this_thread::sleep_for(500ms);  // a poll still waiting would have claimed it by now
+  CHECK(f.Get(id).state().name() == "Scheduled");
+  CHECK(RunIds(f.Poll(test::kAgentB, {"default"})) == std::vector<std::string>{id});
 }
