@@ -69,6 +69,18 @@ std::string Seconds(double s) {
   return fmt::format("{:.3g}s", s);
 }
 
+// The deployment's parameter defaults overlaid with the run's own (both JSON objects).
+std::string MergedParameters(const std::string& defaults, const std::string& own) {
+  auto parse = [](const std::string& text) {
+    if (text.empty()) return nlohmann::json::object();
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    return j.is_object() ? j : nlohmann::json::object();
+  };
+  nlohmann::json merged = parse(defaults);
+  merged.update(parse(own));
+  return merged.dump();
+}
+
 std::string ExitText(const ExitStatus& e) {
   if (e.signaled) return fmt::format("signal={} ({})", SignalName(e.signal), e.signal);
   return fmt::format("exit_code={}", e.code);
@@ -470,7 +482,7 @@ struct Agent::Impl {
     }
     rs.env.emplace_back("WEFT_FLOW_RUN_ID", run.id());
     rs.env.emplace_back("WEFT_FLOW_RUN_PARAMETERS",
-                        run.parameters_json().empty() ? "{}" : run.parameters_json());
+                        MergedParameters(spec.parameters_json(), run.parameters_json()));
     return rs;
   }
 
@@ -521,6 +533,16 @@ struct Agent::Impl {
       return crash(fmt::format("runner \"{}\" is not supported by this agent (process, docker, kubernetes)",
                                type));
     }
+    // A prefetched run starts at its scheduled time, not before.
+    if (run.has_expected_start_time()) {
+      auto due = client::FromProto(run.expected_start_time());
+      double wait = core::ToSeconds(due - Now());
+      if (wait > 0) {
+        run_log->info("run waits for its start time flow_run_id={} name={} in={:.3f}s", run.id(),
+                      run.name(), wait);
+        SleepUnless(wait, [&] { return st.cancel.load() || stop_runs.load(); });
+      }
+    }
     if (st.cancel || stop_runs) return crash("stopped before it started");
     RunSpec rs = MakeRunSpec(claimed);
     std::string run_name = run.name();
@@ -548,8 +570,6 @@ struct Agent::Impl {
     std::optional<ExitStatus> exit;
     const std::string start_key = fmt::format("agent-start:{}:{}", run.id(), run.run_count() + 1);
     for (;;) {
-      exit = h.Wait(0.05);
-      if (exit) break;
       auto now = Clock::now();
       if (!running_reported && now >= next_running_attempt) {
         core::State running = core::Running(started_at);
@@ -580,8 +600,10 @@ struct Agent::Impl {
                         run.id(), r.error().message, delay);
           next_running_attempt = Clock::now() + std::chrono::microseconds(static_cast<long long>(delay * 1e6));
         }
-        now = Clock::now();
       }
+      exit = h.Wait(0.05);
+      if (exit) break;
+      now = Clock::now();
       if (reason == StopReason::kNone) {
         if (st.cancel) {
           reason = StopReason::kCancel;

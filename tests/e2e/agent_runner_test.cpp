@@ -1,0 +1,288 @@
+// weft-agent with real processes: weft-server on a fresh database, local storage, shell-script
+// deployments on a work queue, and the agent running them through the process runner.
+// Exit 0 -> Completed, exit 3 -> Failed with the code, a SIGSEGV -> Crashed with the signal;
+// --dry-run prints docker and Kubernetes invocations and claims nothing; a docker run without
+// docker; bad flags and unknown queues. (Timeouts, cancel, hostile bundles, many agents, kill -9
+// and server restarts are in agent_test.cpp.)
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "tests/e2e/support.hpp"
+
+using namespace weft::e2e;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+bool Has(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+RunResult Weft(const Env& env, std::vector<std::string> args, const std::string& cwd = "") {
+  args.insert(args.begin(), WEFT_CLI_BIN);
+  return Run(args, env, 120, cwd);
+}
+
+RunResult WeftOk(const Env& env, const std::vector<std::string>& args, const std::string& cwd = "") {
+  RunResult r = Weft(env, args, cwd);
+  std::string cmd = "weft";
+  for (const auto& a : args) cmd += " " + a;
+  INFO(cmd << "\nexit " << r.exit_code << "\nstdout:\n" << r.out << "\nstderr:\n" << r.err);
+  REQUIRE(r.exit_code == 0);
+  return r;
+}
+
+void Write(const fs::path& p, const std::string& data, bool executable = false) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << data;
+  if (executable) ::chmod(p.c_str(), 0755);
+}
+
+// The runs of a deployment, newest first, as `weft flow-run ls --output json` shows them.
+json Runs(const Env& env, const std::string& deployment) {
+  RunResult r = Weft(env, {"flow-run", "ls", "--deployment", deployment, "--output", "json"});
+  if (r.exit_code != 0) return json::array();
+  json j = json::parse(r.out, nullptr, false);
+  if (j.is_discarded() || !j.contains("flow_runs")) return json::array();
+  return j["flow_runs"];
+}
+
+// The first run of `deployment` whose state type is `type` (nullptr-like empty json if none).
+json RunIn(const Env& env, const std::string& deployment, const std::string& type) {
+  for (const auto& r : Runs(env, deployment)) {
+    if (r["state"]["type"] == type) return r;
+  }
+  return json();
+}
+
+std::string RunId(const RunResult& run_out) {
+  // `weft deployment run` prints the new run's id; take the first UUID-shaped word.
+  std::string s = run_out.out;
+  for (std::size_t i = 0; i + 36 <= s.size(); ++i) {
+    bool uuid = true;
+    for (std::size_t k = 0; k < 36 && uuid; ++k) {
+      char c = s[i + k];
+      bool dash = k == 8 || k == 13 || k == 18 || k == 23;
+      uuid = dash ? c == '-' : std::isxdigit(static_cast<unsigned char>(c)) != 0;
+    }
+    if (uuid) return s.substr(i, 36);
+  }
+  return "";
+}
+
+json RunById(const Env& env, const std::string& deployment, const std::string& id) {
+  for (const auto& r : Runs(env, deployment)) {
+    if (r["id"] == id) return r;
+  }
+  return json();
+}
+
+struct Project {
+  Env env;
+  fs::path dir;
+  fs::path marks;
+};
+
+// A server, local storage "flows", queue "etl" and the scripts of the tests.
+Project Setup(const Server& server, const std::string& yaml) {
+  Project p;
+  p.env = server.ClientEnv();
+  p.dir = TempDir("agent_project");
+  p.marks = TempDir("agent_marks");
+  Write(p.dir / "ok.sh",
+        "#!/bin/sh\necho \"hello from $WEFT_FLOW_RUN_ID\"\n"
+        "echo \"$WEFT_FLOW_RUN_PARAMETERS\" > \"$MARKS/$WEFT_FLOW_RUN_ID\"\n",
+        true);
+  Write(p.dir / "fail.sh", "#!/bin/sh\necho failing >&2\nexit 3\n", true);
+  Write(p.dir / "segv.sh", "#!/bin/sh\nkill -SEGV $$\n", true);
+  Write(p.dir / "slow.sh",
+        "#!/bin/sh\necho $$ > \"$MARKS/$WEFT_FLOW_RUN_ID.pid\"\nsleep 120 &\nwait\n", true);
+  std::string text = yaml;
+  for (std::string::size_type at; (at = text.find("@MARKS@")) != std::string::npos;) {
+    text.replace(at, 7, p.marks.string());
+  }
+  Write(p.dir / "deploy.yaml", text);
+  WeftOk(p.env, {"storage", "create", "local", "--name", "flows", "--path",
+                 TempDir("agent_store") + "/store", "--default"});
+  WeftOk(p.env, {"work-queue", "create", "etl"});
+  WeftOk(p.env, {"deployment", "create", "deploy.yaml"}, p.dir.string());
+  return p;
+}
+
+std::vector<std::string> AgentArgv(const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {WEFT_AGENT_BIN, "--work-dir", TempDir("agent_runs"),
+                                   "--cache-dir", TempDir("agent_cache") + "/cache"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return argv;
+}
+
+const char* kYaml = R"(deployments:
+  - name: ok
+    flow_name: sh
+    entrypoint: ["./ok.sh"]
+    include: [ok.sh]
+    schedule: {interval: 2s}
+    parameters: {day: "2026-11-26"}
+    work_queue: etl
+    runner: {type: process, env: {MARKS: "@MARKS@"}}
+  - name: fail
+    flow_name: sh
+    entrypoint: ["./fail.sh"]
+    include: [fail.sh]
+    work_queue: etl
+  - name: segv
+    flow_name: sh
+    entrypoint: ["./segv.sh"]
+    include: [segv.sh]
+    work_queue: etl
+  - name: slow
+    flow_name: sh
+    entrypoint: ["./slow.sh"]
+    include: [slow.sh]
+    timeout: 2s
+    work_queue: etl
+    runner: {type: process, env: {MARKS: "@MARKS@"}}
+  - name: cancel-me
+    flow_name: sh
+    entrypoint: ["./slow.sh"]
+    include: [slow.sh]
+    work_queue: etl
+    runner: {type: process, env: {MARKS: "@MARKS@"}}
+)";
+
+}  // namespace
+
+TEST_CASE("agent: shell scripts run to Completed, Failed and Crashed from their exit status",
+          "[e2e][agent]") {
+  Server server(FreshDatabase("agent_exit"), "", 0, {"--scheduler-interval", "1s"});
+  Project p = Setup(server, kYaml);
+  Background agent(AgentArgv({"-q", "etl", "--name", "exit-test"}), p.env,
+                   TempDir("agent_log") + "/agent.log");
+  REQUIRE(agent.WaitForLog("weft-agent ready name=exit-test id=", 30));
+  CHECK(Has(agent.Log(), "queues=etl server=" + server.address()));
+
+  std::string fail_id = RunId(WeftOk(p.env, {"deployment", "run", "sh/fail"}));
+  std::string segv_id = RunId(WeftOk(p.env, {"deployment", "run", "sh/segv"}));
+  REQUIRE_FALSE(fail_id.empty());
+  REQUIRE_FALSE(segv_id.empty());
+
+  // The interval deployment's scheduled runs complete, each with its parameters.
+  bool two_done = Eventually(
+      [&] {
+        int n = 0;
+        for (const auto& r : Runs(p.env, "sh/ok")) n += r["state"]["type"] == "COMPLETED";
+        return n >= 2;
+      },
+      90, 0.2);
+  INFO("agent log:\n" << agent.Log());
+  REQUIRE(two_done);
+  json ok = RunIn(p.env, "sh/ok", "COMPLETED");
+  CHECK(ok["state"]["message"] == "process exited with code 0");
+  CHECK(ok["agent_name"] == "exit-test");
+  std::string ok_id = ok["id"];
+  CHECK(Has(ReadFile((p.marks / ok_id).string()), R"("day":"2026-11-26")"));
+  CHECK(agent.WaitForLog("hello from " + ok_id, 10));  // output lines reach the agent's log
+
+  REQUIRE(Eventually([&] { return RunById(p.env, "sh/fail", fail_id)["state"]["type"] == "FAILED"; }, 60,
+                     0.2));
+  json failed = RunById(p.env, "sh/fail", fail_id);
+  CHECK(failed["state"]["name"] == "Failed");
+  CHECK(failed["state"]["message"] == "process exited with code 3");
+  CHECK(json::parse(failed["state"]["details_json"].get<std::string>())["exit_code"] == 3);
+
+  REQUIRE(Eventually([&] { return RunById(p.env, "sh/segv", segv_id)["state"]["type"] == "CRASHED"; }, 60,
+                     0.2));
+  json crashed = RunById(p.env, "sh/segv", segv_id);
+  CHECK(crashed["state"]["message"] == "process killed by signal SIGSEGV (11)");
+  auto details = json::parse(crashed["state"]["details_json"].get<std::string>());
+  CHECK(details["signal"] == 11);
+  CHECK(details["signal_name"] == "SIGSEGV");
+
+  // Each run went through Running (the agent reports it for non-SDK entrypoints).
+  RunResult history = WeftOk(p.env, {"flow-run", "inspect", fail_id});
+  CHECK(Has(history.out, "Running"));
+
+  // SIGTERM: the agent drains and exits 0.
+  CHECK(agent.Stop() == 0);
+}
+
+TEST_CASE("agent: --dry-run prints docker and Kubernetes invocations and claims nothing",
+          "[e2e][agent]") {
+  Server server(FreshDatabase("agent_dry"));
+  Project p = Setup(server, R"(deployments:
+  - name: in-docker
+    flow_name: sh
+    entrypoint: ["./ok.sh", "--fast"]
+    include: [ok.sh]
+    work_queue: etl
+    runner: {type: docker, image: "alpine:3.20", env: {REGION: eu}}
+  - name: in-k8s
+    flow_name: sh
+    entrypoint: ["./ok.sh"]
+    include: [ok.sh]
+    work_queue: etl
+    runner: {type: kubernetes, image: "registry.example.com/sh:1", namespace: flows}
+)");
+  std::string docker_id = RunId(WeftOk(p.env, {"deployment", "run", "sh/in-docker"}));
+  std::string k8s_id = RunId(WeftOk(p.env, {"deployment", "run", "sh/in-k8s"}));
+  Env env = p.env;
+  env["WEFT_API_KEY"] = "very-secret";
+  RunResult dry = Run(AgentArgv({"-q", "etl", "--dry-run"}), env, 60);
+  INFO(dry.out << dry.err);
+  REQUIRE(dry.exit_code == 0);
+  CHECK(Has(dry.out, "work queue \"etl\": 2 due run(s)"));
+  CHECK(Has(dry.out, "docker run --rm --name weft-" + docker_id + " --network host"));
+  CHECK(Has(dry.out, "-w /opt/weft/run -e REGION -e WEFT_API_URL -e WEFT_API_KEY -e WEFT_FLOW_RUN_ID "
+                     "-e WEFT_FLOW_RUN_PARAMETERS alpine:3.20 ./ok.sh --fast"));
+  CHECK(Has(dry.out, "POST /apis/batch/v1/namespaces/flows/jobs"));
+  CHECK(Has(dry.out, "\"image\": \"registry.example.com/sh:1\""));
+  CHECK(Has(dry.out, "\"weft.flow-run-id\": \"" + k8s_id + "\""));
+  CHECK(Has(dry.out, "\"backoffLimit\": 0"));
+  CHECK_FALSE(Has(dry.out, "very-secret"));
+  // Nothing was claimed.
+  CHECK(RunById(p.env, "sh/in-docker", docker_id)["state"]["type"] == "SCHEDULED");
+  CHECK(RunById(p.env, "sh/in-k8s", k8s_id)["state"]["type"] == "SCHEDULED");
+}
+
+TEST_CASE("agent: a docker run without docker on PATH crashes naming it", "[e2e][agent]") {
+  Server server(FreshDatabase("agent_nodocker"));
+  Project p = Setup(server, R"(deployments:
+  - name: in-docker
+    flow_name: sh
+    entrypoint: ["./ok.sh"]
+    include: [ok.sh]
+    work_queue: etl
+    runner: {type: docker, image: "alpine:3.20"}
+)");
+  Env env = p.env;
+  env["PATH"] = "/nonexistent";
+  Background agent(AgentArgv({"-q", "etl"}), env, TempDir("agent_log") + "/agent.log");
+  REQUIRE(agent.WaitForLog("weft-agent ready", 30));
+  std::string id = RunId(WeftOk(p.env, {"deployment", "run", "sh/in-docker"}));
+  REQUIRE(Eventually([&] { return RunById(p.env, "sh/in-docker", id)["state"]["type"] == "CRASHED"; }, 60,
+                     0.2));
+  CHECK(RunById(p.env, "sh/in-docker", id)["state"]["message"] == "runner docker: docker not found on PATH");
+  CHECK(agent.Stop() == 0);
+}
+
+TEST_CASE("agent: bad input", "[e2e][agent]") {
+  Server server(FreshDatabase("agent_bad"));
+  Env env = server.ClientEnv();
+  RunResult unknown = Run(AgentArgv({"-q", "default", "-q", "nope"}), env, 60);
+  CHECK(unknown.exit_code == 1);
+  CHECK(Has(unknown.err, "error: work queue \"nope\" not found"));
+  RunResult bad = Run(AgentArgv({"-q", "default", "--limit", "lots", "--kill-grace", "soon"}), env, 60);
+  CHECK(bad.exit_code == 2);
+  CHECK(Has(bad.err, "error: --limit: \"lots\" is not a whole number"));
+  CHECK(Has(bad.err, "error: --kill-grace: \"soon\" is not a duration"));
+  RunResult none = Run(AgentArgv({}), env, 60);
+  CHECK(none.exit_code == 2);
+  CHECK(Has(none.err, "error: --work-queue: at least one work queue is required"));
+}
