@@ -358,6 +358,15 @@ struct Engine::Impl {
         LogFlowStates(*answer);
         return answer;
       }
+      if (answer->decision == Decision::kReject && cfg.adopted && proposed.name == "Running" &&
+          flow_state && flow_state->type == StateType::kRunning &&
+          flow_state->name == "Running") {
+        // The agent proposed Running after it started this process, and that landed between
+        // our read of the run and this proposal: the run is started either way.
+        answer->decision = Decision::kAccept;
+        answer->written.clear();
+        return answer;
+      }
       if (answer->decision == Decision::kWait) {
         double wait = std::clamp(answer->wait_seconds, 0.01, 60.0);
         flow_logger.info("waiting {:.3g}s before {}: {}", wait, proposed.name, answer->reason);

@@ -96,6 +96,7 @@ struct EngineConfig {
   // RUNNING is not proposed Running again; `initial_run_count` is then its attempt.
   std::optional<core::State> initial_state;
   int initial_run_count = 0;
+  bool adopted = false;  // the run was created elsewhere (WEFT_FLOW_RUN_ID)
 };
 
 class Engine {

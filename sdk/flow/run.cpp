@@ -244,6 +244,7 @@ FlowRunResult RunOnServer(const Flow& flow, client::Client& client,
   cfg.keep_history = options.keep_history;
   cfg.initial_state = current;
   cfg.initial_run_count = run.run_count();
+  cfg.adopted = !adopt_id.empty();
   detail::Engine engine(std::move(cfg));
   if (adopt_id.empty()) {
     engine.flow_logger().info("Created flow run '{}' for flow '{}' (id {}) in state {}", run.name(),
