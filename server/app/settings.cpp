@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "sdk/core/time.hpp"
@@ -158,8 +159,10 @@ std::vector<std::string> Settings::Validate() const {
   if (scheduler_grace < 0) problems.push_back("scheduler-grace: must be >= 0");
   if (!(heartbeat_interval > 0)) problems.push_back("heartbeat-interval: must be > 0 seconds");
   if (!(heartbeat_timeout > 0) || heartbeat_timeout < heartbeat_interval) {
-    problems.push_back("heartbeat-timeout: must be > 0 and >= heartbeat-interval (" +
-                       std::to_string(heartbeat_interval) + " s)");
+    char interval[32];
+    std::snprintf(interval, sizeof interval, "%g", heartbeat_interval);
+    problems.push_back(std::string("heartbeat-timeout: must be > 0 and >= heartbeat-interval (") +
+                       interval + " s)");
   }
   if (!(late_after >= 0)) problems.push_back("late-after: must be >= 0 seconds");
   return problems;
