@@ -14,6 +14,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <list>
 #include <map>
 #include <mutex>
@@ -367,8 +368,9 @@ struct Agent::Impl {
 
   // Proposes `state` until the server answers (retrying while it is away). nullopt when the
   // server refused the call itself (e.g. the run is gone).
-  std::optional<v1::OrchestrationResult> Propose(const std::string& run_id, core::State state,
-                                                 const std::string& key) {
+  std::optional<v1::OrchestrationResult> Propose(
+      const std::string& run_id, core::State state, const std::string& key,
+      const std::function<bool()>& give_up = [] { return false; }) {
     state.idempotency_key = key;
     v1::SetFlowRunStateRequest req;
     req.set_flow_run_id(run_id);
@@ -391,7 +393,7 @@ struct Agent::Impl {
         }
         return res;
       }
-      if (!Retryable(r.error().code)) {
+      if (!Retryable(r.error().code) || give_up()) {
         run_log->error("proposal failed flow_run_id={} state={} error=\"{}\"", run_id, state.name,
                        r.error().message);
         return std::nullopt;
@@ -544,6 +546,21 @@ struct Agent::Impl {
       }
     }
     if (st.cancel || stop_runs) return crash("stopped before it started");
+
+    // 3. Running is reported just before the start, so that a flow program (SDK) adopting
+    // the run finds it Running and does not race the agent for that transition.
+    const std::string start_key = fmt::format("agent-start:{}:{}", run.id(), run.run_count() + 1);
+    auto running = Propose(run.id(), core::Running(Now()), start_key, [&] { return stop_runs.load(); });
+    if (running) {
+      auto held = client::FromProto(running->state());
+      if (held && held->IsTerminal()) {
+        run_log->info("run ended before it started flow_run_id={} state={}", run.id(), held->name);
+        cleanup();
+        return;
+      }
+      if (running->state().type() == v1::CANCELLING) st.cancel = true;
+    }
+    if (st.cancel || stop_runs) return crash("stopped before it started");
     RunSpec rs = MakeRunSpec(claimed);
     std::string run_name = run.name();
     auto sink = [this, run_name](std::string_view line) {
@@ -552,58 +569,20 @@ struct Agent::Impl {
     auto handle = rit->second->Start(rs, run_dir, sink);
     if (!handle) return crash(handle.error().message);
     RunHandle& h = **handle;
-    core::TimePoint started_at = Now();
     run_log->info("run started flow_run_id={} name={} runner={} pid={}", run.id(), run.name(), type,
                   h.pid());
 
-    // 3. Watch: report Running (retried without blocking the watch), enforce the timeout,
-    // stop on cancel or shutdown.
+    // 4. Watch: enforce the timeout, stop on cancel or shutdown.
     const double timeout = spec.timeout_seconds();
     const auto start = Clock::now();
-    bool running_reported = false;
-    bool final_on_server = false;  // the server already holds a terminal state
-    int running_attempt = 0;
-    auto next_running_attempt = start;
     StopReason reason = StopReason::kNone;
     Clock::time_point term_at{};
     bool killed = false;
     std::optional<ExitStatus> exit;
-    const std::string start_key = fmt::format("agent-start:{}:{}", run.id(), run.run_count() + 1);
     for (;;) {
-      auto now = Clock::now();
-      if (!running_reported && now >= next_running_attempt) {
-        core::State running = core::Running(started_at);
-        running.idempotency_key = start_key;
-        v1::SetFlowRunStateRequest req;
-        req.set_flow_run_id(run.id());
-        *req.mutable_state() = client::ToProto(running);
-        auto r = client.SetFlowRunState(req);
-        if (r) {
-          running_reported = true;
-          const auto& res = r->result();
-          if (res.decision() != v1::ACCEPT) {
-            run_log->info("running not accepted flow_run_id={} decision={} reason=\"{}\" holds={}", run.id(),
-                          v1::Decision_Name(res.decision()), res.reason(), res.state().name());
-          }
-          if (res.state().type() == v1::CANCELLING) st.cancel = true;
-          auto held = client::FromProto(res.state());
-          if (held && held->IsTerminal()) {
-            final_on_server = true;
-            st.cancel = true;
-          }
-        } else if (!Retryable(r.error().code)) {
-          running_reported = true;
-          run_log->error("cannot report running flow_run_id={} error=\"{}\"", run.id(), r.error().message);
-        } else {
-          double delay = BackoffSeconds(running_attempt++, Random01());
-          run_log->warn("reporting running failed, retrying flow_run_id={} error=\"{}\" retry_in={:.3f}s",
-                        run.id(), r.error().message, delay);
-          next_running_attempt = Clock::now() + std::chrono::microseconds(static_cast<long long>(delay * 1e6));
-        }
-      }
       exit = h.Wait(0.05);
       if (exit) break;
-      now = Clock::now();
+      auto now = Clock::now();
       if (reason == StopReason::kNone) {
         if (st.cancel) {
           reason = StopReason::kCancel;
@@ -630,8 +609,8 @@ struct Agent::Impl {
     run_log->info("run process ended flow_run_id={} name={} {}", run.id(), run.name(), ExitText(*exit));
     handle->reset();
 
-    // 4. Report: nothing when the flow (SDK) or someone else already set a final state.
-    if (!final_on_server) {
+    // 5. Report: nothing when the flow (SDK) or someone else already set a final state.
+    {
       auto current = ReadRun(run.id());
       if (current) {
         auto held = client::FromProto(current->state());
