@@ -6,6 +6,7 @@
 #include "cli/commands/agent.hpp"
 #include "cli/commands/common.hpp"
 #include "cli/commands/work_queue.hpp"
+#include "sdk/core/time.hpp"
 
 using namespace weft::cli;
 
@@ -64,6 +65,21 @@ int main(int argc, char** argv) {
                         "Why (recorded in the state; default \"cancelled by user\")");
   fr_cancel->callback(
       [&] { action = [&] { return FlowRunCancel(g, fr_id, fr_cancel_message); }; });
+  std::string fr_wait_timeout = "1h";
+  auto* fr_wait = flow_run->add_subcommand(
+      "wait", "Wait until a flow run ends; exit 0 when it Completed, 1 otherwise");
+  fr_wait->add_option("id", fr_id, "Flow run id")->required();
+  fr_wait->add_option("--timeout", fr_wait_timeout, "Give up after this long (e.g. 90s, 10m)");
+  fr_wait->callback([&] {
+    action = [&] {
+      auto seconds = weft::core::ParseDurationSeconds(fr_wait_timeout);
+      if (!seconds || *seconds <= 0) {
+        return Fail("--timeout: expected a duration like 90s or 10m, got \"" + fr_wait_timeout +
+                    "\"");
+      }
+      return FlowRunWait(g, fr_id, *seconds);
+    };
+  });
 
   // agent
   auto* agent = app.add_subcommand("agent", "Agents: daemons that run flow runs from work queues")

@@ -1,9 +1,12 @@
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 #include "cli/commands/agent.hpp"
 #include "cli/commands/common.hpp"
 #include "cli/output/json.hpp"
 #include "cli/output/table.hpp"
+#include "sdk/client/convert.hpp"
 #include "sdk/core/state.hpp"
 #include "sdk/core/time.hpp"
 
@@ -173,6 +176,36 @@ int FlowRunCancel(const Globals& g, const std::string& id, const std::string& me
               << ".\n";
   }
   return 0;
+}
+
+int FlowRunWait(const Globals& g, const std::string& id, double timeout_seconds) {
+  client::Client c(g.api);
+  v1::GetFlowRunRequest req;
+  req.set_id(id);
+  auto deadline = std::chrono::steady_clock::now() + core::FromSeconds(timeout_seconds);
+  std::string last;
+  for (;;) {
+    auto resp = c.GetFlowRun(req);
+    if (!resp) return Fail(resp.error());
+    const v1::FlowRun& run = resp->flow_run();
+    auto state = client::FromProto(run.state());
+    std::string name = state ? state->name : "?";
+    if (g.format != Format::kJson && name != last) {
+      std::cout << "Flow run " << run.name() << " (" << id << "): " << name
+                << (run.state().message().empty() ? "" : " - " + run.state().message()) << "\n"
+                << std::flush;
+      last = name;
+    }
+    if (state && state->IsTerminal()) {
+      if (g.format == Format::kJson) output::PrintJson(std::cout, *resp);
+      return state->type == core::StateType::kCompleted ? 0 : 1;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Fail("flow run " + id + " is still " + name + " after " +
+                  core::FormatDuration(timeout_seconds));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 }  // namespace weft::cli

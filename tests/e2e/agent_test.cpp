@@ -173,6 +173,8 @@ TEST_CASE("agent: the seed's path, an interval deployment runs through an agent"
   REQUIRE(two);
 
   const std::string id = completed.front();
+  RunResult waited = WeftOk(s.env, {"flow-run", "wait", id, "--timeout", "30s"});
+  CHECK(Has(waited.out, "Completed"));
   json inspect = s.Get(id);
   std::vector<std::string> names = Names(inspect["history"]["states"]);
   INFO("history of " << id << ": " << inspect["history"].dump());
@@ -349,6 +351,9 @@ TEST_CASE("agent: liveness, crashes, cancel and timeouts", "[e2e][agent]") {
     CHECK(final_state["type"] == "CANCELLED");
     CHECK(Eventually([&] { return ProcessGone(pid); }, 15));
     CHECK(Executions(s.Out("long")).empty());
+    RunResult waited = Weft(s.env, {"flow-run", "wait", id});
+    CHECK(waited.exit_code == 1);
+    CHECK(Has(waited.out, "Cancelled"));
     // A finished run cannot be cancelled.
     RunResult again = Weft(s.env, {"flow-run", "cancel", id});
     CHECK(again.exit_code == 1);
