@@ -47,7 +47,7 @@ core::Result<std::string> K8sJobManifest(const RunSpec& spec, const std::string&
 
 class KubernetesRunner final : public Runner {
  public:
-  // `getenv` is read at each Start (credentials may appear later).
+  // Credentials are loaded at each Start (they may appear or rotate while the agent runs).
   KubernetesRunner();
   std::string type() const override { return "kubernetes"; }
   core::Result<std::unique_ptr<RunHandle>> Start(const RunSpec& spec, const std::string& run_dir,
