@@ -42,7 +42,8 @@ CREATE INDEX flow_runs_agent_cancelling ON flow_runs (agent_id)
 
 -- Wake-ups for waiting polls: NOTIFY weft_dispatch 'q:<queue>' when a queue may have a run
 -- to hand out: an unowned run became SCHEDULED (created, rescheduled, retried) or its due
--- time moved, or a run of the queue left PENDING/RUNNING (a concurrency-limit slot freed).
+-- time moved, or a run of a queue with a concurrency limit left PENDING/RUNNING (a slot
+-- freed; unlimited queues are not woken by finished runs, which would only cost claims).
 -- Identical payloads in one transaction are delivered once, so a scheduler pass that
 -- inserts thousands of runs sends one notification per queue.
 CREATE FUNCTION weft_notify_runs_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -63,7 +64,9 @@ BEGIN
                        OR o.agent_id IS NOT NULL
                        OR o.state_scheduled_time IS DISTINCT FROM n.state_scheduled_time))
               OR (o.state_type IN ('PENDING', 'RUNNING')
-                  AND n.state_type NOT IN ('PENDING', 'RUNNING')))) q;
+                  AND n.state_type NOT IN ('PENDING', 'RUNNING')
+                  AND EXISTS (SELECT 1 FROM work_queues w WHERE w.name = n.work_queue
+                              AND w.concurrency_limit IS NOT NULL)))) q;
   RETURN NULL;
 END $$;
 
