@@ -1,8 +1,9 @@
 // weft-agent with real processes: weft-server on a fresh database, local storage, shell-script
 // deployments on a work queue, and the agent running them through the process runner.
 // Exit 0 -> Completed, exit 3 -> Failed with the code, a SIGSEGV -> Crashed with the signal;
-// --dry-run prints docker and Kubernetes invocations and claims nothing; a docker run without
-// docker; bad flags and unknown queues. (Timeouts, cancel, hostile bundles, many agents, kill -9
+// --dry-run prints docker and Kubernetes invocations and claims nothing; the docker runner
+// through a stand-in docker CLI, and without docker; drain and stop on signals; bad flags and
+// unknown queues. (Timeouts, cancel, hostile bundles, many agents, kill -9
 // and server restarts are in agent_test.cpp.)
 #include <signal.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "tests/e2e/support.hpp"
 
@@ -285,4 +287,114 @@ TEST_CASE("agent: bad input", "[e2e][agent]") {
   RunResult none = Run(AgentArgv({}), env, 60);
   CHECK(none.exit_code == 2);
   CHECK(Has(none.err, "error: --work-queue: at least one work queue is required"));
+}
+
+namespace {
+
+// A stand-in `docker` for machines without a Docker engine: it records its argv and the
+// environment it got, then runs the command after the image in the mounted directory (-v
+// SRC:/opt/weft/run), so the run ends with the command's exit status.
+const char* kFakeDocker = R"(#!/bin/sh
+[ "$1" = run ] || exit 0
+shift
+echo "run $*" > "$FAKE_DOCKER_LOG/argv.$WEFT_FLOW_RUN_ID"
+env | grep -E '^(WEFT_FLOW_RUN_ID|WEFT_FLOW_RUN_PARAMETERS|WEFT_API_URL|REGION)=' | sort \
+  > "$FAKE_DOCKER_LOG/env.$WEFT_FLOW_RUN_ID"
+src=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rm) shift ;;
+    -v) src="${2%%:*}"; shift 2 ;;
+    --name|--network|--label|-w|-e) shift 2 ;;
+    *) break ;;
+  esac
+done
+shift  # the image
+cd "$src" && exec "$@"
+)";
+
+}  // namespace
+
+TEST_CASE("agent: the docker runner drives the docker CLI (a stand-in here)", "[e2e][agent]") {
+  Server server(FreshDatabase("agent_docker"));
+  Project p = Setup(server, R"(deployments:
+  - name: ok
+    flow_name: dock
+    entrypoint: ["./ok.sh"]
+    include: [ok.sh]
+    parameters: {day: "2026-11-26"}
+    work_queue: etl
+    runner: {type: docker, image: "alpine:3.20", env: {REGION: eu, MARKS: "@MARKS@"}}
+  - name: fail
+    flow_name: dock
+    entrypoint: ["./fail.sh"]
+    include: [fail.sh]
+    work_queue: etl
+    runner: {type: docker, image: "alpine:3.20"}
+)");
+  fs::path bin = TempDir("fake_docker_bin");
+  fs::path log = TempDir("fake_docker_log");
+  Write(bin / "docker", kFakeDocker, true);
+  Env env = p.env;
+  env["PATH"] = bin.string() + ":" + Getenv("PATH");
+  env["FAKE_DOCKER_LOG"] = log.string();
+  Background agent(AgentArgv({"-q", "etl"}), env, TempDir("agent_log") + "/agent.log");
+  REQUIRE(agent.WaitForLog("weft-agent ready", 30));
+  std::string ok_id = RunId(WeftOk(p.env, {"deployment", "run", "dock/ok"}));
+  std::string fail_id = RunId(WeftOk(p.env, {"deployment", "run", "dock/fail"}));
+  INFO("agent log:\n" << agent.Log());
+  REQUIRE(Eventually([&] { return RunById(p.env, "dock/ok", ok_id)["state"]["type"] == "COMPLETED"; }, 60,
+                     0.2));
+  REQUIRE(Eventually([&] { return RunById(p.env, "dock/fail", fail_id)["state"]["type"] == "FAILED"; }, 60,
+                     0.2));
+  CHECK(RunById(p.env, "dock/fail", fail_id)["state"]["message"] == "process exited with code 3");
+
+  std::string argv = ReadFile((log / ("argv." + ok_id)).string());
+  CHECK(Has(argv, "run --rm --name weft-" + ok_id + " --network host --label weft.flow-run-id=" + ok_id +
+                      " -v "));
+  CHECK(Has(argv, ":/opt/weft/run -w /opt/weft/run -e MARKS -e REGION -e WEFT_API_URL -e WEFT_FLOW_RUN_ID "
+                  "-e WEFT_FLOW_RUN_PARAMETERS alpine:3.20 ./ok.sh"));
+  std::string got_env = ReadFile((log / ("env." + ok_id)).string());
+  CHECK(Has(got_env, "REGION=eu"));
+  CHECK(Has(got_env, "WEFT_FLOW_RUN_ID=" + ok_id));
+  CHECK(Has(got_env, R"(WEFT_FLOW_RUN_PARAMETERS={"day":"2026-11-26"})"));
+  CHECK(Has(got_env, "WEFT_API_URL=" + server.address()));
+  CHECK(agent.WaitForLog("hello from " + ok_id, 10));
+  CHECK(agent.Stop() == 0);
+}
+
+TEST_CASE("agent: the first SIGTERM drains, the second stops the running flows", "[e2e][agent]") {
+  Server server(FreshDatabase("agent_drain"));
+  Project p = Setup(server, kYaml);
+  WeftOk(p.env, {"deployment", "pause", "sh/ok"});
+  Background agent(AgentArgv({"-q", "etl", "--kill-grace", "2s"}), p.env, TempDir("agent_log") + "/agent.log");
+  REQUIRE(agent.WaitForLog("weft-agent ready", 30));
+  std::string id = RunId(WeftOk(p.env, {"deployment", "run", "sh/cancel-me"}));
+  fs::path pid_file = p.marks / (id + ".pid");
+  REQUIRE(Eventually([&] { return fs::exists(pid_file) && !ReadFile(pid_file.string()).empty(); }, 60, 0.1));
+  int flow_pid = std::stoi(ReadFile(pid_file.string()));
+  // The flow's parent is the agent.
+  std::string stat = ReadFile("/proc/" + std::to_string(flow_pid) + "/stat");
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string state;
+  int agent_pid = 0;
+  fields >> state >> agent_pid;
+  REQUIRE(agent_pid > 1);
+  INFO("agent log:\n" << agent.Log());
+
+  REQUIRE(::kill(agent_pid, SIGTERM) == 0);
+  REQUIRE(agent.WaitForLog("draining", 10));
+  // Still running, and nothing new is claimed.
+  std::string later = RunId(WeftOk(p.env, {"deployment", "run", "sh/fail"}));
+  CHECK(RunById(p.env, "sh/cancel-me", id)["state"]["type"] == "RUNNING");
+  CHECK(::kill(flow_pid, 0) == 0);
+
+  REQUIRE(::kill(agent_pid, SIGTERM) == 0);
+  REQUIRE(Eventually([&] { return RunById(p.env, "sh/cancel-me", id)["state"]["type"] == "CRASHED"; }, 60,
+                     0.2));
+  CHECK(Has(RunById(p.env, "sh/cancel-me", id)["state"]["message"], "the agent shut down"));
+  CHECK(Eventually([&] { return !agent.Running(); }, 30));
+  CHECK(agent.Stop() == 0);
+  CHECK(::kill(flow_pid, 0) != 0);
+  CHECK(RunById(p.env, "sh/fail", later)["state"]["type"] == "SCHEDULED");
 }
