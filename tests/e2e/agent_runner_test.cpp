@@ -398,3 +398,151 @@ TEST_CASE("agent: the first SIGTERM drains, the second stops the running flows",
   CHECK(::kill(flow_pid, 0) != 0);
   CHECK(RunById(p.env, "sh/fail", later)["state"]["type"] == "SCHEDULED");
 }
+
+namespace {
+
+// A stand-in Kubernetes API (no cluster here): Jobs are accepted, recorded and report
+// success, failure (the pod's exit code 7) or keep running, by image tag. Every request is
+// appended to requests.log as "METHOD PATH AUTHORIZATION".
+const char* kFakeKubeApi = R"PY(
+import json, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+log_dir = sys.argv[1]
+jobs = {}
+lock = threading.Lock()
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def reply(self, code, obj):
+        body = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def record(self, body=b""):
+        with lock, open(log_dir + "/requests.log", "a") as f:
+            f.write("%s %s %s\n" % (self.command, self.path, self.headers.get("Authorization")))
+            if body: f.write("BODY " + json.dumps(json.loads(body)) + "\n")
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+    def authorized(self):
+        if self.headers.get("Authorization") != "Bearer test-token":
+            self.reply(401, {"kind": "Status", "message": "Unauthorized"}); return False
+        return True
+    def do_POST(self):
+        b = self.body(); self.record(b)
+        if not self.authorized(): return
+        job = json.loads(b)
+        with lock: jobs[job["metadata"]["name"]] = {"job": job, "polls": 0}
+        self.reply(201, job)
+    def do_GET(self):
+        self.record()
+        if not self.authorized(): return
+        parts = self.path.split("?")[0].split("/")
+        if "pods" in parts:
+            name = self.path.split("job-name%3D")[1]
+            self.reply(200, {"items": [{"status": {"containerStatuses": [
+                {"state": {"terminated": {"exitCode": 7}}}]}}]})
+            return
+        name = parts[-1]
+        with lock:
+            j = jobs.get(name)
+            if j is None: self.reply(404, {"kind": "Status", "message": "not found"}); return
+            j["polls"] += 1
+            image = j["job"]["spec"]["template"]["spec"]["containers"][0]["image"]
+            status = {"active": 1}
+            if j["polls"] > 1 and image.endswith(":ok"): status = {"succeeded": 1}
+            if j["polls"] > 1 and image.endswith(":fail"): status = {"failed": 1}
+        self.reply(200, {"metadata": {"name": name}, "status": status})
+    def do_DELETE(self):
+        self.record(self.body())
+        if not self.authorized(): return
+        name = self.path.split("?")[0].split("/")[-1]
+        with lock: jobs.pop(name, None)
+        self.reply(200, {"kind": "Status", "status": "Success"})
+srv = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), H)
+print("ready", flush=True)
+srv.serve_forever()
+)PY";
+
+}  // namespace
+
+TEST_CASE("agent: the kubernetes runner submits, watches and deletes Jobs (a stand-in API)",
+          "[e2e][agent]") {
+  Server server(FreshDatabase("agent_k8s"));
+  Project p = Setup(server, R"(deployments:
+  - name: ok
+    flow_name: kube
+    entrypoint: ["/app/flow", "--fast"]
+    include: [ok.sh]
+    work_queue: etl
+    runner: {type: kubernetes, image: "registry.example.com/flow:ok", namespace: flows}
+  - name: fail
+    flow_name: kube
+    entrypoint: ["/app/flow"]
+    include: [ok.sh]
+    work_queue: etl
+    runner: {type: kubernetes, image: "registry.example.com/flow:fail"}
+  - name: forever
+    flow_name: kube
+    entrypoint: ["/app/flow"]
+    include: [ok.sh]
+    work_queue: etl
+    runner: {type: kubernetes, image: "registry.example.com/flow:forever"}
+)");
+  fs::path api_dir = TempDir("fake_kube");
+  Write(api_dir / "api.py", kFakeKubeApi);
+  int port = FreePort();
+  Background api({"/usr/bin/env", "python3", (api_dir / "api.py").string(), api_dir.string(), std::to_string(port)}, {},
+                 (api_dir / "api.out").string());
+  REQUIRE(api.WaitForLog("ready", 30));
+  Write(api_dir / "kubeconfig", "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
+                                "contexts: [{name: test, context: {cluster: c, user: u, namespace: team}}]\n"
+                                "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:" +
+                                    std::to_string(port) + "'}}]\n"
+                                "users: [{name: u, user: {token: test-token}}]\n");
+  Env env = p.env;
+  env["KUBECONFIG"] = (api_dir / "kubeconfig").string();
+  env["KUBERNETES_SERVICE_HOST"] = "<unset>";
+  Background agent(AgentArgv({"-q", "etl", "--kill-grace", "1s"}), env, TempDir("agent_log") + "/agent.log");
+  REQUIRE(agent.WaitForLog("weft-agent ready", 30));
+  std::string ok_id = RunId(WeftOk(p.env, {"deployment", "run", "kube/ok"}));
+  std::string fail_id = RunId(WeftOk(p.env, {"deployment", "run", "kube/fail"}));
+  std::string forever_id = RunId(WeftOk(p.env, {"deployment", "run", "kube/forever"}));
+  INFO("agent log:\n" << agent.Log() << "\nrequests:\n" << ReadFile((api_dir / "requests.log").string()));
+
+  REQUIRE(Eventually([&] { return RunById(p.env, "kube/ok", ok_id)["state"]["type"] == "COMPLETED"; }, 60,
+                     0.2));
+  REQUIRE(Eventually([&] { return RunById(p.env, "kube/fail", fail_id)["state"]["type"] == "FAILED"; }, 60,
+                     0.2));
+  CHECK(RunById(p.env, "kube/fail", fail_id)["state"]["message"] == "process exited with code 7");
+  REQUIRE(Eventually(
+      [&] { return RunById(p.env, "kube/forever", forever_id)["state"]["type"] == "RUNNING"; }, 60, 0.2));
+  WeftOk(p.env, {"flow-run", "cancel", forever_id});
+  REQUIRE(Eventually(
+      [&] { return RunById(p.env, "kube/forever", forever_id)["state"]["type"] == "CANCELLED"; }, 60, 0.2));
+
+  std::string requests = ReadFile((api_dir / "requests.log").string());
+  CHECK(Has(requests, "POST /apis/batch/v1/namespaces/flows/jobs Bearer test-token"));
+  CHECK(Has(requests, "POST /apis/batch/v1/namespaces/team/jobs Bearer test-token"));  // from the context
+  CHECK(Has(requests, "GET /apis/batch/v1/namespaces/flows/jobs/weft-" + ok_id + " Bearer test-token"));
+  CHECK(Has(requests, "GET /api/v1/namespaces/team/pods?labelSelector=job-name%3Dweft-" + fail_id));
+  CHECK(Has(requests, "DELETE /apis/batch/v1/namespaces/team/jobs/weft-" + forever_id +
+                          "?propagationPolicy=Background Bearer test-token"));
+  // The posted manifest for the ok run.
+  json manifest;
+  std::istringstream lines(requests);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("BODY {", 0) == 0 && Has(line, "weft-" + ok_id)) manifest = json::parse(line.substr(5));
+  }
+  REQUIRE(manifest.is_object());
+  const json& c = manifest["spec"]["template"]["spec"]["containers"][0];
+  CHECK(c["image"] == "registry.example.com/flow:ok");
+  CHECK(c["command"] == json::array({"/app/flow", "--fast"}));
+  CHECK(manifest["spec"]["backoffLimit"] == 0);
+  bool has_run_id = false;
+  for (const auto& e : c["env"]) has_run_id = has_run_id || (e["name"] == "WEFT_FLOW_RUN_ID" && e["value"] == ok_id);
+  CHECK(has_run_id);
+  CHECK(agent.Stop() == 0);
+}
