@@ -423,42 +423,39 @@ struct Agent::Impl {
     }
   }
 
-  // Storage record -> store -> cache. The error names the storage and the problem.
+  // The bundle from the cache, or else: storage record -> store -> cache (the storage is read
+  // only on a cache miss: bundles are content-addressed). The error names the problem.
   core::Result<std::string> FetchBundle(const v1::BundleRef& ref) {
-    v1::GetStorageRequest sreq;
-    sreq.set_name(ref.storage());
-    v1::Storage storage;
-    for (int attempt = 0;; ++attempt) {
-      auto r = client.GetStorage(sreq);
-      if (r) {
-        storage = r->storage();
-        break;
+    auto fetch = [&](const std::string& dest) -> core::Status {
+      v1::GetStorageRequest sreq;
+      sreq.set_name(ref.storage());
+      v1::Storage storage;
+      for (int attempt = 0;; ++attempt) {
+        auto r = client.GetStorage(sreq);
+        if (r) {
+          storage = r->storage();
+          break;
+        }
+        if (!Retryable(r.error().code) || stop_runs) {
+          return core::Error{r.error().code,
+                             fmt::format("storage \"{}\": {}", ref.storage(), r.error().message)};
+        }
+        double delay = BackoffSeconds(attempt, Random01());
+        bundle_log->warn("reading storage failed, retrying storage={} error=\"{}\" retry_in={:.3f}s",
+                         ref.storage(), r.error().message, delay);
+        std::this_thread::sleep_for(std::chrono::microseconds(static_cast<long long>(delay * 1e6)));
       }
-      if (!Retryable(r.error().code) || stop_runs) {
-        return core::Error{r.error().code,
-                           fmt::format("storage \"{}\": {}", ref.storage(), r.error().message)};
-      }
-      double delay = BackoffSeconds(attempt, Random01());
-      bundle_log->warn("reading storage failed, retrying storage={} error=\"{}\" retry_in={:.3f}s",
-                       ref.storage(), r.error().message, delay);
-      std::this_thread::sleep_for(std::chrono::microseconds(static_cast<long long>(delay * 1e6)));
-    }
-    auto store = client::storage::OpenBundleStore(storage, client);
-    if (!store) return store.error();
-    bool fetched = false;
-    auto path = cache->Acquire(ref.digest(), [&](const std::string& dest) {
-      fetched = true;
+      auto store = client::storage::OpenBundleStore(storage, client);
+      if (!store) return store.error();
       auto t0 = Clock::now();
       core::Status st = (*store)->Get(ref.digest(), dest);
       if (st) {
         bundle_log->info("bundle fetched digest={} from=\"{}\" took={:.3f}s", ref.digest(),
-                         (*store)->Describe(),
-                         std::chrono::duration<double>(Clock::now() - t0).count());
+                         (*store)->Describe(), std::chrono::duration<double>(Clock::now() - t0).count());
       }
       return st;
-    });
-    if (path && !fetched) bundle_log->debug("bundle cache hit digest={}", ref.digest());
-    return path;
+    };
+    return cache->Acquire(ref.digest(), fetch);
   }
 
   RunSpec MakeRunSpec(const v1::ClaimedRun& claimed) const {
@@ -510,6 +507,10 @@ struct Agent::Impl {
     };
 
     // 1. The bundle: fetched (verified) into the cache, unpacked into a fresh run dir.
+    const auto claimed_at = Clock::now();
+    auto ms_since = [](Clock::time_point t) {
+      return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+    };
     std::error_code ec;
     fs::remove_all(run_dir, ec);
     fs::create_directories(run_dir, ec);
@@ -550,6 +551,8 @@ struct Agent::Impl {
     // 3. Running is reported just before the start, so that a flow program (SDK) adopting
     // the run finds it Running and does not race the agent for that transition.
     const std::string start_key = fmt::format("agent-start:{}:{}", run.id(), run.run_count() + 1);
+    const double bundle_ms = ms_since(claimed_at);
+    const auto running_at = Clock::now();
     auto running = Propose(run.id(), core::Running(Now()), start_key, [&] { return stop_runs.load(); });
     if (running) {
       auto held = client::FromProto(running->state());
@@ -566,11 +569,16 @@ struct Agent::Impl {
     auto sink = [this, run_name](std::string_view line) {
       out_log->info("output run={} | {}", run_name, line);
     };
+    const double running_ms = ms_since(running_at);
+    const auto spawn_at = Clock::now();
     auto handle = rit->second->Start(rs, run_dir, sink);
     if (!handle) return crash(handle.error().message);
     RunHandle& h = **handle;
-    run_log->info("run started flow_run_id={} name={} runner={} pid={}", run.id(), run.name(), type,
-                  h.pid());
+    run_log->info(
+        "run started flow_run_id={} name={} runner={} pid={} after={:.1f}ms bundle={:.1f}ms "
+        "running={:.1f}ms spawn={:.1f}ms",
+        run.id(), run.name(), type, h.pid(), ms_since(claimed_at), bundle_ms, running_ms,
+        ms_since(spawn_at));
 
     // 4. Watch: enforce the timeout, stop on cancel or shutdown.
     const double timeout = spec.timeout_seconds();

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -318,73 +319,46 @@ core::Result<std::unique_ptr<RunHandle>> Spawn(const SpawnRequest& req) {
     }
   }
   int out[2];
-  int errp[2];
   if (pipe2(out, O_CLOEXEC) != 0) {
     if (log_fd >= 0) close(log_fd);
     return core::Internal(fmt::format("pipe: {}", std::strerror(errno)));
   }
-  if (pipe2(errp, O_CLOEXEC) != 0) {
-    close(out[0]);
-    close(out[1]);
-    if (log_fd >= 0) close(log_fd);
-    return core::Internal(fmt::format("pipe: {}", std::strerror(errno)));
-  }
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  const char* cwd = req.cwd.empty() ? nullptr : req.cwd.c_str();
 
-  pid_t pid = fork();
-  if (pid == 0) {
-    // Child: only async-signal-safe calls from here on.
-    setsid();
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int s = 1; s < NSIG; ++s) {
-      if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
-    }
-    if (devnull >= 0) dup2(devnull, 0);
-    dup2(out[1], 1);
-    dup2(out[1], 2);
-    int report[2] = {0, 0};
-    if (cwd && chdir(cwd) != 0) {
-      report[0] = 1;
-      report[1] = errno;
-    } else {
-      execve(path.c_str(), argv_c.data(), env_c.data());
-      report[0] = 2;
-      report[1] = errno;
-    }
-    ssize_t ignored = write(errp[1], report, sizeof report);
-    (void)ignored;
-    _exit(127);
-  }
-  int fork_errno = errno;
+  // posix_spawn (vfork-style in glibc: no copy of the agent's address space) with a new
+  // session (its own process group), default signal handling and an empty signal mask (the
+  // agent's are not the flow's), stdin from /dev/null, stdout+stderr into the pipe, cwd.
+  // glibc reports chdir and exec failures as its return value.
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  if (devnull >= 0) posix_spawn_file_actions_adddup2(&fa, devnull, 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 2);
+  if (!req.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, req.cwd.c_str());
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  sigset_t all;
+  sigfillset(&all);
+  sigdelset(&all, SIGKILL);
+  sigdelset(&all, SIGSTOP);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, path.c_str(), &fa, &attr, argv_c.data(), env_c.data());
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&fa);
   close(out[1]);
-  close(errp[1]);
   if (devnull >= 0) close(devnull);
-  if (pid < 0) {
-    close(out[0]);
-    close(errp[0]);
-    if (log_fd >= 0) close(log_fd);
-    return core::Internal(fmt::format("fork: {}", std::strerror(fork_errno)));
-  }
-  int report[2] = {0, 0};
-  ssize_t n;
-  do {
-    n = read(errp[0], report, sizeof report);
-  } while (n < 0 && errno == EINTR);
-  close(errp[0]);
-  if (n == static_cast<ssize_t>(sizeof report)) {
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-    }
+  if (rc != 0) {
     close(out[0]);
     if (log_fd >= 0) close(log_fd);
-    if (report[0] == 1) {
-      return core::Internal(fmt::format("cannot enter \"{}\": {}", req.cwd, std::strerror(report[1])));
+    if (!req.cwd.empty() && access(req.cwd.c_str(), X_OK) != 0) {
+      return core::Internal(fmt::format("cannot enter \"{}\": {}", req.cwd, std::strerror(rc)));
     }
-    return core::FailedPrecondition(
-        fmt::format("cannot start \"{}\": {}", req.argv[0], std::strerror(report[1])));
+    return core::FailedPrecondition(fmt::format("cannot start \"{}\": {}", req.argv[0], std::strerror(rc)));
   }
   return std::unique_ptr<RunHandle>(std::make_unique<ProcessHandle>(pid, out[0], log_fd, req.sink));
 }
