@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on a fresh Debian 12 machine: installs what is missing, builds the release
 # preset, starts weft-server in the background with its embedded PostgreSQL (unless one is
-# already serving), runs the example flow against it and shows the run. Safe to run again.
+# already serving), runs the example flow against it, deploys the taxi pipeline, starts an
+# agent on its work queue and runs the deployment through it. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install_deps.sh
@@ -63,10 +64,44 @@ echo "the deployment's runs go to work queue \"ml\"; what it would hand out in t
 "$WEFT" work-queue inspect ml >/dev/null 2>&1 ||
   "$WEFT" work-queue create ml --description "the taxi pipeline's runs" >/dev/null
 "$WEFT" work-queue preview ml --hours 720
+echo
+echo "its code bundle is kept in the server's built-in storage:"
+"$WEFT" storage ls
+echo
+# An agent serving queue "ml", in the background (restarted when its binary was rebuilt).
+AGENT_LOG=$WEFT_HOME/agent.log
+agent_pid=$(pgrep -f "^$BIN/agent/weft-agent" | head -n1 || true)
+if [ -n "$agent_pid" ] && readlink "/proc/$agent_pid/exe" 2>/dev/null | grep -q '(deleted)$'; then
+  echo "restarting weft-agent (pid $agent_pid): it was rebuilt"
+  kill "$agent_pid"
+  for _ in $(seq 1 60); do kill -0 "$agent_pid" 2>/dev/null || break; sleep 0.5; done
+  agent_pid=""
+fi
+if [ -n "$agent_pid" ]; then
+  echo "weft-agent is already running (pid $agent_pid; log: $AGENT_LOG)"
+else
+  echo "starting weft-agent on work queue ml (log: $AGENT_LOG)"
+  nohup setsid "$BIN/agent/weft-agent" -q ml --name quickstart-agent >"$AGENT_LOG" 2>&1 </dev/null &
+  for _ in $(seq 1 60); do
+    grep -q "weft-agent ready" "$AGENT_LOG" 2>/dev/null && break
+    sleep 0.5
+  done
+  grep -q "weft-agent ready" "$AGENT_LOG" || { echo "error: weft-agent did not become ready; see $AGENT_LOG" >&2; exit 1; }
+fi
+"$WEFT" agent ls
+echo
+echo "running the taxi deployment now; the agent fetches its bundle and starts it:"
+mkdir -p "$WEFT_HOME/taxi"
+run_json=$("$WEFT" deployment run taxi_training/weekly --param "model_path=$WEFT_HOME/taxi/model.txt" --output json)
+run_id=$(printf '%s\n' "$run_json" | sed -n 's/^ *"id": *"\([0-9a-f-]*\)".*/\1/p' | head -n1)
+[ -n "$run_id" ] || { echo "error: could not read the run id from: $run_json" >&2; exit 1; }
+"$WEFT" flow-run wait "$run_id" --timeout 5m
+echo
+"$WEFT" flow-run inspect "$run_id"
 cat <<NEXT
 
 Weft is running. Next:
-  export PATH=$BIN/cli:$BIN/server:\$PATH
+  export PATH=$BIN/cli:$BIN/server:$BIN/agent:\$PATH
   weft flow-run ls                      # runs, newest first
   weft flow-run inspect <ID>            # a run's state history and its task runs
   weft task-run ls --flow-run <ID>
@@ -74,7 +109,9 @@ Weft is running. Next:
   weft deployment ls                    # deployments; their runs: weft flow-run ls --state Scheduled
   weft deployment run taxi_training/weekly --param months=3
   weft work-queue ls                    # queues; weft work-queue preview ml --hours 720
+  weft agent ls                         # agents and when each last polled
+  weft flow-run cancel <ID>             # a running run: its agent stops the process
   $BIN/examples/taxi_training/taxi_training --param months=2   # the seed's ML pipeline
   weft config view
-Stop the server with: pkill -f weft-server   (it stops its PostgreSQL too)
+Stop them with: pkill -f weft-agent; pkill -f weft-server   (the server stops its PostgreSQL too)
 NEXT
