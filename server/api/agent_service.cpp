@@ -64,6 +64,7 @@ class PollReactor final : public grpc::ServerUnaryReactor {
       Finish(ToGrpc(st.error()));
       return;
     }
+    AgentManager& agents = agents_;  // `this` may be gone once the lock below is released
     std::uint64_t id = 0;
     bool cancel = false;
     {
@@ -82,10 +83,11 @@ class PollReactor final : public grpc::ServerUnaryReactor {
       started_ = true;
       cancel = cancel_seen_;
     }
-    if (cancel) agents_.CancelPoll(id);  // harmless when already answered
+    if (cancel) agents.CancelPoll(id);  // harmless when already answered
   }
 
   void OnCancel() override {
+    AgentManager& agents = agents_;
     std::uint64_t id = 0;
     {
       std::lock_guard lock(mu_);
@@ -93,7 +95,7 @@ class PollReactor final : public grpc::ServerUnaryReactor {
       if (!started_) return;
       id = id_;
     }
-    agents_.CancelPoll(id);
+    agents.CancelPoll(id);  // may answer the call; touch no member afterwards
   }
 
   void OnDone() override { delete this; }
