@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -348,6 +349,13 @@ core::Result<std::unique_ptr<RunHandle>> Spawn(const SpawnRequest& req) {
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = -1;
   int rc = posix_spawn(&pid, path.c_str(), &fa, &attr, argv_c.data(), env_c.data());
+  // ETXTBSY: a child spawned at the same moment by another run's thread may still hold, until
+  // its exec, a copy of the write descriptor this run's unpack just closed. It is gone within
+  // microseconds; try again.
+  for (int attempt = 0; rc == ETXTBSY && attempt < 20; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1 << attempt, 50)));
+    rc = posix_spawn(&pid, path.c_str(), &fa, &attr, argv_c.data(), env_c.data());
+  }
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&fa);
   close(out[1]);
