@@ -89,7 +89,9 @@ AgentManager::AgentManager(Orchestrator& orch, AgentOptions options,
   if (options_.listen) {
     listener_ = std::make_unique<store::NotificationListener>(
         orch_.db().options().url, store::kDispatchChannel,
-        [this](const std::string& payload) { signal_.Dispatch(payload); }, logger_);
+        [this](const std::string& payload) { signal_.Dispatch(payload); }, logger_,
+        // Notifications sent while the connection was down are lost: claim again.
+        [this] { signal_.Dispatch({}); });
   }
 }
 

@@ -25,11 +25,13 @@ class Receiver final : public pqxx::notification_receiver {
 
 NotificationListener::NotificationListener(std::string url, std::string channel,
                                            std::function<void(const std::string&)> on_notify,
-                                           std::shared_ptr<spdlog::logger> logger)
+                                           std::shared_ptr<spdlog::logger> logger,
+                                           std::function<void()> on_connected)
     : url_(std::move(url)),
       channel_(std::move(channel)),
       on_notify_(std::move(on_notify)),
-      logger_(std::move(logger)) {
+      logger_(std::move(logger)),
+      on_connected_(std::move(on_connected)) {
   if (!logger_) logger_ = spdlog::default_logger();
   thread_ = std::jthread([this](std::stop_token st) { Loop(st); });
 }
@@ -44,6 +46,7 @@ void NotificationListener::Loop(std::stop_token stop) {
     try {
       pqxx::connection conn(url_);
       Receiver receiver(conn, channel_, on_notify_);
+      if (on_connected_) on_connected_();
       while (!stop.stop_requested()) conn.await_notification(0, 200000);  // 0.2 s
     } catch (...) {
       core::Error e = TranslateCurrentException();

@@ -13,10 +13,13 @@ namespace weft::server::store {
 
 class NotificationListener {
  public:
-  // `on_notify` runs on the listener's thread with the payload.
+  // `on_notify` runs on the listener's thread with the payload. `on_connected` (optional)
+  // runs there after each (re)connection has issued LISTEN: notifications sent while the
+  // connection was down are lost, so a listener that must not miss one rechecks then.
   NotificationListener(std::string url, std::string channel,
                        std::function<void(const std::string& payload)> on_notify,
-                       std::shared_ptr<spdlog::logger> logger);
+                       std::shared_ptr<spdlog::logger> logger,
+                       std::function<void()> on_connected = {});
   ~NotificationListener();
   NotificationListener(const NotificationListener&) = delete;
   NotificationListener& operator=(const NotificationListener&) = delete;
@@ -28,6 +31,7 @@ class NotificationListener {
   std::string channel_;
   std::function<void(const std::string&)> on_notify_;
   std::shared_ptr<spdlog::logger> logger_;
+  std::function<void()> on_connected_;
   std::jthread thread_;
 };
 
