@@ -513,19 +513,23 @@ struct Agent::Impl {
     };
     std::error_code ec;
     fs::remove_all(run_dir, ec);
-    fs::create_directories(run_dir, ec);
-    if (ec) return crash(fmt::format("cannot create run directory \"{}\": {}", run_dir, ec.message()));
     const auto& bundle = spec.bundle();
+    if (bundle.digest().empty()) fs::create_directories(run_dir, ec);
+    if (ec) return crash(fmt::format("cannot create run directory \"{}\": {}", run_dir, ec.message()));
     if (!bundle.digest().empty()) {
       auto path = FetchBundle(bundle);
       if (!path) {
         return crash(fmt::format("bundle {} from storage \"{}\" refused: {}", bundle.digest(),
                                  bundle.storage(), path.error().message));
       }
-      core::Status unpacked = client::UnpackBundle(*path, run_dir);
+      auto tree = cache->Tree(bundle.digest());
+      core::Status copied = tree ? CopyTree(*tree, run_dir) : core::Status(tree.error());
       cache->Release(bundle.digest());
-      if (!unpacked) {
-        return crash(fmt::format("bundle {} refused: {}", bundle.digest(), unpacked.error().message));
+      if (!tree) {
+        return crash(fmt::format("bundle {} refused: {}", bundle.digest(), tree.error().message));
+      }
+      if (!copied) {
+        return crash(fmt::format("cannot prepare run directory \"{}\": {}", run_dir, copied.error().message));
       }
     }
 

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "agent/bundle_cache.hpp"
+#include "sdk/client/bundle.hpp"
 
 using namespace weft::agent;
 namespace fs = std::filesystem;
@@ -116,5 +117,76 @@ TEST_CASE("bundle cache: a failed fetch leaves nothing and reports the error", "
   auto bad = cache.Acquire("md5:abc", [](const std::string&) -> weft::core::Status { return {}; });
   REQUIRE_FALSE(bad);
   CHECK(bad.error().message == "bundle digest \"md5:abc\" is not sha256:<64 hex>");
+  fs::remove_all(dir);
+}
+
+namespace {
+
+// A real bundle (PackBundle) holding run.sh (executable) and data/in.txt.
+std::string PackedBundle(const std::string& dir, std::string* digest) {
+  fs::create_directories(dir + "/src/data");
+  std::ofstream(dir + "/src/run.sh") << "#!/bin/sh\necho hi\n";
+  fs::permissions(dir + "/src/run.sh", fs::perms::owner_exec, fs::perm_options::add);
+  std::ofstream(dir + "/src/data/in.txt") << "input";
+  auto packed = weft::client::PackBundle(dir + "/src", {"run.sh", "data"}, dir + "/b.tar.gz");
+  REQUIRE(packed);
+  *digest = packed->digest;
+  return packed->path;
+}
+
+}  // namespace
+
+TEST_CASE("bundle cache: a bundle is unpacked once into a template, runs get copies", "[agent][cache]") {
+  std::string dir = TempDir();
+  std::string digest;
+  std::string archive = PackedBundle(dir, &digest);
+  BundleCache cache(dir + "/cache", 1 << 20);
+  auto copy = [&](const std::string& dest) -> weft::core::Status {
+    fs::copy_file(archive, dest);
+    return {};
+  };
+  REQUIRE(cache.Acquire(digest, copy));
+  auto tree = cache.Tree(digest);
+  REQUIRE(tree);
+  CHECK(fs::exists(*tree + "/run.sh"));
+  std::int64_t with_tree = cache.total_bytes();
+  CHECK(with_tree > static_cast<std::int64_t>(fs::file_size(archive)));
+  CHECK(*cache.Tree(digest) == *tree);  // once
+  CHECK(cache.total_bytes() == with_tree);
+
+  fs::create_directory(dir + "/runs");
+  REQUIRE(CopyTree(*tree, dir + "/runs/r1"));
+  REQUIRE(CopyTree(*tree, dir + "/runs/r2"));
+  auto perms = fs::status(dir + "/runs/r1/run.sh").permissions();
+  CHECK((perms & fs::perms::owner_exec) != fs::perms::none);
+  std::ifstream in(dir + "/runs/r2/data/in.txt");
+  std::string text;
+  in >> text;
+  CHECK(text == "input");
+  // Runs do not share files: changing one run's copy leaves the template and others alone.
+  std::ofstream(dir + "/runs/r1/data/in.txt") << "changed";
+  std::ifstream tin(*tree + "/data/in.txt");
+  tin >> text;
+  CHECK(text == "input");
+  CHECK_FALSE(CopyTree(*tree, dir + "/runs/r1"));  // the destination must be new
+
+  // Eviction takes the archive and its tree.
+  cache.Release(digest);
+  BundleCache small(dir + "/cache", 1);
+  CHECK(small.Evict() == std::vector<std::string>{digest});
+  CHECK_FALSE(fs::exists(*tree));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("bundle cache: a bundle that does not unpack leaves no tree", "[agent][cache]") {
+  std::string dir = TempDir();
+  BundleCache cache(dir, 1 << 20);
+  int calls = 0;
+  REQUIRE(cache.Acquire(Digest('e'), Writer(100, &calls)));  // 100 x 'x': not a tar.gz
+  auto tree = cache.Tree(Digest('e'));
+  REQUIRE_FALSE(tree);
+  CHECK_FALSE(fs::exists(dir + "/" + std::string(64, 'e') + ".d"));
+  for (const auto& e : fs::directory_iterator(dir)) CHECK(e.path().string().find(".tmp-") == std::string::npos);
+  cache.Release(Digest('e'));
   fs::remove_all(dir);
 }
