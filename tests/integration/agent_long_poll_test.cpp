@@ -155,3 +155,22 @@ TEST_CASE("long poll: a poll whose caller went away is dropped without claiming"
   CHECK(f.Get(id).state().name() == "Scheduled");
   CHECK(RunIds(f.Poll(test::kAgentB, {"default"})) == std::vector<std::string>{id});
 }
+
+TEST_CASE("long poll: resuming a paused queue wakes a waiting poll", "[agents]") {
+  AgentFixture f;
+  f.CreateQueue("held", {}, std::nullopt, true);
+  f.Deploy("report", "held");
+  std::string id = f.Run("report");
+  auto poll = PollAsync(f, AgentFixture::PollRequest(kAgentA, {"held"}, 1, 10));
+  AwaitWaiting(f);
+  auto start = Clock::now();
+  v1::UpdateWorkQueueRequest u;
+  u.set_name("held");
+  u.set_paused(false);
+  REQUIRE(f.api.UpdateWorkQueue(u).ok());
+  auto r = poll.get();
+  REQUIRE(r.ok());
+  CHECK(RunIds(*r) == std::vector<std::string>{id});
+  std::cout << "long poll: run of a resumed queue handed out " << Ms(Clock::now() - start)
+            << " ms after the resume call\n";
+}
