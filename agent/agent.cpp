@@ -565,7 +565,20 @@ struct Agent::Impl {
         cleanup();
         return;
       }
-      if (running->state().type() == v1::CANCELLING) st.cancel = true;
+      if (running->state().type() == v1::CANCELLING) {
+        st.cancel = true;
+      } else if (running->decision() != v1::ACCEPT && running->state().type() != v1::RUNNING) {
+        // Not ours to run any more (e.g. the claim was undone): start nothing, report nothing.
+        run_log->warn("run not started: the server holds it in state={} decision={} reason=\"{}\" flow_run_id={}",
+                      running->state().name(), v1::Decision_Name(running->decision()), running->reason(),
+                      run.id());
+        cleanup();
+        return;
+      }
+    } else if (!stop_runs) {
+      run_log->warn("run not started: running could not be reported flow_run_id={}", run.id());
+      cleanup();
+      return;
     }
     if (st.cancel || stop_runs) return crash("stopped before it started");
     RunSpec rs = MakeRunSpec(claimed);
