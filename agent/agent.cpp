@@ -1,12 +1,11 @@
 #include "agent/agent.hpp"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -115,8 +114,9 @@ core::State OutcomeFor(const ExitStatus& exit, StopReason reason, double timeout
   switch (reason) {
     case StopReason::kTimeout:
       details["timeout_seconds"] = timeout_seconds;
-      s = core::TimedOut(now, fmt::format("flow run exceeded its timeout of {}; the agent stopped it ({})",
-                                          Seconds(timeout_seconds), how));
+      s = core::TimedOut(
+          now, fmt::format("flow run exceeded its timeout of {}; the agent stopped it ({})",
+                           Seconds(timeout_seconds), how));
       break;
     case StopReason::kCancel:
       s = core::Cancelled(now, fmt::format("cancelled; the agent stopped the process ({})", how));
@@ -222,7 +222,8 @@ struct Agent::Impl {
   template <typename Pred>
   bool SleepUnless(double seconds, Pred stop) {
     std::unique_lock lock(mu);
-    return cv.wait_for(lock, std::chrono::microseconds(static_cast<long long>(seconds * 1e6)), stop);
+    return cv.wait_for(lock, std::chrono::microseconds(static_cast<long long>(seconds * 1e6)),
+                       stop);
   }
 
   // ---- poll ------------------------------------------------------------------------------
@@ -261,7 +262,8 @@ struct Agent::Impl {
       for (const auto& claimed : r->runs()) Launch(claimed);
       double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
       if (!s.long_poll) {
-        if (r->runs_size() < max_runs) SleepUnless(s.poll_interval, [&] { return draining.load(); });
+        if (r->runs_size() < max_runs)
+          SleepUnless(s.poll_interval, [&] { return draining.load(); });
       } else if (r->runs_size() == 0 && elapsed < 0.05) {
         // The server answered at once with nothing: do not spin.
         SleepUnless(std::min(s.poll_interval, 0.2), [&] { return draining.load(); });
@@ -348,8 +350,8 @@ struct Agent::Impl {
       auto r = client.AgentHeartbeat(req);
       if (!r) {
         ++failures;
-        hb_log->warn("heartbeat failed error=\"{}\" failures={} runs={}", r.error().message, failures,
-                     req.flow_run_ids_size());
+        hb_log->warn("heartbeat failed error=\"{}\" failures={} runs={}", r.error().message,
+                     failures, req.flow_run_ids_size());
         continue;
       }
       if (failures > 0) hb_log->info("heartbeat recovered after={} failures", failures);
@@ -381,15 +383,16 @@ struct Agent::Impl {
         const auto& res = r->result();
         if (res.decision() == v1::WAIT) {
           double wait = std::clamp(res.wait_seconds(), 0.05, 30.0);
-          run_log->info("proposal must wait flow_run_id={} state={} wait={:.2f}s reason=\"{}\"", run_id,
-                        state.name, wait, res.reason());
-          std::this_thread::sleep_for(std::chrono::microseconds(static_cast<long long>(wait * 1e6)));
+          run_log->info("proposal must wait flow_run_id={} state={} wait={:.2f}s reason=\"{}\"",
+                        run_id, state.name, wait, res.reason());
+          std::this_thread::sleep_for(
+              std::chrono::microseconds(static_cast<long long>(wait * 1e6)));
           continue;
         }
         if (res.decision() != v1::ACCEPT) {
-          run_log->warn("proposal refused flow_run_id={} state={} decision={} reason=\"{}\" holds={}",
-                        run_id, state.name, v1::Decision_Name(res.decision()), res.reason(),
-                        res.state().name());
+          run_log->warn(
+              "proposal refused flow_run_id={} state={} decision={} reason=\"{}\" holds={}", run_id,
+              state.name, v1::Decision_Name(res.decision()), res.reason(), res.state().name());
         }
         return res;
       }
@@ -399,8 +402,9 @@ struct Agent::Impl {
         return std::nullopt;
       }
       double delay = BackoffSeconds(attempt, Random01());
-      run_log->warn("proposal failed, retrying flow_run_id={} state={} error=\"{}\" retry_in={:.3f}s",
-                    run_id, state.name, r.error().message, delay);
+      run_log->warn(
+          "proposal failed, retrying flow_run_id={} state={} error=\"{}\" retry_in={:.3f}s", run_id,
+          state.name, r.error().message, delay);
       std::this_thread::sleep_for(std::chrono::microseconds(static_cast<long long>(delay * 1e6)));
     }
   }
@@ -417,8 +421,8 @@ struct Agent::Impl {
         return std::nullopt;
       }
       double delay = BackoffSeconds(attempt, Random01());
-      run_log->warn("reading run failed, retrying flow_run_id={} error=\"{}\" retry_in={:.3f}s", run_id,
-                    r.error().message, delay);
+      run_log->warn("reading run failed, retrying flow_run_id={} error=\"{}\" retry_in={:.3f}s",
+                    run_id, r.error().message, delay);
       std::this_thread::sleep_for(std::chrono::microseconds(static_cast<long long>(delay * 1e6)));
     }
   }
@@ -441,8 +445,9 @@ struct Agent::Impl {
                              fmt::format("storage \"{}\": {}", ref.storage(), r.error().message)};
         }
         double delay = BackoffSeconds(attempt, Random01());
-        bundle_log->warn("reading storage failed, retrying storage={} error=\"{}\" retry_in={:.3f}s",
-                         ref.storage(), r.error().message, delay);
+        bundle_log->warn(
+            "reading storage failed, retrying storage={} error=\"{}\" retry_in={:.3f}s",
+            ref.storage(), r.error().message, delay);
         std::this_thread::sleep_for(std::chrono::microseconds(static_cast<long long>(delay * 1e6)));
       }
       auto store = client::storage::OpenBundleStore(storage, client);
@@ -451,7 +456,8 @@ struct Agent::Impl {
       core::Status st = (*store)->Get(ref.digest(), dest);
       if (st) {
         bundle_log->info("bundle fetched digest={} from=\"{}\" took={:.3f}s", ref.digest(),
-                         (*store)->Describe(), std::chrono::duration<double>(Clock::now() - t0).count());
+                         (*store)->Describe(),
+                         std::chrono::duration<double>(Clock::now() - t0).count());
       }
       return st;
     };
@@ -464,9 +470,8 @@ struct Agent::Impl {
     RunSpec rs;
     rs.flow_run_id = run.id();
     rs.run_name = run.name();
-    rs.deployment_name = run.deployment_name().empty()
-                             ? spec.flow_name() + "/" + spec.name()
-                             : run.deployment_name();
+    rs.deployment_name = run.deployment_name().empty() ? spec.flow_name() + "/" + spec.name()
+                                                       : run.deployment_name();
     rs.entrypoint.assign(spec.entrypoint().begin(), spec.entrypoint().end());
     rs.image = spec.runner().image();
     rs.k8s_namespace = spec.runner().namespace_();
@@ -498,12 +503,13 @@ struct Agent::Impl {
       fs::remove_all(run_dir, ec);
     };
     auto crash = [&](const std::string& message) {
-      run_log->error("run could not start flow_run_id={} name={} error=\"{}\"", run.id(), run.name(),
-                     message);
+      run_log->error("run could not start flow_run_id={} name={} error=\"{}\"", run.id(),
+                     run.name(), message);
       cleanup();
       core::State state = st.cancel ? core::Cancelled(Now(), "cancelled before it started")
                                     : core::Crashed(Now(), message);
-      Propose(run.id(), state, fmt::format("agent-start-failed:{}:{}", run.id(), run.run_count() + 1));
+      Propose(run.id(), state,
+              fmt::format("agent-start-failed:{}:{}", run.id(), run.run_count() + 1));
     };
 
     // 1. The bundle: fetched (verified) into the cache, unpacked into a fresh run dir.
@@ -515,7 +521,8 @@ struct Agent::Impl {
     fs::remove_all(run_dir, ec);
     const auto& bundle = spec.bundle();
     if (bundle.digest().empty()) fs::create_directories(run_dir, ec);
-    if (ec) return crash(fmt::format("cannot create run directory \"{}\": {}", run_dir, ec.message()));
+    if (ec)
+      return crash(fmt::format("cannot create run directory \"{}\": {}", run_dir, ec.message()));
     if (!bundle.digest().empty()) {
       auto path = FetchBundle(bundle);
       if (!path) {
@@ -529,7 +536,8 @@ struct Agent::Impl {
         return crash(fmt::format("bundle {} refused: {}", bundle.digest(), tree.error().message));
       }
       if (!copied) {
-        return crash(fmt::format("cannot prepare run directory \"{}\": {}", run_dir, copied.error().message));
+        return crash(fmt::format("cannot prepare run directory \"{}\": {}", run_dir,
+                                 copied.error().message));
       }
     }
 
@@ -537,8 +545,8 @@ struct Agent::Impl {
     std::string type = spec.runner().type().empty() ? "process" : spec.runner().type();
     auto rit = runners.find(type);
     if (rit == runners.end()) {
-      return crash(fmt::format("runner \"{}\" is not supported by this agent (process, docker, kubernetes)",
-                               type));
+      return crash(fmt::format(
+          "runner \"{}\" is not supported by this agent (process, docker, kubernetes)", type));
     }
     // A prefetched run starts at its scheduled time, not before.
     if (run.has_expected_start_time()) {
@@ -557,7 +565,8 @@ struct Agent::Impl {
     const std::string start_key = fmt::format("agent-start:{}:{}", run.id(), run.run_count() + 1);
     const double bundle_ms = ms_since(claimed_at);
     const auto running_at = Clock::now();
-    auto running = Propose(run.id(), core::Running(Now()), start_key, [&] { return stop_runs.load(); });
+    auto running =
+        Propose(run.id(), core::Running(Now()), start_key, [&] { return stop_runs.load(); });
     if (running) {
       auto held = client::FromProto(running->state());
       if (held && held->IsTerminal()) {
@@ -569,9 +578,11 @@ struct Agent::Impl {
         st.cancel = true;
       } else if (running->decision() != v1::ACCEPT && running->state().type() != v1::RUNNING) {
         // Not ours to run any more (e.g. the claim was undone): start nothing, report nothing.
-        run_log->warn("run not started: the server holds it in state={} decision={} reason=\"{}\" flow_run_id={}",
-                      running->state().name(), v1::Decision_Name(running->decision()), running->reason(),
-                      run.id());
+        run_log->warn(
+            "run not started: the server holds it in state={} decision={} reason=\"{}\" "
+            "flow_run_id={}",
+            running->state().name(), v1::Decision_Name(running->decision()), running->reason(),
+            run.id());
         cleanup();
         return;
       }
@@ -611,27 +622,29 @@ struct Agent::Impl {
       if (reason == StopReason::kNone) {
         if (st.cancel) {
           reason = StopReason::kCancel;
-        } else if (timeout > 0 && now - start >= std::chrono::microseconds(static_cast<long long>(timeout * 1e6))) {
+        } else if (timeout > 0 && now - start >= std::chrono::microseconds(
+                                                     static_cast<long long>(timeout * 1e6))) {
           reason = StopReason::kTimeout;
         } else if (stop_runs) {
           reason = StopReason::kShutdown;
         }
         if (reason != StopReason::kNone) {
           static const char* kWhy[] = {"", "timeout", "cancel", "shutdown"};
-          run_log->info("stopping run flow_run_id={} name={} why={} signal=SIGTERM grace={}s", run.id(),
-                        run.name(), kWhy[static_cast<int>(reason)], s.kill_grace);
+          run_log->info("stopping run flow_run_id={} name={} why={} signal=SIGTERM grace={}s",
+                        run.id(), run.name(), kWhy[static_cast<int>(reason)], s.kill_grace);
           h.Signal(SIGTERM);
           term_at = now;
         }
-      } else if (!killed &&
-                 now - term_at >= std::chrono::microseconds(static_cast<long long>(s.kill_grace * 1e6))) {
-        run_log->warn("run did not stop in time, killing flow_run_id={} name={} signal=SIGKILL", run.id(),
-                      run.name());
+      } else if (!killed && now - term_at >= std::chrono::microseconds(
+                                                 static_cast<long long>(s.kill_grace * 1e6))) {
+        run_log->warn("run did not stop in time, killing flow_run_id={} name={} signal=SIGKILL",
+                      run.id(), run.name());
         h.Signal(SIGKILL);
         killed = true;
       }
     }
-    run_log->info("run process ended flow_run_id={} name={} {}", run.id(), run.name(), ExitText(*exit));
+    run_log->info("run process ended flow_run_id={} name={} {}", run.id(), run.name(),
+                  ExitText(*exit));
     handle->reset();
 
     // 5. Report: nothing when the flow (SDK) or someone else already set a final state.
@@ -640,17 +653,19 @@ struct Agent::Impl {
       if (current) {
         auto held = client::FromProto(current->state());
         if (held && held->IsTerminal()) {
-          run_log->info("run final state already set flow_run_id={} state={}", run.id(), held->name);
+          run_log->info("run final state already set flow_run_id={} state={}", run.id(),
+                        held->name);
         } else {
           if (reason == StopReason::kNone && current->state().type() == v1::CANCELLING) {
             reason = StopReason::kCancel;
           }
           core::State final_state = OutcomeFor(*exit, reason, timeout, Now());
-          auto res = Propose(run.id(), final_state,
-                             fmt::format("agent-final:{}:{}", run.id(), std::max(1, current->run_count())));
+          auto res = Propose(
+              run.id(), final_state,
+              fmt::format("agent-final:{}:{}", run.id(), std::max(1, current->run_count())));
           if (res && res->decision() == v1::ACCEPT) {
-            run_log->info("run final state flow_run_id={} name={} state={} message=\"{}\"", run.id(),
-                          run.name(), res->state().name(), final_state.message);
+            run_log->info("run final state flow_run_id={} name={} state={} message=\"{}\"",
+                          run.id(), run.name(), res->state().name(), final_state.message);
           }
         }
       }
@@ -685,8 +700,8 @@ core::Status Agent::CheckQueues() {
       }
       if (!Retryable(r.error().code) || r.error().code == core::Code::kInternal) return r.error();
       double delay = BackoffSeconds(attempt, Random01());
-      impl_->log->warn("server not reachable, retrying error=\"{}\" retry_in={:.3f}s", r.error().message,
-                       delay);
+      impl_->log->warn("server not reachable, retrying error=\"{}\" retry_in={:.3f}s",
+                       r.error().message, delay);
       std::this_thread::sleep_for(std::chrono::microseconds(static_cast<long long>(delay * 1e6)));
     }
   }
@@ -710,8 +725,8 @@ core::Status Agent::DryRun(std::FILE* out) {
     std::fprintf(out, "work queue \"%s\": %d due run(s)%s\n", q.c_str(), r->runs_size(),
                  r->held_back() > 0 ? fmt::format(", {} held back", r->held_back()).c_str() : "");
     for (const auto& run : r->runs()) {
-      std::fprintf(out, "\nflow run %s (%s) deployment=%s expected=%s\n", run.id().c_str(), run.name().c_str(),
-                   run.deployment_name().c_str(),
+      std::fprintf(out, "\nflow run %s (%s) deployment=%s expected=%s\n", run.id().c_str(),
+                   run.name().c_str(), run.deployment_name().c_str(),
                    core::FormatTime(client::FromProto(run.expected_start_time())).c_str());
       if (run.deployment_id().empty()) {
         std::fprintf(out, "  (not from a deployment: nothing to start)\n");
@@ -735,8 +750,8 @@ core::Status Agent::DryRun(std::FILE* out) {
         std::fprintf(out, "  runner \"%s\" is not supported by this agent\n", type.c_str());
         continue;
       }
-      std::string text = rit->second->Describe(impl_->MakeRunSpec(claimed),
-                                               impl_->s.WorkDir() + "/" + run.id());
+      std::string text =
+          rit->second->Describe(impl_->MakeRunSpec(claimed), impl_->s.WorkDir() + "/" + run.id());
       std::string indented;
       std::size_t start = 0;
       while (start < text.size()) {
@@ -757,9 +772,11 @@ void Agent::Start() {
   std::error_code ec;
   fs::create_directories(impl_->s.WorkDir(), ec);
   impl_->log->info(
-      "agent started id={} name={} queues={} limit={} long_poll={} work_dir={} cache_dir={} cache_size={}",
-      impl_->id, impl_->name, fmt::format("{}", fmt::join(impl_->s.work_queues, ",")), impl_->s.limit,
-      impl_->s.long_poll, impl_->s.WorkDir(), impl_->s.CacheDir(), client::FormatBytes(impl_->s.cache_size));
+      "agent started id={} name={} queues={} limit={} long_poll={} work_dir={} cache_dir={} "
+      "cache_size={}",
+      impl_->id, impl_->name, fmt::format("{}", fmt::join(impl_->s.work_queues, ",")),
+      impl_->s.limit, impl_->s.long_poll, impl_->s.WorkDir(), impl_->s.CacheDir(),
+      client::FormatBytes(impl_->s.cache_size));
   impl_->poll_thread = std::thread([this] { impl_->PollLoop(); });
   impl_->hb_thread = std::thread([this] { impl_->HeartbeatLoop(); });
 }

@@ -1,10 +1,9 @@
 #include "agent/bundle_cache.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -46,7 +45,8 @@ BundleCache::BundleCache(std::string dir, std::int64_t max_bytes)
     auto mtime = fs::last_write_time(it->path(), e2);
     if (!e2) found.push_back({digest, size, mtime});
   }
-  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) { return a.mtime < b.mtime; });
+  std::sort(found.begin(), found.end(),
+            [](const Found& a, const Found& b) { return a.mtime < b.mtime; });
   for (const auto& f : found) {
     entries_[f.digest] = Entry{f.size, ++clock_, 0};
     total_ += f.size;
@@ -66,10 +66,11 @@ namespace {
 std::int64_t TreeBytes(const std::string& dir) {
   std::int64_t total = 0;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     std::error_code e2;
-    if (it->is_regular_file(e2) && !it->is_symlink(e2)) total += static_cast<std::int64_t>(it->file_size(e2));
+    if (it->is_regular_file(e2) && !it->is_symlink(e2))
+      total += static_cast<std::int64_t>(it->file_size(e2));
   }
   return total;
 }
@@ -87,14 +88,17 @@ core::Result<std::string> BundleCache::Tree(const std::string& digest) {
   if (it->second.unpacked) return tree;
   fetching_.insert(digest);
   lock.unlock();
-  std::string tmp = fmt::format("{}.tmp-{}-{}", tree, ::getpid(), std::hash<std::thread::id>{}(std::this_thread::get_id()));
+  std::string tmp = fmt::format("{}.tmp-{}-{}", tree, ::getpid(),
+                                std::hash<std::thread::id>{}(std::this_thread::get_id()));
   std::error_code ec;
   fs::remove_all(tmp, ec);
   fs::remove_all(tree, ec);  // a leftover of an earlier agent
   core::Status st = client::UnpackBundle(PathFor(digest), tmp);
   if (st) {
     fs::rename(tmp, tree, ec);
-    if (ec) st = core::Internal(fmt::format("bundle cache: cannot rename to \"{}\": {}", tree, ec.message()));
+    if (ec)
+      st = core::Internal(
+          fmt::format("bundle cache: cannot rename to \"{}\": {}", tree, ec.message()));
   }
   if (!st) fs::remove_all(tmp, ec);
   std::int64_t bytes = st ? TreeBytes(tree) : 0;
@@ -114,10 +118,11 @@ core::Result<std::string> BundleCache::Tree(const std::string& digest) {
 core::Status CopyTree(const std::string& from, const std::string& to) {
   std::error_code ec;
   if (!fs::create_directory(to, ec) || ec) {
-    return core::Internal(fmt::format("cannot create \"{}\": {}", to, ec ? ec.message() : "exists"));
+    return core::Internal(
+        fmt::format("cannot create \"{}\": {}", to, ec ? ec.message() : "exists"));
   }
-  for (auto it = fs::recursive_directory_iterator(from, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(from, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     fs::path rel = fs::relative(it->path(), from);
     fs::path dst = fs::path(to) / rel;
     std::error_code e2;
@@ -128,14 +133,17 @@ core::Status CopyTree(const std::string& from, const std::string& to) {
       fs::create_directory(dst, e2);
     } else if (fs::is_regular_file(st)) {
       int in = ::open(it->path().c_str(), O_RDONLY | O_CLOEXEC);
-      if (in < 0) return core::Internal(fmt::format("cannot read \"{}\": {}", it->path().string(), std::strerror(errno)));
+      if (in < 0)
+        return core::Internal(
+            fmt::format("cannot read \"{}\": {}", it->path().string(), std::strerror(errno)));
       struct stat sb {};
       ::fstat(in, &sb);
       int out = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, sb.st_mode & 07777);
       if (out < 0) {
         int err = errno;
         ::close(in);
-        return core::Internal(fmt::format("cannot create \"{}\": {}", dst.string(), std::strerror(err)));
+        return core::Internal(
+            fmt::format("cannot create \"{}\": {}", dst.string(), std::strerror(err)));
       }
       off_t left = sb.st_size;
       bool fallback = false;
@@ -145,7 +153,8 @@ core::Status CopyTree(const std::string& from, const std::string& to) {
           left -= n;
         } else if (n < 0 && errno == EINTR) {
           continue;
-        } else if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
+        } else if (n < 0 &&
+                   (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
           fallback = true;
         } else {
           break;
@@ -162,7 +171,8 @@ core::Status CopyTree(const std::string& from, const std::string& to) {
         return core::Internal(fmt::format("cannot copy \"{}\"", dst.string()));
       }
     }
-    if (e2) return core::Internal(fmt::format("cannot copy \"{}\": {}", rel.string(), e2.message()));
+    if (e2)
+      return core::Internal(fmt::format("cannot copy \"{}\": {}", rel.string(), e2.message()));
   }
   if (ec) return core::Internal(fmt::format("cannot copy \"{}\": {}", from, ec.message()));
   return {};
@@ -170,7 +180,8 @@ core::Status CopyTree(const std::string& from, const std::string& to) {
 
 core::Result<std::string> BundleCache::Acquire(const std::string& digest, const Fetch& fetch) {
   if (!client::IsValidDigest(digest)) {
-    return core::InvalidArgument(fmt::format("bundle digest \"{}\" is not sha256:<64 hex>", digest));
+    return core::InvalidArgument(
+        fmt::format("bundle digest \"{}\" is not sha256:<64 hex>", digest));
   }
   std::string path = PathFor(digest);
   std::unique_lock lock(mu_);
@@ -199,7 +210,9 @@ core::Result<std::string> BundleCache::Acquire(const std::string& digest, const 
     fetching_.erase(digest);
     fetched_.notify_all();
     if (!st) return st.error();
-    if (ec) return core::Internal(fmt::format("bundle cache: cannot stat \"{}\": {}", path, ec.message()));
+    if (ec)
+      return core::Internal(
+          fmt::format("bundle cache: cannot stat \"{}\": {}", path, ec.message()));
     entries_[digest] = Entry{size, ++clock_, 1};
     total_ += size;
     EvictLocked();

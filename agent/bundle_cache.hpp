@@ -47,7 +47,7 @@ class BundleCache {
 
  private:
   struct Entry {
-    std::int64_t size = 0;       // archive + unpacked tree
+    std::int64_t size = 0;  // archive + unpacked tree
     std::uint64_t last_used = 0;
     int pins = 0;
     bool unpacked = false;
@@ -61,7 +61,7 @@ class BundleCache {
   mutable std::mutex mu_;
   std::condition_variable fetched_;
   std::map<std::string, Entry> entries_;  // digest -> entry
-  std::set<std::string> fetching_;  // digests being downloaded or unpacked
+  std::set<std::string> fetching_;        // digests being downloaded or unpacked
   std::uint64_t clock_ = 0;
   std::int64_t total_ = 0;
 };

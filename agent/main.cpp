@@ -36,8 +36,9 @@ int main(int argc, char** argv) {
   CLI::App cli{"weft-agent: runs the flow runs of Weft work queues on this machine"};
   cli.set_version_flag("--version", std::string("weft-agent ") + WEFT_VERSION);
   std::vector<std::string> queues;
-  auto* o_queue = cli.add_option("-q,--work-queue", queues,
-                                 "work queue to serve (repeatable; env WEFT_AGENT_WORK_QUEUES=a,b)");
+  auto* o_queue =
+      cli.add_option("-q,--work-queue", queues,
+                     "work queue to serve (repeatable; env WEFT_AGENT_WORK_QUEUES=a,b)");
   struct TextFlag {
     const char* name;
     const char* key;
@@ -46,25 +47,51 @@ int main(int argc, char** argv) {
     CLI::Option* opt = nullptr;
   };
   std::vector<TextFlag> flags = {
-      {"--limit", "limit", "concurrent runs at most, 0 = unbounded (env WEFT_AGENT_LIMIT; default 0)", {}},
-      {"--poll-interval", "poll-interval",
-       "pause between polls with --no-long-poll, e.g. 5s (env WEFT_AGENT_POLL_INTERVAL; default 5s)", {}},
-      {"--prefetch", "prefetch", "also claim runs due this soon, e.g. 10s (env WEFT_AGENT_PREFETCH; default 10s)", {}},
+      {"--limit",
+       "limit",
+       "concurrent runs at most, 0 = unbounded (env WEFT_AGENT_LIMIT; default 0)",
+       {}},
+      {"--poll-interval",
+       "poll-interval",
+       "pause between polls with --no-long-poll, e.g. 5s (env WEFT_AGENT_POLL_INTERVAL; default "
+       "5s)",
+       {}},
+      {"--prefetch",
+       "prefetch",
+       "also claim runs due this soon, e.g. 10s (env WEFT_AGENT_PREFETCH; default 10s)",
+       {}},
       {"--name", "name", "display name (env WEFT_AGENT_NAME; default: the host name)", {}},
-      {"--work-dir", "work-dir", "run directories (env WEFT_AGENT_WORK_DIR; default $WEFT_HOME/agent/runs)", {}},
-      {"--cache-dir", "cache-dir", "bundle cache (env WEFT_AGENT_CACHE_DIR; default $WEFT_HOME/agent/bundles)", {}},
-      {"--cache-size", "cache-size", "bundle cache bound, e.g. 1GiB (env WEFT_AGENT_CACHE_SIZE; default 1GiB)", {}},
-      {"--kill-grace", "kill-grace",
-       "SIGTERM -> SIGKILL grace when stopping a flow, e.g. 10s (env WEFT_AGENT_KILL_GRACE; default 10s)", {}},
-      {"--log-level", "log-level",
-       "trace|debug|info|warn|error|critical|off (env WEFT_AGENT_LOG_LEVEL or WEFT_LOG_LEVEL; default info)", {}},
+      {"--work-dir",
+       "work-dir",
+       "run directories (env WEFT_AGENT_WORK_DIR; default $WEFT_HOME/agent/runs)",
+       {}},
+      {"--cache-dir",
+       "cache-dir",
+       "bundle cache (env WEFT_AGENT_CACHE_DIR; default $WEFT_HOME/agent/bundles)",
+       {}},
+      {"--cache-size",
+       "cache-size",
+       "bundle cache bound, e.g. 1GiB (env WEFT_AGENT_CACHE_SIZE; default 1GiB)",
+       {}},
+      {"--kill-grace",
+       "kill-grace",
+       "SIGTERM -> SIGKILL grace when stopping a flow, e.g. 10s (env WEFT_AGENT_KILL_GRACE; "
+       "default 10s)",
+       {}},
+      {"--log-level",
+       "log-level",
+       "trace|debug|info|warn|error|critical|off (env WEFT_AGENT_LOG_LEVEL or WEFT_LOG_LEVEL; "
+       "default info)",
+       {}},
   };
   for (auto& f : flags) f.opt = cli.add_option(f.name, f.value, f.help);
   bool no_long_poll = false, dry_run = false, keep_run_dirs = false;
-  cli.add_flag("--no-long-poll", no_long_poll,
-               "poll every --poll-interval instead of long polling (env WEFT_AGENT_LONG_POLL=false)");
+  cli.add_flag(
+      "--no-long-poll", no_long_poll,
+      "poll every --poll-interval instead of long polling (env WEFT_AGENT_LONG_POLL=false)");
   cli.add_flag("--dry-run", dry_run,
-               "print what each queue's due runs would start (argv, docker run, Kubernetes Job); claim nothing");
+               "print what each queue's due runs would start (argv, docker run, Kubernetes Job); "
+               "claim nothing");
   cli.add_flag("--keep-run-dirs", keep_run_dirs,
                "keep run directories after the run (env WEFT_AGENT_KEEP_RUN_DIRS=true)");
   try {
@@ -88,7 +115,8 @@ int main(int argc, char** argv) {
   for (auto& f : flags) {
     if (f.opt->count() == 0) continue;
     std::string env = "WEFT_AGENT_";
-    for (const char* c = f.key; *c; ++c) env += *c == '-' ? '_' : static_cast<char>(std::toupper(*c));
+    for (const char* c = f.key; *c; ++c)
+      env += *c == '-' ? '_' : static_cast<char>(std::toupper(*c));
     drop_env(env);
     if (std::string(f.key) == "log-level") drop_env("WEFT_LOG_LEVEL");
     if (auto p = ApplySetting(s, f.key, f.value, f.name)) problems.push_back(*p);

@@ -45,9 +45,7 @@ void AddQueues(Settings& s, std::string_view value) {
 
 }  // namespace
 
-std::string Settings::WorkDir() const {
-  return work_dir.empty() ? home + "/agent/runs" : work_dir;
-}
+std::string Settings::WorkDir() const { return work_dir.empty() ? home + "/agent/runs" : work_dir; }
 
 std::string Settings::CacheDir() const {
   return cache_dir.empty() ? home + "/agent/bundles" : cache_dir;
@@ -121,7 +119,8 @@ std::optional<std::string> ApplySetting(Settings& s, std::string_view key, std::
   }
   if (key == "cache-size") {
     auto n = ParseByteSize(value);
-    if (!n) return fmt::format("{}: \"{}\" is not a size (e.g. 1073741824, 500MiB, 1GiB)", source, value);
+    if (!n)
+      return fmt::format("{}: \"{}\" is not a size (e.g. 1073741824, 500MiB, 1GiB)", source, value);
     s.cache_size = *n;
     return std::nullopt;
   }
@@ -198,11 +197,14 @@ std::vector<std::string> Validate(const Settings& s, bool require_queues) {
     problems.push_back("--work-queue: at least one work queue is required (-q NAME)");
   }
   for (const auto& q : s.work_queues) {
-    if (q.size() > 200) problems.push_back(fmt::format("--work-queue: \"{}...\" is too long", q.substr(0, 20)));
+    if (q.size() > 200)
+      problems.push_back(fmt::format("--work-queue: \"{}...\" is too long", q.substr(0, 20)));
   }
-  if (s.limit < 0) problems.push_back(fmt::format("--limit: must be >= 0 (0 = unbounded), got {}", s.limit));
+  if (s.limit < 0)
+    problems.push_back(fmt::format("--limit: must be >= 0 (0 = unbounded), got {}", s.limit));
   if (s.poll_interval <= 0) {
-    problems.push_back(fmt::format("--poll-interval: must be > 0, got {}", core::FormatDuration(s.poll_interval)));
+    problems.push_back(
+        fmt::format("--poll-interval: must be > 0, got {}", core::FormatDuration(s.poll_interval)));
   }
   if (s.prefetch < 0) problems.push_back("--prefetch: must be >= 0");
   if (s.long_poll_wait <= 0 || s.long_poll_wait > 60) {
@@ -212,12 +214,14 @@ std::vector<std::string> Validate(const Settings& s, bool require_queues) {
   if (s.cache_size < 1) problems.push_back("--cache-size: must be at least 1 byte");
   if (s.work_dir.empty() && s.home.empty()) problems.push_back("--work-dir: must not be empty");
   if (s.name.size() > 200) problems.push_back("--name: at most 200 characters");
-  static const char* kLevels[] = {"trace", "debug", "info", "warn", "warning", "error", "critical", "off"};
+  static const char* kLevels[] = {"trace",   "debug", "info",     "warn",
+                                  "warning", "error", "critical", "off"};
   bool level_ok = false;
   for (const char* l : kLevels) level_ok = level_ok || s.log_level == l;
   if (!level_ok) {
     problems.push_back(fmt::format(
-        "--log-level: \"{}\" is not one of trace, debug, info, warn, error, critical, off", s.log_level));
+        "--log-level: \"{}\" is not one of trace, debug, info, warn, error, critical, off",
+        s.log_level));
   }
   return problems;
 }

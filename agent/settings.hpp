@@ -11,21 +11,22 @@
 namespace weft::agent {
 
 struct Settings {
-  std::vector<std::string> work_queues;  // -q/--work-queue (repeatable), WEFT_AGENT_WORK_QUEUES (a,b)
-  int limit = 0;                          // --limit, WEFT_AGENT_LIMIT: concurrent runs (0 = unbounded)
-  double poll_interval = 5;               // --poll-interval, WEFT_AGENT_POLL_INTERVAL
-  double prefetch = 10;                   // --prefetch, WEFT_AGENT_PREFETCH: claim runs due this soon
-  bool long_poll = true;                  // --no-long-poll, WEFT_AGENT_LONG_POLL=false
-  double long_poll_wait = 30;             // WEFT_AGENT_LONG_POLL_WAIT: how long one poll may wait
-  std::string name;                       // --name, WEFT_AGENT_NAME ("" = host name)
-  std::string home;                       // WEFT_HOME (default ~/.weft)
-  std::string work_dir;                   // --work-dir, WEFT_AGENT_WORK_DIR ("" = $WEFT_HOME/agent/runs)
-  std::string cache_dir;                  // --cache-dir, WEFT_AGENT_CACHE_DIR ("" = $WEFT_HOME/agent/bundles)
-  std::int64_t cache_size = 1LL << 30;    // --cache-size, WEFT_AGENT_CACHE_SIZE
-  double kill_grace = 10;                 // --kill-grace, WEFT_AGENT_KILL_GRACE
-  std::string log_level = "info";         // --log-level, WEFT_AGENT_LOG_LEVEL / WEFT_LOG_LEVEL
-  bool dry_run = false;                   // --dry-run
-  bool keep_run_dirs = false;             // --keep-run-dirs, WEFT_AGENT_KEEP_RUN_DIRS
+  std::vector<std::string>
+      work_queues;             // -q/--work-queue (repeatable), WEFT_AGENT_WORK_QUEUES (a,b)
+  int limit = 0;               // --limit, WEFT_AGENT_LIMIT: concurrent runs (0 = unbounded)
+  double poll_interval = 5;    // --poll-interval, WEFT_AGENT_POLL_INTERVAL
+  double prefetch = 10;        // --prefetch, WEFT_AGENT_PREFETCH: claim runs due this soon
+  bool long_poll = true;       // --no-long-poll, WEFT_AGENT_LONG_POLL=false
+  double long_poll_wait = 30;  // WEFT_AGENT_LONG_POLL_WAIT: how long one poll may wait
+  std::string name;            // --name, WEFT_AGENT_NAME ("" = host name)
+  std::string home;            // WEFT_HOME (default ~/.weft)
+  std::string work_dir;        // --work-dir, WEFT_AGENT_WORK_DIR ("" = $WEFT_HOME/agent/runs)
+  std::string cache_dir;       // --cache-dir, WEFT_AGENT_CACHE_DIR ("" = $WEFT_HOME/agent/bundles)
+  std::int64_t cache_size = 1LL << 30;  // --cache-size, WEFT_AGENT_CACHE_SIZE
+  double kill_grace = 10;               // --kill-grace, WEFT_AGENT_KILL_GRACE
+  std::string log_level = "info";       // --log-level, WEFT_AGENT_LOG_LEVEL / WEFT_LOG_LEVEL
+  bool dry_run = false;                 // --dry-run
+  bool keep_run_dirs = false;           // --keep-run-dirs, WEFT_AGENT_KEEP_RUN_DIRS
 
   // The effective work and cache directories (defaults under `home`).
   std::string WorkDir() const;

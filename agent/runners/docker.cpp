@@ -1,8 +1,7 @@
 #include "agent/runners/docker.hpp"
 
-#include <signal.h>
-
 #include <fmt/format.h>
+#include <signal.h>
 
 #include "agent/runners/process.hpp"
 
@@ -12,13 +11,22 @@ std::string DockerContainerName(const RunSpec& spec) { return "weft-" + spec.flo
 
 core::Result<std::vector<std::string>> DockerArgv(const RunSpec& spec, const std::string& run_dir) {
   if (spec.image.empty()) {
-    return core::InvalidArgument(fmt::format(
-        "runner docker: deployment \"{}\" has no runner.image", spec.deployment_name));
+    return core::InvalidArgument(
+        fmt::format("runner docker: deployment \"{}\" has no runner.image", spec.deployment_name));
   }
-  std::vector<std::string> argv = {"docker", "run", "--rm", "--name", DockerContainerName(spec),
-                                   "--network", "host",
-                                   "--label", "weft.flow-run-id=" + spec.flow_run_id,
-                                   "-v", run_dir + ":" + kDockerMount, "-w", kDockerMount};
+  std::vector<std::string> argv = {"docker",
+                                   "run",
+                                   "--rm",
+                                   "--name",
+                                   DockerContainerName(spec),
+                                   "--network",
+                                   "host",
+                                   "--label",
+                                   "weft.flow-run-id=" + spec.flow_run_id,
+                                   "-v",
+                                   run_dir + ":" + kDockerMount,
+                                   "-w",
+                                   kDockerMount};
   for (const auto& [k, v] : spec.env) {
     argv.push_back("-e");
     argv.push_back(k);  // the value comes from the docker CLI's environment
@@ -80,8 +88,8 @@ std::string DockerRunner::Describe(const RunSpec& spec, const std::string& run_d
   if (!argv) return "runner: docker\nerror: " + argv.error().message + "\n";
   std::string names;
   for (const auto& [k, v] : spec.env) names += (names.empty() ? "" : ", ") + k;
-  return fmt::format("runner: docker\nargv: {}\nenv (values from the agent): {}\n", ShellJoin(*argv),
-                     names);
+  return fmt::format("runner: docker\nargv: {}\nenv (values from the agent): {}\n",
+                     ShellJoin(*argv), names);
 }
 
 }  // namespace weft::agent

@@ -1,10 +1,9 @@
 #include "agent/runners/kubernetes.hpp"
 
 #include <curl/curl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <yaml-cpp/yaml.h>
-
-#include <fmt/format.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -68,13 +67,15 @@ YAML::Node Named(const YAML::Node& list, const std::string& name, const char* in
 
 }  // namespace
 
-core::Result<K8sCredentials> ParseKubeconfig(const std::string& yaml_text, const std::string& base_dir,
+core::Result<K8sCredentials> ParseKubeconfig(const std::string& yaml_text,
+                                             const std::string& base_dir,
                                              const std::string& source) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
-    return core::InvalidArgument(fmt::format("kubeconfig {}: not valid YAML: {}", source, e.what()));
+    return core::InvalidArgument(
+        fmt::format("kubeconfig {}: not valid YAML: {}", source, e.what()));
   }
   std::string ctx_name = Str(root, "current-context");
   if (ctx_name.empty()) {
@@ -82,8 +83,8 @@ core::Result<K8sCredentials> ParseKubeconfig(const std::string& yaml_text, const
   }
   YAML::Node ctx = Named(root["contexts"], ctx_name, "context");
   if (!ctx || !ctx.IsMap()) {
-    return core::InvalidArgument(
-        fmt::format("kubeconfig {}: current-context \"{}\" not found in contexts", source, ctx_name));
+    return core::InvalidArgument(fmt::format(
+        "kubeconfig {}: current-context \"{}\" not found in contexts", source, ctx_name));
   }
   std::string cluster_name = Str(ctx, "cluster");
   std::string user_name = Str(ctx, "user");
@@ -111,11 +112,13 @@ core::Result<K8sCredentials> ParseKubeconfig(const std::string& yaml_text, const
       if (auto tf = Str(user, "tokenFile"); !tf.empty()) {
         bool ok = false;
         c.token = ReadText(Resolve(tf, base_dir), &ok);
-        while (!c.token.empty() && (c.token.back() == '\n' || c.token.back() == '\r')) c.token.pop_back();
+        while (!c.token.empty() && (c.token.back() == '\n' || c.token.back() == '\r'))
+          c.token.pop_back();
       }
     }
     c.client_cert_file = Resolve(Str(user, "client-certificate"), base_dir);
-    if (auto d = Str(user, "client-certificate-data"); !d.empty()) c.client_cert_pem = Base64Decode(d);
+    if (auto d = Str(user, "client-certificate-data"); !d.empty())
+      c.client_cert_pem = Base64Decode(d);
     c.client_key_file = Resolve(Str(user, "client-key"), base_dir);
     if (auto d = Str(user, "client-key-data"); !d.empty()) c.client_key_pem = Base64Decode(d);
   }
@@ -129,8 +132,8 @@ core::Result<K8sCredentials> ParseKubeconfig(const std::string& yaml_text, const
   return c;
 }
 
-core::Result<K8sCredentials> LoadK8sCredentials(const std::function<const char*(const char*)>& getenv,
-                                                const std::string& service_account_dir) {
+core::Result<K8sCredentials> LoadK8sCredentials(
+    const std::function<const char*(const char*)>& getenv, const std::string& service_account_dir) {
   auto env = [&](const char* n) -> std::string {
     const char* v = getenv(n);
     return v ? v : "";
@@ -151,12 +154,13 @@ core::Result<K8sCredentials> LoadK8sCredentials(const std::function<const char*(
           "{}/token is missing",
           service_account_dir));
     }
-    while (!c.token.empty() && (c.token.back() == '\n' || c.token.back() == '\r')) c.token.pop_back();
+    while (!c.token.empty() && (c.token.back() == '\n' || c.token.back() == '\r'))
+      c.token.pop_back();
     c.ca_file = service_account_dir + "/ca.crt";
     std::error_code ec;
     if (!fs::exists(c.ca_file, ec)) {
-      return core::FailedPrecondition(fmt::format(
-          "runner kubernetes: the service-account CA {} is missing", c.ca_file));
+      return core::FailedPrecondition(
+          fmt::format("runner kubernetes: the service-account CA {} is missing", c.ca_file));
     }
     bool ns_ok = false;
     std::string ns = ReadText(service_account_dir + "/namespace", &ns_ok);
@@ -211,12 +215,11 @@ core::Result<std::string> K8sJobManifest(const RunSpec& spec, const std::string&
   json labels = {{"app.kubernetes.io/managed-by", "weft"}, {"weft.flow-run-id", spec.flow_run_id}};
   json env = json::array();
   for (const auto& [k, v] : spec.env) {
-    env.push_back({{"name", k}, {"value", redact && k == "WEFT_API_KEY" && !v.empty() ? "<redacted>" : v}});
+    env.push_back(
+        {{"name", k}, {"value", redact && k == "WEFT_API_KEY" && !v.empty() ? "<redacted>" : v}});
   }
-  json container = {{"name", "flow"},
-                    {"image", spec.image},
-                    {"command", spec.entrypoint},
-                    {"env", env}};
+  json container = {
+      {"name", "flow"}, {"image", spec.image}, {"command", spec.entrypoint}, {"env", env}};
   json manifest = {
       {"apiVersion", "batch/v1"},
       {"kind", "Job"},
@@ -268,12 +271,15 @@ core::Result<HttpReply> K8sRequest(const K8sCredentials& c, const std::string& m
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
   }
   curl_blob ca{const_cast<char*>(c.ca_pem.data()), c.ca_pem.size(), CURL_BLOB_COPY};
-  curl_blob cert{const_cast<char*>(c.client_cert_pem.data()), c.client_cert_pem.size(), CURL_BLOB_COPY};
-  curl_blob key{const_cast<char*>(c.client_key_pem.data()), c.client_key_pem.size(), CURL_BLOB_COPY};
+  curl_blob cert{const_cast<char*>(c.client_cert_pem.data()), c.client_cert_pem.size(),
+                 CURL_BLOB_COPY};
+  curl_blob key{const_cast<char*>(c.client_key_pem.data()), c.client_key_pem.size(),
+                CURL_BLOB_COPY};
   if (!c.ca_pem.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca);
   if (!c.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, c.ca_file.c_str());
   if (!c.client_cert_pem.empty()) curl_easy_setopt(curl, CURLOPT_SSLCERT_BLOB, &cert);
-  if (!c.client_cert_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLCERT, c.client_cert_file.c_str());
+  if (!c.client_cert_file.empty())
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, c.client_cert_file.c_str());
   if (!c.client_key_pem.empty()) curl_easy_setopt(curl, CURLOPT_SSLKEY_BLOB, &key);
   if (!c.client_key_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLKEY, c.client_key_file.c_str());
   if (c.insecure_skip_verify) {
@@ -320,17 +326,18 @@ class JobHandle final : public RunHandle {
         }
       }
       if (now >= deadline) return std::nullopt;
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-          deadline - now, next_check_ - now));
+      std::this_thread::sleep_for(
+          std::min<std::chrono::steady_clock::duration>(deadline - now, next_check_ - now));
     }
   }
 
   void Signal(int /*sig*/) override {
     if (deleted_ || done_) return;
-    auto r = K8sRequest(creds_, "DELETE",
-                        fmt::format("/apis/batch/v1/namespaces/{}/jobs/{}?propagationPolicy=Background",
-                                    ns_, name_),
-                        R"({"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Background"})");
+    auto r = K8sRequest(
+        creds_, "DELETE",
+        fmt::format("/apis/batch/v1/namespaces/{}/jobs/{}?propagationPolicy=Background", ns_,
+                    name_),
+        R"({"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Background"})");
     if (r && (r->status < 300 || r->status == 404)) deleted_ = true;
   }
 
@@ -338,7 +345,8 @@ class JobHandle final : public RunHandle {
 
  private:
   std::optional<ExitStatus> Check() {
-    auto r = K8sRequest(creds_, "GET", fmt::format("/apis/batch/v1/namespaces/{}/jobs/{}", ns_, name_), "");
+    auto r = K8sRequest(creds_, "GET",
+                        fmt::format("/apis/batch/v1/namespaces/{}/jobs/{}", ns_, name_), "");
     if (!r) return std::nullopt;  // API away: keep watching
     if (r->status == 404) return ExitStatus{true, 0, deleted_ ? SIGTERM : SIGKILL};
     if (r->status >= 300) return std::nullopt;
@@ -356,8 +364,9 @@ class JobHandle final : public RunHandle {
 
   // The exit of the Job's pod container (exit code, or signal); code 1 when unknown.
   ExitStatus PodExit() {
-    auto r = K8sRequest(creds_, "GET",
-                        fmt::format("/api/v1/namespaces/{}/pods?labelSelector=job-name%3D{}", ns_, name_), "");
+    auto r = K8sRequest(
+        creds_, "GET",
+        fmt::format("/api/v1/namespaces/{}/pods?labelSelector=job-name%3D{}", ns_, name_), "");
     if (r && r->status < 300) {
       try {
         auto pods = json::parse(r->body);
@@ -398,12 +407,13 @@ core::Result<std::unique_ptr<RunHandle>> KubernetesRunner::Start(const RunSpec& 
   std::string ns = spec.k8s_namespace.empty() ? creds->default_namespace : spec.k8s_namespace;
   auto manifest = K8sJobManifest(spec, ns);
   if (!manifest) return manifest.error();
-  auto r = K8sRequest(*creds, "POST", fmt::format("/apis/batch/v1/namespaces/{}/jobs", ns), *manifest);
+  auto r =
+      K8sRequest(*creds, "POST", fmt::format("/apis/batch/v1/namespaces/{}/jobs", ns), *manifest);
   if (!r) return r.error();
   if (r->status >= 300) {
-    return core::FailedPrecondition(fmt::format("runner kubernetes: creating Job {} in {} ({}): HTTP {}: {}",
-                                                K8sJobName(spec), ns, creds->server, r->status,
-                                                ApiMessage(*r)));
+    return core::FailedPrecondition(
+        fmt::format("runner kubernetes: creating Job {} in {} ({}): HTTP {}: {}", K8sJobName(spec),
+                    ns, creds->server, r->status, ApiMessage(*r)));
   }
   return std::unique_ptr<RunHandle>(std::make_unique<JobHandle>(*creds, ns, K8sJobName(spec)));
 }
@@ -412,7 +422,8 @@ std::string KubernetesRunner::Describe(const RunSpec& spec, const std::string& /
   std::string ns = spec.k8s_namespace.empty() ? "default" : spec.k8s_namespace;
   auto manifest = K8sJobManifest(spec, ns, 3600, /*redact=*/true);
   if (!manifest) return "runner: kubernetes\nerror: " + manifest.error().message + "\n";
-  return fmt::format("runner: kubernetes\nPOST /apis/batch/v1/namespaces/{}/jobs\n{}\n", ns, *manifest);
+  return fmt::format("runner: kubernetes\nPOST /apis/batch/v1/namespaces/{}/jobs\n{}\n", ns,
+                     *manifest);
 }
 
 }  // namespace weft::agent

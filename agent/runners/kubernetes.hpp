@@ -13,28 +13,30 @@
 namespace weft::agent {
 
 struct K8sCredentials {
-  std::string server;           // https://10.0.0.1:443
-  std::string token;            // bearer token ("" = client certificate)
-  std::string ca_file;          // PEM file, or
-  std::string ca_pem;           // PEM data
+  std::string server;   // https://10.0.0.1:443
+  std::string token;    // bearer token ("" = client certificate)
+  std::string ca_file;  // PEM file, or
+  std::string ca_pem;   // PEM data
   std::string client_cert_file, client_cert_pem;
   std::string client_key_file, client_key_pem;
   bool insecure_skip_verify = false;
   std::string default_namespace = "default";
-  std::string source;           // "in-cluster" or the kubeconfig path
+  std::string source;  // "in-cluster" or the kubeconfig path
 };
 
 inline constexpr const char* kServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 // Parses a kubeconfig (YAML) for its current context; relative file names are taken from
 // `base_dir`. Errors name the field ("kubeconfig ~/.kube/config: current-context \"x\" not found").
-core::Result<K8sCredentials> ParseKubeconfig(const std::string& yaml_text, const std::string& base_dir,
+core::Result<K8sCredentials> ParseKubeconfig(const std::string& yaml_text,
+                                             const std::string& base_dir,
                                              const std::string& source);
 
 // In-cluster credentials when KUBERNETES_SERVICE_HOST is set (token and CA under
 // `service_account_dir`), else the kubeconfig. The error names what is missing.
-core::Result<K8sCredentials> LoadK8sCredentials(const std::function<const char*(const char*)>& getenv,
-                                                const std::string& service_account_dir = kServiceAccountDir);
+core::Result<K8sCredentials> LoadK8sCredentials(
+    const std::function<const char*(const char*)>& getenv,
+    const std::string& service_account_dir = kServiceAccountDir);
 
 // "weft-<flow run id>" (lowercase, at most 63 characters).
 std::string K8sJobName(const RunSpec& spec);
@@ -43,7 +45,8 @@ std::string K8sJobName(const RunSpec& spec);
 // backoffLimit 0, ttlSecondsAfterFinished, label weft.flow-run-id. `redact` replaces the
 // value of WEFT_API_KEY (for --dry-run). Errors: no image, empty entrypoint.
 core::Result<std::string> K8sJobManifest(const RunSpec& spec, const std::string& ns,
-                                         int ttl_seconds_after_finished = 3600, bool redact = false);
+                                         int ttl_seconds_after_finished = 3600,
+                                         bool redact = false);
 
 class KubernetesRunner final : public Runner {
  public:

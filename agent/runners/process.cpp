@@ -1,14 +1,13 @@
 #include "agent/runners/process.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
-#include <spawn.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
@@ -159,7 +158,11 @@ ExitStatus FromWaitStatus(int st) {
 class ProcessHandle final : public RunHandle {
  public:
   ProcessHandle(pid_t pid, int out_fd, int log_fd, LineSink sink)
-      : pid_(pid), pidfd_(OpenPidFd(pid)), out_fd_(out_fd), log_fd_(log_fd), sink_(std::move(sink)) {
+      : pid_(pid),
+        pidfd_(OpenPidFd(pid)),
+        out_fd_(out_fd),
+        log_fd_(log_fd),
+        sink_(std::move(sink)) {
     reader_ = std::thread([this] { ReadOutput(); });
   }
 
@@ -316,7 +319,8 @@ core::Result<std::unique_ptr<RunHandle>> Spawn(const SpawnRequest& req) {
   if (!req.log_path.empty()) {
     log_fd = open(req.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (log_fd < 0) {
-      return core::Internal(fmt::format("cannot open \"{}\": {}", req.log_path, std::strerror(errno)));
+      return core::Internal(
+          fmt::format("cannot open \"{}\": {}", req.log_path, std::strerror(errno)));
     }
   }
   int out[2];
@@ -346,7 +350,8 @@ core::Result<std::unique_ptr<RunHandle>> Spawn(const SpawnRequest& req) {
   sigdelset(&all, SIGSTOP);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = -1;
   int rc = posix_spawn(&pid, path.c_str(), &fa, &attr, argv_c.data(), env_c.data());
   // ETXTBSY: a child spawned at the same moment by another run's thread may still hold, until
@@ -366,7 +371,8 @@ core::Result<std::unique_ptr<RunHandle>> Spawn(const SpawnRequest& req) {
     if (!req.cwd.empty() && access(req.cwd.c_str(), X_OK) != 0) {
       return core::Internal(fmt::format("cannot enter \"{}\": {}", req.cwd, std::strerror(rc)));
     }
-    return core::FailedPrecondition(fmt::format("cannot start \"{}\": {}", req.argv[0], std::strerror(rc)));
+    return core::FailedPrecondition(
+        fmt::format("cannot start \"{}\": {}", req.argv[0], std::strerror(rc)));
   }
   return std::unique_ptr<RunHandle>(std::make_unique<ProcessHandle>(pid, out[0], log_fd, req.sink));
 }

@@ -28,7 +28,7 @@ struct RunSpec {
   std::string run_name;         // "amber-otter-42", for logs
   std::string deployment_name;  // "flow/name"
   std::vector<std::string> entrypoint;
-  std::string image;      // docker, kubernetes
+  std::string image;          // docker, kubernetes
   std::string k8s_namespace;  // kubernetes ("" = default)
   // The run's environment on top of the agent's: runner.env, then WEFT_API_URL,
   // WEFT_API_KEY, WEFT_FLOW_RUN_ID, WEFT_FLOW_RUN_PARAMETERS (later entries win).

@@ -32,7 +32,8 @@ RunResult Weft(const Env& env, std::vector<std::string> args, const std::string&
   return Run(args, env, 120, cwd);
 }
 
-RunResult WeftOk(const Env& env, const std::vector<std::string>& args, const std::string& cwd = "") {
+RunResult WeftOk(const Env& env, const std::vector<std::string>& args,
+                 const std::string& cwd = "") {
   RunResult r = Weft(env, args, cwd);
   std::string cmd = "weft";
   for (const auto& a : args) cmd += " " + a;
@@ -192,15 +193,15 @@ TEST_CASE("agent: shell scripts run to Completed, Failed and Crashed from their 
   CHECK(Has(ReadFile((p.marks / ok_id).string()), R"("day":"2026-11-26")"));
   CHECK(agent.WaitForLog("hello from " + ok_id, 10));  // output lines reach the agent's log
 
-  REQUIRE(Eventually([&] { return RunById(p.env, "sh/fail", fail_id)["state"]["type"] == "FAILED"; }, 60,
-                     0.2));
+  REQUIRE(Eventually(
+      [&] { return RunById(p.env, "sh/fail", fail_id)["state"]["type"] == "FAILED"; }, 60, 0.2));
   json failed = RunById(p.env, "sh/fail", fail_id);
   CHECK(failed["state"]["name"] == "Failed");
   CHECK(failed["state"]["message"] == "process exited with code 3");
   CHECK(json::parse(failed["state"]["details_json"].get<std::string>())["exit_code"] == 3);
 
-  REQUIRE(Eventually([&] { return RunById(p.env, "sh/segv", segv_id)["state"]["type"] == "CRASHED"; }, 60,
-                     0.2));
+  REQUIRE(Eventually(
+      [&] { return RunById(p.env, "sh/segv", segv_id)["state"]["type"] == "CRASHED"; }, 60, 0.2));
   json crashed = RunById(p.env, "sh/segv", segv_id);
   CHECK(crashed["state"]["message"] == "process killed by signal SIGSEGV (11)");
   auto details = json::parse(crashed["state"]["details_json"].get<std::string>());
@@ -241,8 +242,9 @@ TEST_CASE("agent: --dry-run prints docker and Kubernetes invocations and claims 
   REQUIRE(dry.exit_code == 0);
   CHECK(Has(dry.out, "work queue \"etl\": 2 due run(s)"));
   CHECK(Has(dry.out, "docker run --rm --name weft-" + docker_id + " --network host"));
-  CHECK(Has(dry.out, "-w /opt/weft/run -e REGION -e WEFT_API_URL -e WEFT_API_KEY -e WEFT_FLOW_RUN_ID "
-                     "-e WEFT_FLOW_RUN_PARAMETERS alpine:3.20 ./ok.sh --fast"));
+  CHECK(Has(dry.out,
+            "-w /opt/weft/run -e REGION -e WEFT_API_URL -e WEFT_API_KEY -e WEFT_FLOW_RUN_ID "
+            "-e WEFT_FLOW_RUN_PARAMETERS alpine:3.20 ./ok.sh --fast"));
   CHECK(Has(dry.out, "POST /apis/batch/v1/namespaces/flows/jobs"));
   CHECK(Has(dry.out, "\"image\": \"registry.example.com/sh:1\""));
   CHECK(Has(dry.out, "\"weft.flow-run-id\": \"" + k8s_id + "\""));
@@ -268,9 +270,10 @@ TEST_CASE("agent: a docker run without docker on PATH crashes naming it", "[e2e]
   Background agent(AgentArgv({"-q", "etl"}), env, TempDir("agent_log") + "/agent.log");
   REQUIRE(agent.WaitForLog("weft-agent ready", 30));
   std::string id = RunId(WeftOk(p.env, {"deployment", "run", "sh/in-docker"}));
-  REQUIRE(Eventually([&] { return RunById(p.env, "sh/in-docker", id)["state"]["type"] == "CRASHED"; }, 60,
-                     0.2));
-  CHECK(RunById(p.env, "sh/in-docker", id)["state"]["message"] == "runner docker: docker not found on PATH");
+  REQUIRE(Eventually(
+      [&] { return RunById(p.env, "sh/in-docker", id)["state"]["type"] == "CRASHED"; }, 60, 0.2));
+  CHECK(RunById(p.env, "sh/in-docker", id)["state"]["message"] ==
+        "runner docker: docker not found on PATH");
   CHECK(agent.Stop() == 0);
 }
 
@@ -280,7 +283,8 @@ TEST_CASE("agent: bad input", "[e2e][agent]") {
   RunResult unknown = Run(AgentArgv({"-q", "default", "-q", "nope"}), env, 60);
   CHECK(unknown.exit_code == 1);
   CHECK(Has(unknown.err, "error: work queue \"nope\" not found"));
-  RunResult bad = Run(AgentArgv({"-q", "default", "--limit", "lots", "--kill-grace", "soon"}), env, 60);
+  RunResult bad =
+      Run(AgentArgv({"-q", "default", "--limit", "lots", "--kill-grace", "soon"}), env, 60);
   CHECK(bad.exit_code == 2);
   CHECK(Has(bad.err, "error: --limit: \"lots\" is not a whole number"));
   CHECK(Has(bad.err, "error: --kill-grace: \"soon\" is not a duration"));
@@ -343,17 +347,19 @@ TEST_CASE("agent: the docker runner drives the docker CLI (a stand-in here)", "[
   std::string ok_id = RunId(WeftOk(p.env, {"deployment", "run", "dock/ok"}));
   std::string fail_id = RunId(WeftOk(p.env, {"deployment", "run", "dock/fail"}));
   INFO("agent log:\n" << agent.Log());
-  REQUIRE(Eventually([&] { return RunById(p.env, "dock/ok", ok_id)["state"]["type"] == "COMPLETED"; }, 60,
-                     0.2));
-  REQUIRE(Eventually([&] { return RunById(p.env, "dock/fail", fail_id)["state"]["type"] == "FAILED"; }, 60,
-                     0.2));
+  REQUIRE(Eventually(
+      [&] { return RunById(p.env, "dock/ok", ok_id)["state"]["type"] == "COMPLETED"; }, 60, 0.2));
+  REQUIRE(Eventually(
+      [&] { return RunById(p.env, "dock/fail", fail_id)["state"]["type"] == "FAILED"; }, 60, 0.2));
   CHECK(RunById(p.env, "dock/fail", fail_id)["state"]["message"] == "process exited with code 3");
 
   std::string argv = ReadFile((log / ("argv." + ok_id)).string());
-  CHECK(Has(argv, "run --rm --name weft-" + ok_id + " --network host --label weft.flow-run-id=" + ok_id +
-                      " -v "));
-  CHECK(Has(argv, ":/opt/weft/run -w /opt/weft/run -e MARKS -e REGION -e WEFT_API_URL -e WEFT_FLOW_RUN_ID "
-                  "-e WEFT_FLOW_RUN_PARAMETERS alpine:3.20 ./ok.sh"));
+  CHECK(Has(argv, "run --rm --name weft-" + ok_id +
+                      " --network host --label weft.flow-run-id=" + ok_id + " -v "));
+  CHECK(
+      Has(argv,
+          ":/opt/weft/run -w /opt/weft/run -e MARKS -e REGION -e WEFT_API_URL -e WEFT_FLOW_RUN_ID "
+          "-e WEFT_FLOW_RUN_PARAMETERS alpine:3.20 ./ok.sh"));
   std::string got_env = ReadFile((log / ("env." + ok_id)).string());
   CHECK(Has(got_env, "REGION=eu"));
   CHECK(Has(got_env, "WEFT_FLOW_RUN_ID=" + ok_id));
@@ -367,11 +373,13 @@ TEST_CASE("agent: the first SIGTERM drains, the second stops the running flows",
   Server server(FreshDatabase("agent_drain"));
   Project p = Setup(server, kYaml);
   WeftOk(p.env, {"deployment", "pause", "sh/ok"});
-  Background agent(AgentArgv({"-q", "etl", "--kill-grace", "2s"}), p.env, TempDir("agent_log") + "/agent.log");
+  Background agent(AgentArgv({"-q", "etl", "--kill-grace", "2s"}), p.env,
+                   TempDir("agent_log") + "/agent.log");
   REQUIRE(agent.WaitForLog("weft-agent ready", 30));
   std::string id = RunId(WeftOk(p.env, {"deployment", "run", "sh/cancel-me"}));
   fs::path pid_file = p.marks / (id + ".pid");
-  REQUIRE(Eventually([&] { return fs::exists(pid_file) && !ReadFile(pid_file.string()).empty(); }, 60, 0.1));
+  REQUIRE(Eventually([&] { return fs::exists(pid_file) && !ReadFile(pid_file.string()).empty(); },
+                     60, 0.1));
   int flow_pid = std::stoi(ReadFile(pid_file.string()));
   // The flow's parent is the agent.
   std::string stat = ReadFile("/proc/" + std::to_string(flow_pid) + "/stat");
@@ -390,8 +398,8 @@ TEST_CASE("agent: the first SIGTERM drains, the second stops the running flows",
   CHECK(::kill(flow_pid, 0) == 0);
 
   REQUIRE(::kill(agent_pid, SIGTERM) == 0);
-  REQUIRE(Eventually([&] { return RunById(p.env, "sh/cancel-me", id)["state"]["type"] == "CRASHED"; }, 60,
-                     0.2));
+  REQUIRE(Eventually(
+      [&] { return RunById(p.env, "sh/cancel-me", id)["state"]["type"] == "CRASHED"; }, 60, 0.2));
   CHECK(Has(RunById(p.env, "sh/cancel-me", id)["state"]["message"], "the agent shut down"));
   CHECK(Eventually([&] { return !agent.Running(); }, 30));
   CHECK(agent.Stop() == 0);
@@ -494,39 +502,49 @@ TEST_CASE("agent: the kubernetes runner submits, watches and deletes Jobs (a sta
   fs::path api_dir = TempDir("fake_kube");
   Write(api_dir / "api.py", kFakeKubeApi);
   int port = FreePort();
-  Background api({"/usr/bin/env", "python3", (api_dir / "api.py").string(), api_dir.string(), std::to_string(port)}, {},
-                 (api_dir / "api.out").string());
+  Background api({"/usr/bin/env", "python3", (api_dir / "api.py").string(), api_dir.string(),
+                  std::to_string(port)},
+                 {}, (api_dir / "api.out").string());
   REQUIRE(api.WaitForLog("ready", 30));
-  Write(api_dir / "kubeconfig", "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
-                                "contexts: [{name: test, context: {cluster: c, user: u, namespace: team}}]\n"
-                                "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:" +
-                                    std::to_string(port) + "'}}]\n"
-                                "users: [{name: u, user: {token: test-token}}]\n");
+  Write(api_dir / "kubeconfig",
+        "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
+        "contexts: [{name: test, context: {cluster: c, user: u, namespace: team}}]\n"
+        "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:" +
+            std::to_string(port) +
+            "'}}]\n"
+            "users: [{name: u, user: {token: test-token}}]\n");
   Env env = p.env;
   env["KUBECONFIG"] = (api_dir / "kubeconfig").string();
   env["KUBERNETES_SERVICE_HOST"] = "<unset>";
-  Background agent(AgentArgv({"-q", "etl", "--kill-grace", "1s"}), env, TempDir("agent_log") + "/agent.log");
+  Background agent(AgentArgv({"-q", "etl", "--kill-grace", "1s"}), env,
+                   TempDir("agent_log") + "/agent.log");
   REQUIRE(agent.WaitForLog("weft-agent ready", 30));
   std::string ok_id = RunId(WeftOk(p.env, {"deployment", "run", "kube/ok"}));
   std::string fail_id = RunId(WeftOk(p.env, {"deployment", "run", "kube/fail"}));
   std::string forever_id = RunId(WeftOk(p.env, {"deployment", "run", "kube/forever"}));
-  INFO("agent log:\n" << agent.Log() << "\nrequests:\n" << ReadFile((api_dir / "requests.log").string()));
+  INFO("agent log:\n"
+       << agent.Log() << "\nrequests:\n"
+       << ReadFile((api_dir / "requests.log").string()));
 
-  REQUIRE(Eventually([&] { return RunById(p.env, "kube/ok", ok_id)["state"]["type"] == "COMPLETED"; }, 60,
-                     0.2));
-  REQUIRE(Eventually([&] { return RunById(p.env, "kube/fail", fail_id)["state"]["type"] == "FAILED"; }, 60,
-                     0.2));
+  REQUIRE(Eventually(
+      [&] { return RunById(p.env, "kube/ok", ok_id)["state"]["type"] == "COMPLETED"; }, 60, 0.2));
+  REQUIRE(Eventually(
+      [&] { return RunById(p.env, "kube/fail", fail_id)["state"]["type"] == "FAILED"; }, 60, 0.2));
   CHECK(RunById(p.env, "kube/fail", fail_id)["state"]["message"] == "process exited with code 7");
   REQUIRE(Eventually(
-      [&] { return RunById(p.env, "kube/forever", forever_id)["state"]["type"] == "RUNNING"; }, 60, 0.2));
+      [&] { return RunById(p.env, "kube/forever", forever_id)["state"]["type"] == "RUNNING"; }, 60,
+      0.2));
   WeftOk(p.env, {"flow-run", "cancel", forever_id});
   REQUIRE(Eventually(
-      [&] { return RunById(p.env, "kube/forever", forever_id)["state"]["type"] == "CANCELLED"; }, 60, 0.2));
+      [&] { return RunById(p.env, "kube/forever", forever_id)["state"]["type"] == "CANCELLED"; },
+      60, 0.2));
 
   std::string requests = ReadFile((api_dir / "requests.log").string());
   CHECK(Has(requests, "POST /apis/batch/v1/namespaces/flows/jobs Bearer test-token"));
-  CHECK(Has(requests, "POST /apis/batch/v1/namespaces/team/jobs Bearer test-token"));  // from the context
-  CHECK(Has(requests, "GET /apis/batch/v1/namespaces/flows/jobs/weft-" + ok_id + " Bearer test-token"));
+  CHECK(Has(requests,
+            "POST /apis/batch/v1/namespaces/team/jobs Bearer test-token"));  // from the context
+  CHECK(Has(requests,
+            "GET /apis/batch/v1/namespaces/flows/jobs/weft-" + ok_id + " Bearer test-token"));
   CHECK(Has(requests, "GET /api/v1/namespaces/team/pods?labelSelector=job-name%3Dweft-" + fail_id));
   CHECK(Has(requests, "DELETE /apis/batch/v1/namespaces/team/jobs/weft-" + forever_id +
                           "?propagationPolicy=Background Bearer test-token"));
@@ -534,7 +552,8 @@ TEST_CASE("agent: the kubernetes runner submits, watches and deletes Jobs (a sta
   json manifest;
   std::istringstream lines(requests);
   for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("BODY {", 0) == 0 && Has(line, "weft-" + ok_id)) manifest = json::parse(line.substr(5));
+    if (line.rfind("BODY {", 0) == 0 && Has(line, "weft-" + ok_id))
+      manifest = json::parse(line.substr(5));
   }
   REQUIRE(manifest.is_object());
   const json& c = manifest["spec"]["template"]["spec"]["containers"][0];
@@ -542,7 +561,8 @@ TEST_CASE("agent: the kubernetes runner submits, watches and deletes Jobs (a sta
   CHECK(c["command"] == json::array({"/app/flow", "--fast"}));
   CHECK(manifest["spec"]["backoffLimit"] == 0);
   bool has_run_id = false;
-  for (const auto& e : c["env"]) has_run_id = has_run_id || (e["name"] == "WEFT_FLOW_RUN_ID" && e["value"] == ok_id);
+  for (const auto& e : c["env"])
+    has_run_id = has_run_id || (e["name"] == "WEFT_FLOW_RUN_ID" && e["value"] == ok_id);
   CHECK(has_run_id);
   CHECK(agent.Stop() == 0);
 }

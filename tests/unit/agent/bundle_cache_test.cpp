@@ -1,10 +1,11 @@
+#include "agent/bundle_cache.hpp"
+
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 
-#include "agent/bundle_cache.hpp"
 #include "sdk/client/bundle.hpp"
 
 using namespace weft::agent;
@@ -74,7 +75,7 @@ TEST_CASE("bundle cache: bundles in use are not evicted", "[agent][cache]") {
   int calls = 0;
   REQUIRE(cache.Acquire(Digest('a'), Writer(100, &calls)));  // pinned
   REQUIRE(cache.Acquire(Digest('b'), Writer(100, &calls)));  // pinned
-  CHECK(cache.total_bytes() == 200);  // over the bound while both are in use
+  CHECK(cache.total_bytes() == 200);                         // over the bound while both are in use
   CHECK(cache.Evict().empty());
   cache.Release(Digest('a'));  // now "a" can go
   CHECK_FALSE(cache.Contains(Digest('a')));
@@ -136,7 +137,8 @@ std::string PackedBundle(const std::string& dir, std::string* digest) {
 
 }  // namespace
 
-TEST_CASE("bundle cache: a bundle is unpacked once into a template, runs get copies", "[agent][cache]") {
+TEST_CASE("bundle cache: a bundle is unpacked once into a template, runs get copies",
+          "[agent][cache]") {
   std::string dir = TempDir();
   std::string digest;
   std::string archive = PackedBundle(dir, &digest);
@@ -186,7 +188,8 @@ TEST_CASE("bundle cache: a bundle that does not unpack leaves no tree", "[agent]
   auto tree = cache.Tree(Digest('e'));
   REQUIRE_FALSE(tree);
   CHECK_FALSE(fs::exists(dir + "/" + std::string(64, 'e') + ".d"));
-  for (const auto& e : fs::directory_iterator(dir)) CHECK(e.path().string().find(".tmp-") == std::string::npos);
+  for (const auto& e : fs::directory_iterator(dir))
+    CHECK(e.path().string().find(".tmp-") == std::string::npos);
   cache.Release(Digest('e'));
   fs::remove_all(dir);
 }

@@ -9,7 +9,8 @@ using namespace weft::agent;
 using weft::core::StateType;
 
 namespace {
-const weft::core::TimePoint kNow = std::chrono::system_clock::time_point{} + std::chrono::hours(24 * 365 * 56);
+const weft::core::TimePoint kNow =
+    std::chrono::system_clock::time_point{} + std::chrono::hours(24 * 365 * 56);
 }
 
 TEST_CASE("agent outcome: exit 0 -> Completed", "[agent][outcome]") {

@@ -55,7 +55,8 @@ TEST_CASE("process runner: env, cwd, output and exit code", "[agent][process]") 
   RunSpec spec;
   spec.flow_run_id = "r1";
   spec.entrypoint = {"./job.sh"};
-  spec.env = {{"REGION", "eu"}, {"WEFT_FLOW_RUN_ID", "r1"}, {"WEFT_FLOW_RUN_PARAMETERS", R"({"x":1})"}};
+  spec.env = {
+      {"REGION", "eu"}, {"WEFT_FLOW_RUN_ID", "r1"}, {"WEFT_FLOW_RUN_PARAMETERS", R"({"x":1})"}};
   ProcessRunner runner;
   Lines lines;
   auto h = runner.Start(spec, dir, lines.Sink());
@@ -134,7 +135,8 @@ TEST_CASE("process runner: an entrypoint that cannot start is an error", "[agent
   ProcessRunner runner;
   auto h = runner.Start(spec, dir, {});
   REQUIRE_FALSE(h);
-  CHECK(h.error().message == "runner process: cannot start \"" + dir + "/notexec.sh\": Permission denied");
+  CHECK(h.error().message ==
+        "runner process: cannot start \"" + dir + "/notexec.sh\": Permission denied");
   spec.entrypoint = {"./absent"};
   CHECK(runner.Start(spec, dir, {}).error().message ==
         "runner process: entrypoint \"./absent\" is not in the bundle");

@@ -52,13 +52,33 @@ void Write(const std::string& path, const std::string& text) {
 TEST_CASE("docker runner: the docker run argv", "[agent][docker]") {
   auto argv = DockerArgv(Spec(), "/var/weft/runs/0b5c");
   REQUIRE(argv);
-  std::vector<std::string> expected = {
-      "docker", "run", "--rm", "--name", "weft-0b5c8a3e-1f2d-4c1e-9a8b-7e6d5c4b3a21",
-      "--network", "host", "--label", "weft.flow-run-id=0b5c8a3e-1f2d-4c1e-9a8b-7e6d5c4b3a21",
-      "-v", "/var/weft/runs/0b5c:/opt/weft/run", "-w", "/opt/weft/run",
-      "-e", "REGION", "-e", "WEFT_API_URL", "-e", "WEFT_API_KEY", "-e", "WEFT_FLOW_RUN_ID",
-      "-e", "WEFT_FLOW_RUN_PARAMETERS",
-      "registry.example.com/etl:1.4", "./job.sh", "--day", "2026-11-26"};
+  std::vector<std::string> expected = {"docker",
+                                       "run",
+                                       "--rm",
+                                       "--name",
+                                       "weft-0b5c8a3e-1f2d-4c1e-9a8b-7e6d5c4b3a21",
+                                       "--network",
+                                       "host",
+                                       "--label",
+                                       "weft.flow-run-id=0b5c8a3e-1f2d-4c1e-9a8b-7e6d5c4b3a21",
+                                       "-v",
+                                       "/var/weft/runs/0b5c:/opt/weft/run",
+                                       "-w",
+                                       "/opt/weft/run",
+                                       "-e",
+                                       "REGION",
+                                       "-e",
+                                       "WEFT_API_URL",
+                                       "-e",
+                                       "WEFT_API_KEY",
+                                       "-e",
+                                       "WEFT_FLOW_RUN_ID",
+                                       "-e",
+                                       "WEFT_FLOW_RUN_PARAMETERS",
+                                       "registry.example.com/etl:1.4",
+                                       "./job.sh",
+                                       "--day",
+                                       "2026-11-26"};
   CHECK(*argv == expected);
   // Values (the API key) never appear in the argv.
   for (const auto& a : *argv) CHECK(a.find("secret-key") == std::string::npos);
@@ -96,7 +116,8 @@ TEST_CASE("kubernetes runner: the Job manifest", "[agent][kubernetes]") {
   CHECK(j["spec"]["ttlSecondsAfterFinished"] == 600);
   const json& pod = j["spec"]["template"]["spec"];
   CHECK(pod["restartPolicy"] == "Never");
-  CHECK(j["spec"]["template"]["metadata"]["labels"]["weft.flow-run-id"] == "0b5c8a3e-1f2d-4c1e-9a8b-7e6d5c4b3a21");
+  CHECK(j["spec"]["template"]["metadata"]["labels"]["weft.flow-run-id"] ==
+        "0b5c8a3e-1f2d-4c1e-9a8b-7e6d5c4b3a21");
   REQUIRE(pod["containers"].size() == 1);
   const json& c = pod["containers"][0];
   CHECK(c["image"] == "registry.example.com/etl:1.4");
@@ -184,16 +205,20 @@ users: [{name: kind, user: {client-certificate: certs/me.crt, client-key: /abs/m
 }
 
 TEST_CASE("kubernetes: kubeconfig problems name the field", "[agent][kubernetes]") {
-  CHECK(ParseKubeconfig("clusters: []", "/", "k").error().message == "kubeconfig k: current-context is not set");
+  CHECK(ParseKubeconfig("clusters: []", "/", "k").error().message ==
+        "kubeconfig k: current-context is not set");
   CHECK(ParseKubeconfig("current-context: x\ncontexts: []", "/", "k").error().message ==
         "kubeconfig k: current-context \"x\" not found in contexts");
-  CHECK(ParseKubeconfig("current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n"
-                        "clusters: [{name: c, cluster: {server: 'https://a'}}]\n"
-                        "users: [{name: u, user: {exec: {command: aws}}}]",
-                        "/", "k")
+  CHECK(
+      ParseKubeconfig("current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n"
+                      "clusters: [{name: c, cluster: {server: 'https://a'}}]\n"
+                      "users: [{name: u, user: {exec: {command: aws}}}]",
+                      "/", "k")
+          .error()
+          .message.find("neither a token nor a client certificate") != std::string::npos);
+  CHECK(ParseKubeconfig(": : :\n- [", "/", "k")
             .error()
-            .message.find("neither a token nor a client certificate") != std::string::npos);
-  CHECK(ParseKubeconfig(": : :\n- [", "/", "k").error().message.rfind("kubeconfig k: not valid YAML", 0) == 0);
+            .message.rfind("kubeconfig k: not valid YAML", 0) == 0);
 }
 
 TEST_CASE("kubernetes: credentials from the environment", "[agent][kubernetes]") {
@@ -201,9 +226,11 @@ TEST_CASE("kubernetes: credentials from the environment", "[agent][kubernetes]")
   SECTION("nothing configured names what is missing") {
     auto c = LoadK8sCredentials(EnvOf({{"HOME", dir}}), dir + "/sa");
     REQUIRE_FALSE(c);
-    CHECK(c.error().message ==
-          "runner kubernetes: no credentials: KUBERNETES_SERVICE_HOST is not set (not in a cluster) "
-          "and there is no kubeconfig at " + dir + "/.kube/config (set KUBECONFIG)");
+    CHECK(
+        c.error().message ==
+        "runner kubernetes: no credentials: KUBERNETES_SERVICE_HOST is not set (not in a cluster) "
+        "and there is no kubeconfig at " +
+            dir + "/.kube/config (set KUBECONFIG)");
   }
   SECTION("in-cluster without a token") {
     auto c = LoadK8sCredentials(EnvOf({{"KUBERNETES_SERVICE_HOST", "10.0.0.1"}}), dir + "/sa");
@@ -215,7 +242,8 @@ TEST_CASE("kubernetes: credentials from the environment", "[agent][kubernetes]")
     Write(dir + "/sa/ca.crt", "PEM");
     Write(dir + "/sa/namespace", "team-a");
     auto c = LoadK8sCredentials(
-        EnvOf({{"KUBERNETES_SERVICE_HOST", "10.0.0.1"}, {"KUBERNETES_SERVICE_PORT", "443"}}), dir + "/sa");
+        EnvOf({{"KUBERNETES_SERVICE_HOST", "10.0.0.1"}, {"KUBERNETES_SERVICE_PORT", "443"}}),
+        dir + "/sa");
     REQUIRE(c);
     CHECK(c->server == "https://10.0.0.1:443");
     CHECK(c->token == "tok");
@@ -224,9 +252,10 @@ TEST_CASE("kubernetes: credentials from the environment", "[agent][kubernetes]")
     CHECK(c->source == "in-cluster");
   }
   SECTION("KUBECONFIG") {
-    Write(dir + "/kc", "current-context: a\ncontexts: [{name: a, context: {cluster: a, user: a}}]\n"
-                       "clusters: [{name: a, cluster: {server: 'https://h:1'}}]\n"
-                       "users: [{name: a, user: {token: t}}]\n");
+    Write(dir + "/kc",
+          "current-context: a\ncontexts: [{name: a, context: {cluster: a, user: a}}]\n"
+          "clusters: [{name: a, cluster: {server: 'https://h:1'}}]\n"
+          "users: [{name: a, user: {token: t}}]\n");
     auto c = LoadK8sCredentials(EnvOf({{"KUBECONFIG", dir + "/kc"}}), dir + "/sa");
     REQUIRE(c);
     CHECK(c->server == "https://h:1");
@@ -249,7 +278,8 @@ TEST_CASE("process runner: argv resolution against the run dir", "[agent][proces
   s.entrypoint = {"sh", "-c", "true"};
   CHECK((*ProcessArgv(s, dir))[0].find("/sh") != std::string::npos);
   s.entrypoint = {"./missing"};
-  CHECK(ProcessArgv(s, dir).error().message == "runner process: entrypoint \"./missing\" is not in the bundle");
+  CHECK(ProcessArgv(s, dir).error().message ==
+        "runner process: entrypoint \"./missing\" is not in the bundle");
   s.entrypoint = {"no-such-program-weft"};
   CHECK(ProcessArgv(s, dir).error().message ==
         "runner process: entrypoint \"no-such-program-weft\" is neither in the bundle nor on PATH");

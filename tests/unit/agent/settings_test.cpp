@@ -1,7 +1,7 @@
+#include "agent/settings.hpp"
+
 #include <catch2/catch.hpp>
 #include <map>
-
-#include "agent/settings.hpp"
 
 using namespace weft::agent;
 
@@ -59,7 +59,8 @@ TEST_CASE("agent settings: the environment is read", "[agent][settings]") {
 
 TEST_CASE("agent settings: bad environment values name the variable", "[agent][settings]") {
   std::vector<std::string> problems;
-  SettingsFromEnvironment(EnvOf({{"WEFT_AGENT_LIMIT", "many"}, {"WEFT_AGENT_PREFETCH", "soon"},
+  SettingsFromEnvironment(EnvOf({{"WEFT_AGENT_LIMIT", "many"},
+                                 {"WEFT_AGENT_PREFETCH", "soon"},
                                  {"WEFT_AGENT_CACHE_SIZE", "big"}}),
                           problems);
   REQUIRE(problems.size() == 3);
@@ -78,7 +79,8 @@ TEST_CASE("agent settings: flag values are parsed and named", "[agent][settings]
   CHECK_FALSE(ApplySetting(s, "no-long-poll", "", "--no-long-poll"));
   CHECK_FALSE(s.long_poll);
   CHECK(*ApplySetting(s, "limit", "2x", "--limit") == "--limit: \"2x\" is not a whole number");
-  CHECK(ApplySetting(s, "poll-interval", "fast", "--poll-interval")->rfind("--poll-interval: \"fast\"", 0) == 0);
+  CHECK(ApplySetting(s, "poll-interval", "fast", "--poll-interval")
+            ->rfind("--poll-interval: \"fast\"", 0) == 0);
   CHECK(ApplySetting(s, "kill-grace", "", "--kill-grace").has_value());
 }
 
