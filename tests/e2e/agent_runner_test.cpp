@@ -107,6 +107,10 @@ Project Setup(const Server& server, const std::string& yaml) {
   Write(p.dir / "segv.sh", "#!/bin/sh\nkill -SEGV $$\n", true);
   Write(p.dir / "slow.sh",
         "#!/bin/sh\necho $$ > \"$MARKS/$WEFT_FLOW_RUN_ID.pid\"\nsleep 120 &\nwait\n", true);
+  Write(p.dir / "span.sh",
+        "#!/bin/sh\necho \"$(date +%s%N) start\" >> \"$MARKS/spans\"\nsleep 0.5\n"
+        "echo \"$(date +%s%N) end\" >> \"$MARKS/spans\"\n",
+        true);
   std::string text = yaml;
   for (std::string::size_type at; (at = text.find("@MARKS@")) != std::string::npos;) {
     text.replace(at, 7, p.marks.string());
@@ -564,5 +568,39 @@ TEST_CASE("agent: the kubernetes runner submits, watches and deletes Jobs (a sta
   for (const auto& e : c["env"])
     has_run_id = has_run_id || (e["name"] == "WEFT_FLOW_RUN_ID" && e["value"] == ok_id);
   CHECK(has_run_id);
+  CHECK(agent.Stop() == 0);
+}
+
+TEST_CASE("agent: --limit 1 runs one flow at a time", "[e2e][agent]") {
+  Server server(FreshDatabase("agent_limit"));
+  Project p = Setup(server, R"(deployments:
+  - name: span
+    flow_name: lim
+    entrypoint: ["./span.sh"]
+    include: [span.sh]
+    work_queue: etl
+    runner: {type: process, env: {MARKS: "@MARKS@"}}
+)");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i)
+    ids.push_back(RunId(WeftOk(p.env, {"deployment", "run", "lim/span"})));
+  Background agent(AgentArgv({"-q", "etl", "--limit", "1"}), p.env,
+                   TempDir("agent_log") + "/agent.log");
+  REQUIRE(agent.WaitForLog("weft-agent ready", 30));
+  INFO("agent log:\n" << agent.Log());
+  REQUIRE(Eventually(
+      [&] {
+        int done = 0;
+        for (const auto& r : Runs(p.env, "lim/span")) done += r["state"]["type"] == "COMPLETED";
+        return done == 4;
+      },
+      90, 0.2));
+  // Starts and ends alternate: never two at once.
+  std::istringstream spans(ReadFile((p.marks / "spans").string()));
+  std::vector<std::string> events;
+  for (std::string t, what; spans >> t >> what;) events.push_back(what);
+  REQUIRE(events.size() == 8);
+  for (std::size_t i = 0; i < events.size(); ++i)
+    CHECK(events[i] == (i % 2 == 0 ? "start" : "end"));
   CHECK(agent.Stop() == 0);
 }
