@@ -464,6 +464,74 @@ struct Agent::Impl {
     return cache->Acquire(ref.digest(), fetch);
   }
 
+  // ---- spare run directories -------------------------------------------------------------
+  // For bundles whose copy takes a while (large flow binaries), a run thread prepares a copy
+  // of the template after its own process has started; the next run of that bundle renames
+  // it into place instead of copying on its critical path.
+
+  static constexpr double kSpareAfterMs = 5;
+  static constexpr int kMaxSpares = 4;
+  std::mutex spare_mu;
+  std::map<std::string, std::vector<std::string>> spares;  // digest -> ready directories
+  int spare_count = 0;                                     // ready + being prepared
+  std::uint64_t spare_seq = 0;
+
+  bool TakeSpare(const std::string& digest, const std::string& run_dir) {
+    std::string spare;
+    {
+      std::lock_guard lock(spare_mu);
+      auto it = spares.find(digest);
+      if (it == spares.end() || it->second.empty()) return false;
+      spare = it->second.back();
+      it->second.pop_back();
+      spare_count--;
+    }
+    std::error_code ec;
+    fs::rename(spare, run_dir, ec);
+    if (!ec) return true;
+    fs::remove_all(spare, ec);
+    return false;
+  }
+
+  void PrepareSpare(const std::string& digest) {
+    std::uint64_t seq = 0;
+    {
+      std::lock_guard lock(spare_mu);
+      if (spare_count >= kMaxSpares || draining) return;
+      spare_count++;
+      seq = ++spare_seq;
+    }
+    std::string dir =
+        fmt::format("{}/.spare-{}-{}", s.WorkDir(), client::DigestHex(digest).substr(0, 12), seq);
+    // Only while the bundle is still cached (never fetched for a spare).
+    auto cached = cache->Acquire(
+        digest, [](const std::string&) -> core::Status { return core::NotFound("not cached"); });
+    core::Status ok = cached ? core::Status() : core::Status(cached.error());
+    if (cached) {
+      auto tree = cache->Tree(digest);
+      ok = tree ? CopyTree(*tree, dir) : core::Status(tree.error());
+      cache->Release(digest);
+    }
+    std::lock_guard lock(spare_mu);
+    if (ok && !draining) {
+      spares[digest].push_back(dir);
+    } else {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+      spare_count--;
+    }
+  }
+
+  void RemoveSpares() {
+    std::lock_guard lock(spare_mu);
+    std::error_code ec;
+    for (auto& [digest, dirs] : spares) {
+      for (const auto& d : dirs) fs::remove_all(d, ec);
+    }
+    spares.clear();
+    spare_count = 0;
+  }
+
   RunSpec MakeRunSpec(const v1::ClaimedRun& claimed) const {
     const auto& run = claimed.flow_run();
     const auto& spec = claimed.deployment().spec();
@@ -523,6 +591,7 @@ struct Agent::Impl {
     if (bundle.digest().empty()) fs::create_directories(run_dir, ec);
     if (ec)
       return crash(fmt::format("cannot create run directory \"{}\": {}", run_dir, ec.message()));
+    bool big_bundle = false;  // copying it takes long enough to keep a copy ready
     if (!bundle.digest().empty()) {
       auto path = FetchBundle(bundle);
       if (!path) {
@@ -530,7 +599,12 @@ struct Agent::Impl {
                                  bundle.storage(), path.error().message));
       }
       auto tree = cache->Tree(bundle.digest());
-      core::Status copied = tree ? CopyTree(*tree, run_dir) : core::Status(tree.error());
+      core::Status copied;
+      if (tree && !(big_bundle = TakeSpare(bundle.digest(), run_dir))) {
+        const auto copy_at = Clock::now();
+        copied = CopyTree(*tree, run_dir);
+        big_bundle = ms_since(copy_at) >= kSpareAfterMs;
+      }
       cache->Release(bundle.digest());
       if (!tree) {
         return crash(fmt::format("bundle {} refused: {}", bundle.digest(), tree.error().message));
@@ -607,6 +681,7 @@ struct Agent::Impl {
         "running={:.1f}ms spawn={:.1f}ms",
         run.id(), run.name(), type, h.pid(), ms_since(claimed_at), bundle_ms, running_ms,
         ms_since(spawn_at));
+    if (big_bundle) PrepareSpare(bundle.digest());
 
     // 4. Watch: enforce the timeout, stop on cancel or shutdown.
     const double timeout = spec.timeout_seconds();
@@ -771,6 +846,11 @@ void Agent::Start() {
   impl_->cache = std::make_unique<BundleCache>(impl_->s.CacheDir(), impl_->s.cache_size);
   std::error_code ec;
   fs::create_directories(impl_->s.WorkDir(), ec);
+  for (auto it = fs::directory_iterator(impl_->s.WorkDir(), ec);
+       !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    std::error_code e2;
+    if (it->path().filename().string().rfind(".spare-", 0) == 0) fs::remove_all(it->path(), e2);
+  }
   impl_->log->info(
       "agent started id={} name={} queues={} limit={} long_poll={} work_dir={} cache_dir={} "
       "cache_size={}",
@@ -825,6 +905,7 @@ void Agent::Join() {
   }
   impl_->cv.notify_all();
   if (impl_->hb_thread.joinable()) impl_->hb_thread.join();
+  impl_->RemoveSpares();
   impl_->log->info("agent stopped id={}", impl_->id);
 }
 
