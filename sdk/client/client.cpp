@@ -13,6 +13,8 @@
 #include "weft/v1/deployments.grpc.pb.h"
 #include "weft/v1/flow_runs.grpc.pb.h"
 #include "weft/v1/flows.grpc.pb.h"
+#include "weft/v1/logs.grpc.pb.h"
+#include "weft/v1/notifications.grpc.pb.h"
 #include "weft/v1/storage.grpc.pb.h"
 #include "weft/v1/task_runs.grpc.pb.h"
 #include "weft/v1/work_queues.grpc.pb.h"
@@ -47,6 +49,8 @@ struct Client::Impl {
   std::unique_ptr<v1::DeploymentService::Stub> deployments;
   std::unique_ptr<v1::WorkQueueService::Stub> work_queues;
   std::unique_ptr<v1::AgentService::Stub> agents;
+  std::unique_ptr<v1::LogService::Stub> logs;
+  std::unique_ptr<v1::NotificationService::Stub> notifications;
   std::mutex polls_mu;                     // PollWorkQueues calls in flight, for CancelPolls
   std::set<grpc::ClientContext*> polls;
 };
@@ -54,8 +58,11 @@ struct Client::Impl {
 Client::Client(ClientOptions options) : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  // Reconnect quickly after a server restart. GRPC_ARG_MIN_RECONNECT_BACKOFF_MS is left at
+  // its default on purpose: gRPC also uses it as the minimum time a connection attempt may
+  // take, and 100 ms made calls fail with "connection attempt timed out before receiving
+  // SETTINGS frame" on a loaded machine.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   impl_->channel =
       grpc::CreateCustomChannel(options_.address, grpc::InsecureChannelCredentials(), args);
@@ -67,6 +74,8 @@ Client::Client(ClientOptions options) : options_(std::move(options)), impl_(std:
   impl_->deployments = v1::DeploymentService::NewStub(impl_->channel);
   impl_->work_queues = v1::WorkQueueService::NewStub(impl_->channel);
   impl_->agents = v1::AgentService::NewStub(impl_->channel);
+  impl_->logs = v1::LogService::NewStub(impl_->channel);
+  impl_->notifications = v1::NotificationService::NewStub(impl_->channel);
 }
 
 Client::~Client() = default;
@@ -150,6 +159,13 @@ WEFT_CALL(agents, AgentService, AgentHeartbeat)
 WEFT_CALL(agents, AgentService, FlowRunHeartbeat)
 WEFT_CALL(agents, AgentService, ListAgents)
 WEFT_CALL(agents, AgentService, CancelFlowRun)
+WEFT_CALL(logs, LogService, WriteLogs)
+WEFT_CALL(logs, LogService, ListLogs)
+WEFT_CALL(notifications, NotificationService, CreateNotification)
+WEFT_CALL(notifications, NotificationService, ListNotifications)
+WEFT_CALL(notifications, NotificationService, SetNotificationPaused)
+WEFT_CALL(notifications, NotificationService, DeleteNotification)
+WEFT_CALL(notifications, NotificationService, ListNotificationDeliveries)
 WEFT_CALL(admin, AdminService, ListRules)
 WEFT_CALL(admin, AdminService, GetVersion)
 
