@@ -7,11 +7,16 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpqxx-dev libspdlog-dev libfmt-dev catch2 libcli11-dev nlohmann-json3-dev
   libyaml-cpp-dev libcpp-httplib-dev libcurl4-openssl-dev libarchive-dev libssl-dev
-  libhowardhinnant-date-dev
+  libhowardhinnant-date-dev prometheus-cpp-dev
   postgresql postgresql-client
+  python3
+  chromium
 )
-# Node.js runs the local S3-compatible server of the e2e tests (tests/e2e/s3: s3rver). Any
-# node >= 14 with npm will do; Debian's packages only when none is on PATH.
+# python3: the stand-in Kubernetes API server of the agent e2e tests (tests/e2e).
+# chromium: the ui tests drive Debian's headless Chromium (tests/ui, playwright-core).
+# Node.js runs the local S3-compatible server of the e2e tests (tests/e2e/s3: s3rver) and the
+# ui tests' driver (tests/ui). Any node >= 20 with npm will do; Debian's packages only when
+# none is on PATH.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   PACKAGES+=(nodejs npm)
 fi
