@@ -12,6 +12,8 @@
 #include "weft/v1/deployments.pb.h"
 #include "weft/v1/flow_runs.pb.h"
 #include "weft/v1/flows.pb.h"
+#include "weft/v1/logs.pb.h"
+#include "weft/v1/notifications.pb.h"
 #include "weft/v1/storage.pb.h"
 #include "weft/v1/task_runs.pb.h"
 #include "weft/v1/work_queues.pb.h"
@@ -106,6 +108,19 @@ class Client {
   core::Result<v1::ListAgentsResponse> ListAgents(const v1::ListAgentsRequest& req);
   core::Result<v1::CancelFlowRunResponse> CancelFlowRun(const v1::CancelFlowRunRequest& req);
 
+  core::Result<v1::WriteLogsResponse> WriteLogs(const v1::WriteLogsRequest& req);
+  core::Result<v1::ListLogsResponse> ListLogs(const v1::ListLogsRequest& req);
+
+  core::Result<v1::CreateNotificationResponse> CreateNotification(
+      const v1::CreateNotificationRequest& req);
+  core::Result<v1::ListNotificationsResponse> ListNotifications(
+      const v1::ListNotificationsRequest& req);
+  core::Result<v1::SetNotificationPausedResponse> SetNotificationPaused(
+      const v1::SetNotificationPausedRequest& req);
+  core::Result<v1::DeleteNotificationResponse> DeleteNotification(
+      const v1::DeleteNotificationRequest& req);
+  core::Result<v1::ListNotificationDeliveriesResponse> ListNotificationDeliveries(
+      const v1::ListNotificationDeliveriesRequest& req);
   core::Result<v1::ListRulesResponse> ListRules(const v1::ListRulesRequest& req);
   core::Result<v1::GetVersionResponse> GetVersion(const v1::GetVersionRequest& req);
 
