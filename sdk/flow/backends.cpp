@@ -11,6 +11,7 @@
 
 #include "sdk/client/client.hpp"
 #include "sdk/client/convert.hpp"
+#include "sdk/client/log_shipper.hpp"
 #include "sdk/flow/internal.hpp"
 
 namespace weft::detail {
@@ -93,6 +94,7 @@ constexpr size_t kMaxBatch = 2000;       // states per RPC
 constexpr size_t kMaxQueued = 100000;    // per lane; beyond this, producers wait
 constexpr auto kFlushInterval = std::chrono::milliseconds(100);
 constexpr size_t kLanes = 4;  // concurrent ReportTaskRuns streams
+constexpr auto kLogFlushTimeout = std::chrono::seconds(5);  // bound on waiting for run logs
 
 struct ReportItem {
   std::shared_ptr<const TaskRunCreate> create;  // the run's first report
@@ -251,6 +253,8 @@ class ServerBackend final : public Backend {
         state_(std::move(current)),
         stop_on_cancel_(stop_on_cancel) {
     for (size_t i = 0; i < kLanes; ++i) lanes_.push_back(std::make_unique<ReportLane>(client_));
+    logs_ = std::make_shared<client::LogShipper>(client_);
+    SetLogShipper(logs_);
     heartbeat_ = std::jthread([this](std::stop_token st) { Heartbeats(st); });
   }
   ~ServerBackend() override {
@@ -258,6 +262,7 @@ class ServerBackend final : public Backend {
     heartbeat_cv_.notify_all();
     if (heartbeat_.joinable()) heartbeat_.join();
     Flush();
+    SetLogShipper(nullptr);
   }
 
   bool ephemeral() const override { return false; }
@@ -310,6 +315,7 @@ class ServerBackend final : public Backend {
 
   void Flush() override {
     for (auto& lane : lanes_) lane->Flush();
+    logs_->Flush(kLogFlushTimeout);  // run logs too, before the final state is proposed
   }
 
   int dropped() const override {
@@ -375,6 +381,7 @@ class ServerBackend final : public Backend {
   std::optional<State> state_;
   bool stop_on_cancel_ = false;
   std::vector<std::unique_ptr<ReportLane>> lanes_;
+  std::shared_ptr<client::LogShipper> logs_;  // also held by the run loggers (logger.cpp)
   std::condition_variable_any heartbeat_cv_;
   std::jthread heartbeat_;
 };

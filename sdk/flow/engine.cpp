@@ -257,7 +257,7 @@ struct Engine::Impl {
       ++task_run_count;
     }
     run.name = def.name + "-" + run.dynamic_key;
-    run.logger = Logger("Task run '" + run.name + "'");
+    run.logger = Logger("Task run '" + run.name + "'", cfg.flow_run_id, run.id, run.name);
 
     Propose(run, core::Pending(Now()));
     State running = core::Running(Now());
@@ -495,7 +495,8 @@ void Engine::Impl::FillContext(TaskContext& ctx, const TaskRun& run, const TaskD
 Engine::Engine(EngineConfig config) : impl_(std::make_unique<Impl>()) {
   impl_->cfg = std::move(config);
   impl_->self = this;
-  impl_->flow_logger = Logger("Flow run '" + impl_->cfg.flow_run_name + "'");
+  impl_->flow_logger =
+      Logger("Flow run '" + impl_->cfg.flow_run_name + "'", impl_->cfg.flow_run_id, "", "");
 }
 
 Engine::~Engine() { impl_->JoinAbandoned(); }

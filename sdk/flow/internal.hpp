@@ -13,6 +13,7 @@
 
 namespace weft::client {
 class Client;
+class LogShipper;
 }
 
 namespace weft::detail {
@@ -32,6 +33,9 @@ ExceptionInfo DescribeException(std::exception_ptr error);
 // Prefect style: Completed(), Failed('boom')
 std::string DescribeState(const core::State& state);
 void WriteConsoleLine(std::string_view line);  // raw line on stderr, serialized with the logs
+// Where run loggers ship their lines (logger.cpp): set by the server backend while a run
+// lives, nullptr (ephemeral) otherwise.
+void SetLogShipper(std::shared_ptr<client::LogShipper> shipper);
 
 // ---- backends
 

@@ -5,7 +5,10 @@
 #include <atomic>
 #include <cctype>
 #include <cstdlib>
+#include <mutex>
 #include <string>
+
+#include "sdk/client/log_shipper.hpp"
 
 #include "sdk/flow/internal.hpp"
 
@@ -83,12 +86,53 @@ bool LogEnabled(LogLevel level) {
          static_cast<int>(level) >= Level().load(std::memory_order_relaxed);
 }
 
+namespace {
+
+std::mutex& ShipperMutex() {
+  static std::mutex mu;
+  return mu;
+}
+std::shared_ptr<client::LogShipper>& Shipper() {
+  static std::shared_ptr<client::LogShipper> shipper;
+  return shipper;
+}
+
+client::LogLevel ShippedLevel(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return client::LogLevel::kDebug;
+    case LogLevel::kWarning:
+      return client::LogLevel::kWarning;
+    case LogLevel::kError:
+      return client::LogLevel::kError;
+    default:
+      return client::LogLevel::kInfo;
+  }
+}
+
+}  // namespace
+
 void Logger::Write(LogLevel level, std::string_view message) const {
   if (!LogEnabled(level)) return;
   Console().log(SpdLevel(level), "{} | {} - {}", LevelText(level), prefix_, message);
+  if (flow_run_id_.empty()) return;
+  std::shared_ptr<client::LogShipper> shipper;
+  {
+    std::lock_guard lock(ShipperMutex());
+    shipper = Shipper();
+  }
+  if (shipper) {
+    shipper->Add(flow_run_id_, task_run_id_, task_run_name_, ShippedLevel(level),
+                 std::string(message));
+  }
 }
 
 namespace detail {
+void SetLogShipper(std::shared_ptr<client::LogShipper> shipper) {
+  std::lock_guard lock(ShipperMutex());
+  Shipper() = std::move(shipper);
+}
+
 void WriteConsoleLine(std::string_view line) {
   std::fflush(stdout);
   std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());

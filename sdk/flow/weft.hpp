@@ -66,6 +66,14 @@ bool LogEnabled(LogLevel level);
 class Logger {
  public:
   explicit Logger(std::string prefix = "weft") : prefix_(std::move(prefix)) {}
+  // A run's logger: when the run is on a server, its lines are also shipped there (in
+  // batches, from a background thread) with these ids.
+  Logger(std::string prefix, std::string flow_run_id, std::string task_run_id,
+         std::string task_run_name)
+      : prefix_(std::move(prefix)),
+        flow_run_id_(std::move(flow_run_id)),
+        task_run_id_(std::move(task_run_id)),
+        task_run_name_(std::move(task_run_name)) {}
   const std::string& prefix() const { return prefix_; }
 
   void Write(LogLevel level, std::string_view message) const;
@@ -93,6 +101,9 @@ class Logger {
     if (LogEnabled(level)) Write(level, fmt::format(f, std::forward<A>(a)...));
   }
   std::string prefix_;
+  std::string flow_run_id_;  // "" = console only
+  std::string task_run_id_;
+  std::string task_run_name_;
 };
 
 namespace log {
