@@ -1,0 +1,62 @@
+#pragma once
+// Notification policies (domain): create, list, pause/resume, delete, and the deliveries
+// they produced. Which transitions match is decided in the database, in the transaction
+// that writes the state (migration 0007's trigger on flow_run_states): a policy matches a
+// flow run's new state when the state's NAME is one of its states and, when it has tags,
+// the run carries at least one of them. The webhook payloads are built by
+// BuildNotificationPayload (pure) and sent by services::Notifier.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sdk/core/error.hpp"
+#include "server/store/database.hpp"
+#include "server/store/notification_repo.hpp"
+
+namespace spdlog {
+class logger;
+}  // namespace spdlog
+
+namespace weft::server::orchestration {
+
+struct NotificationSpec {
+  std::vector<std::string> states;  // state names, any case ("failed" -> "Failed")
+  std::vector<std::string> tags;
+  std::string webhook_url;  // http:// or https://
+  std::string format;       // json (default) | slack
+};
+
+class NotificationManager {
+ public:
+  static constexpr int kMaxDeliveries = 1000;
+
+  NotificationManager(store::Database& db, std::shared_ptr<spdlog::logger> logger);
+
+  // INVALID_ARGUMENT naming the field (states[1], tags[0], webhook_url, format).
+  core::Result<store::NotificationPolicyRecord> Create(NotificationSpec spec);
+  core::Result<std::vector<store::NotificationPolicyRecord>> List();
+  // Unknown id -> NOT_FOUND naming it.
+  core::Result<store::NotificationPolicyRecord> SetPaused(const std::string& id, bool paused);
+  core::Status Delete(const std::string& id);
+  // Newest first. policy_id "" = all; limit 0 -> 50, at most kMaxDeliveries.
+  core::Result<std::vector<store::DeliveryRecord>> ListDeliveries(const std::string& policy_id,
+                                                                  int limit);
+
+  // The canonical state name for `name` in any case, or nullopt when no state has it.
+  static std::optional<std::string> CanonicalStateName(const std::string& name);
+  // "" or the problem with the spec (normalises states and format in place).
+  static std::string Check(NotificationSpec& spec);
+
+ private:
+  store::Database& db_;
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+// The webhook body for one delivery. format "slack": {"text": "..."}; "json": the run,
+// flow, deployment, state and a dashboard link. dashboard_url "" leaves the link out
+// (e.g. "http://127.0.0.1:4200" gives "http://127.0.0.1:4200/#/runs/<id>").
+std::string BuildNotificationPayload(const store::DeliveryRecord& d, const std::string& format,
+                                     const std::string& dashboard_url);
+
+}  // namespace weft::server::orchestration
