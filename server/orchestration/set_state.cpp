@@ -39,7 +39,12 @@ Outcome Orchestrator::Decide(RunKind kind, const store::RunFacts& facts, core::S
   ctx.now = now;
   ctx.unit_random = UnitRandom();
   ctx.force = force;
-  return DefaultPolicy().Apply(std::move(ctx));
+  if (!observer_) return DefaultPolicy().Apply(std::move(ctx));
+  std::string name = ctx.proposed.name.empty() ? core::DefaultStateName(ctx.proposed.type)
+                                               : ctx.proposed.name;
+  Outcome o = DefaultPolicy().Apply(std::move(ctx));
+  observer_(kind, name, o);
+  return o;
 }
 
 void Orchestrator::ApplyAccepted(store::RunFacts& facts, const core::State& s) {

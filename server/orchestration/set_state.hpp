@@ -4,8 +4,10 @@
 // row, commit. Run creation and batched reports reuse the pure pieces (Decide,
 // ApplyAccepted) inside their own transactions, so every state goes through the same rules.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sdk/core/error.hpp"
@@ -42,6 +44,12 @@ class Orchestrator {
   static void ApplyAccepted(store::RunFacts& facts, const std::vector<core::State>& written);
   static void ApplyAccepted(store::RunFacts& facts, const core::State& written);
 
+  // Called with every decision Decide() makes (metrics), on the deciding thread, inside
+  // the caller's transaction: it must be cheap and must not throw. Set before serving.
+  using DecisionObserver =
+      std::function<void(RunKind kind, std::string_view proposed_name, const Outcome& outcome)>;
+  void SetDecisionObserver(DecisionObserver observer) { observer_ = std::move(observer); }
+
   const core::Clock& clock() const { return clock_; }
   spdlog::logger& logger() const { return *logger_; }
   store::Database& db() const { return db_; }
@@ -50,6 +58,7 @@ class Orchestrator {
   store::Database& db_;
   const core::Clock& clock_;
   std::shared_ptr<spdlog::logger> logger_;
+  DecisionObserver observer_;
 };
 
 // A draw in [0, 1) for retry jitter.

@@ -52,7 +52,12 @@ Scheduler::~Scheduler() {
 }
 
 void Scheduler::RunOnce(std::stop_token) {
+  auto started = std::chrono::steady_clock::now();
   auto r = RunPass();
+  if (options_.on_pass) {
+    options_.on_pass(
+        r, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
   if (!r.ok()) {
     logger().warn("scheduler pass failed error=\"{}\"", r.error().message);
   } else if (r->runs_created > 0 || r->runs_cancelled > 0 || r->missed_skipped > 0) {

@@ -7,6 +7,7 @@
 // the injected clock. Only the replica holding the "scheduler" lease schedules.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,6 +22,19 @@
 
 namespace weft::server::services {
 
+struct PassStats {
+  int deployments = 0;     // active deployments looked at
+  int runs_created = 0;    // runs inserted (conflicts with existing ones not counted)
+  int runs_planned = 0;    // rows offered to the insert
+  int missed_skipped = 0;  // missed times not created by the catch-up policy
+  int runs_cancelled = 0;  // materialised missed runs moved to Cancelled
+  bool leader = true;      // false: another replica holds the lease; nothing done
+  double load_ms = 0;      // reading deployments and their runs
+  double plan_ms = 0;      // computing times and rows (no I/O)
+  double write_ms = 0;     // the insert transaction
+  double cancel_ms = 0;    // cancelling skipped missed runs
+};
+
 struct SchedulerOptions {
   int min_runs = 3;
   int max_runs = 100;
@@ -34,19 +48,8 @@ struct SchedulerOptions {
   std::string holder;               // lease holder id ("" = host:pid:random)
   std::size_t insert_batch = 5000;  // rows per multi-row insert statement
   bool listen = false;              // LISTEN for deployment changes made by other replicas
-};
-
-struct PassStats {
-  int deployments = 0;     // active deployments looked at
-  int runs_created = 0;    // runs inserted (conflicts with existing ones not counted)
-  int runs_planned = 0;    // rows offered to the insert
-  int missed_skipped = 0;  // missed times not created by the catch-up policy
-  int runs_cancelled = 0;  // materialised missed runs moved to Cancelled
-  bool leader = true;      // false: another replica holds the lease; nothing done
-  double load_ms = 0;      // reading deployments and their runs
-  double plan_ms = 0;      // computing times and rows (no I/O)
-  double write_ms = 0;     // the insert transaction
-  double cancel_ms = 0;    // cancelling skipped missed runs
+  // Called after each pass of the loop with its result and duration (metrics).
+  std::function<void(const core::Result<PassStats>&, double seconds)> on_pass;
 };
 
 class Scheduler final : public LoopService {

@@ -47,6 +47,14 @@ class Database {
 
   const DatabaseOptions& options() const { return options_; }
 
+  // Connections leased now, open (idle + leased) and the most the pool opens (metrics).
+  struct PoolStats {
+    int in_use = 0;
+    int open = 0;
+    int size = 0;
+  };
+  PoolStats pool_stats() const;
+
   // Runs fn in one transaction and commits when it returns a value; a returned Error
   // rolls back. Exceptions from the database become core::Error (see TranslateCurrentException).
   template <typename F>
