@@ -5,6 +5,8 @@
 
 #include "cli/commands/agent.hpp"
 #include "cli/commands/common.hpp"
+#include "cli/commands/notification.hpp"
+#include "cli/commands/logs.hpp"
 #include "cli/commands/work_queue.hpp"
 #include "sdk/core/time.hpp"
 
@@ -80,6 +82,19 @@ int main(int argc, char** argv) {
       return FlowRunWait(g, fr_id, *seconds);
     };
   });
+
+  LogsOptions fr_logs_opt;
+  auto* fr_logs = flow_run->add_subcommand(
+      "logs", "A flow run's log lines in order (TIME | LEVEL | TASK RUN | MESSAGE)");
+  fr_logs->add_option("id", fr_logs_opt.id, "Flow run id")->required();
+  fr_logs->add_flag("--follow,-f", fr_logs_opt.follow,
+                    "Print new lines as they arrive until the run is over");
+  fr_logs->add_option("--level", fr_logs_opt.level,
+                      "Only lines at this level or above (debug, info, warning, error, critical)");
+  fr_logs->add_option("--task", fr_logs_opt.task, "Only lines of task runs named NAME or NAME-<n>");
+  fr_logs->add_option("--limit", fr_logs_opt.limit, "At most this many lines (default: all)")
+      ->check(CLI::NonNegativeNumber);
+  fr_logs->callback([&] { action = [&] { return FlowRunLogs(g, fr_logs_opt); }; });
 
   // agent
   auto* agent = app.add_subcommand("agent", "Agents: daemons that run flow runs from work queues")
@@ -254,6 +269,50 @@ int main(int argc, char** argv) {
   auto* tr_inspect = task_run->add_subcommand("inspect", "A task run with its state history");
   tr_inspect->add_option("id", tr_id, "Task run id")->required();
   tr_inspect->callback([&] { action = [&] { return TaskRunInspect(g, tr_id); }; });
+  LogsOptions tr_logs_opt;
+  auto* tr_logs = task_run->add_subcommand("logs", "A task run's log lines in order");
+  tr_logs->add_option("id", tr_logs_opt.id, "Task run id")->required();
+  tr_logs->add_flag("--follow,-f", tr_logs_opt.follow,
+                    "Print new lines as they arrive until the task run is over");
+  tr_logs->add_option("--level", tr_logs_opt.level,
+                      "Only lines at this level or above (debug, info, warning, error, critical)");
+  tr_logs->add_option("--limit", tr_logs_opt.limit, "At most this many lines (default: all)")
+      ->check(CLI::NonNegativeNumber);
+  tr_logs->callback([&] { action = [&] { return TaskRunLogs(g, tr_logs_opt); }; });
+
+  // notification
+  auto* notif = app.add_subcommand("notification", "Webhook notifications on flow run states")
+                    ->require_subcommand(1);
+  NotificationCreateOptions nc;
+  auto* nc_cmd = notif->add_subcommand(
+      "create", "POST to a webhook when a flow run enters one of the states");
+  nc_cmd->add_option("--state", nc.states, "State name, e.g. Failed (repeatable)")->required();
+  nc_cmd->add_option("--tag", nc.tags, "Only runs carrying one of these tags (repeatable)");
+  nc_cmd->add_option("--webhook", nc.webhook, "http:// or https:// URL")->required();
+  nc_cmd->add_option("--format", nc.format, "json or slack ({\"text\": ...})")
+      ->check(CLI::IsMember({"json", "slack"}))
+      ->capture_default_str();
+  nc_cmd->callback([&] { action = [&] { return NotificationCreate(g, nc); }; });
+  notif->add_subcommand("ls", "List notification policies")->callback([&] {
+    action = [&] { return NotificationLs(g); };
+  });
+  std::string notif_id;
+  auto* n_pause = notif->add_subcommand("pause", "Stop sending for a policy");
+  n_pause->add_option("id", notif_id, "Policy id")->required();
+  n_pause->callback([&] { action = [&] { return NotificationSetPaused(g, notif_id, true); }; });
+  auto* n_resume = notif->add_subcommand("resume", "Send again for a paused policy");
+  n_resume->add_option("id", notif_id, "Policy id")->required();
+  n_resume->callback([&] { action = [&] { return NotificationSetPaused(g, notif_id, false); }; });
+  auto* n_delete = notif->add_subcommand("delete", "Delete a policy and its delivery records");
+  n_delete->add_option("id", notif_id, "Policy id")->required();
+  n_delete->callback([&] { action = [&] { return NotificationDelete(g, notif_id); }; });
+  int notif_limit = 50;
+  auto* n_deliveries =
+      notif->add_subcommand("deliveries", "Recent deliveries (attempts, errors), newest first");
+  n_deliveries->add_option("id", notif_id, "Only this policy's deliveries");
+  n_deliveries->add_option("--limit", notif_limit, "How many")->check(CLI::Range(1, 1000));
+  n_deliveries->callback(
+      [&] { action = [&] { return NotificationDeliveries(g, notif_id, notif_limit); }; });
 
   // orchestration
   auto* orch = app.add_subcommand("orchestration", "Orchestration rules")->require_subcommand(1);
