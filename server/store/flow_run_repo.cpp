@@ -75,6 +75,9 @@ std::vector<Statement> FlowRunRepoStatements() {
            " AND ($3::text[] IS NULL OR fr.state_name = ANY($3::text[]))"
            " AND ($4::timestamptz IS NULL OR (fr.created, fr.id) < ($4::timestamptz, $5::uuid))"
            " AND ($7::uuid IS NULL OR fr.deployment_id = $7::uuid)"
+           " AND ($8::text IS NULL OR $8::text = ANY(fr.tags))"
+           " AND ($9::timestamptz IS NULL OR fr.created >= $9::timestamptz)"
+           " AND ($10::timestamptz IS NULL OR fr.created < $10::timestamptz)"
            " ORDER BY fr.created DESC, fr.id DESC LIMIT $6"});
   // Oldest first: by expected start time (runs without one: by creation), ascending.
   v.push_back({"flow_run.list_oldest",
@@ -85,6 +88,9 @@ std::vector<Statement> FlowRunRepoStatements() {
                    " AND ($4::timestamptz IS NULL OR (COALESCE(fr.expected_start_time, fr.created),"
                    " fr.id) > ($4::timestamptz, $5::uuid))"
                    " AND ($7::uuid IS NULL OR fr.deployment_id = $7::uuid)"
+                   " AND ($8::text IS NULL OR $8::text = ANY(fr.tags))"
+                   " AND ($9::timestamptz IS NULL OR fr.created >= $9::timestamptz)"
+                   " AND ($10::timestamptz IS NULL OR fr.created < $10::timestamptz)"
                    " ORDER BY COALESCE(fr.expected_start_time, fr.created), fr.id LIMIT $6"});
   v.push_back({"flow_run.existing_ids", "SELECT id FROM flow_runs WHERE id = ANY($1::uuid[])"});
   return v;
@@ -140,13 +146,17 @@ std::vector<FlowRunRecord> FlowRunRepo::List(Tx& tx, const FlowRunFilter& filter
     types = ArrayLiteral(t);
   }
   if (!filter.state_names.empty()) names = ArrayLiteral(filter.state_names);
+  std::optional<std::string> since, until;
+  if (filter.since) since = core::FormatTime(*filter.since);
+  if (filter.until) until = core::FormatTime(*filter.until);
   if (filter.after) {
     after_time = core::FormatTime(filter.after->created);
     after_id = filter.after->id;
   }
   auto r = tx.raw().exec_prepared(filter.oldest_first ? "flow_run.list_oldest" : "flow_run.list",
                                   NullIfEmpty(filter.flow_name), types, names, after_time, after_id,
-                                  filter.limit, NullIfEmpty(filter.deployment_id));
+                                  filter.limit, NullIfEmpty(filter.deployment_id),
+                                  NullIfEmpty(filter.tag), since, until);
   std::vector<FlowRunRecord> out;
   out.reserve(r.size());
   for (const auto& row : r) out.push_back(ReadFlowRun(row));

@@ -19,6 +19,9 @@ struct FlowRunFilter {
   int limit = 100;
   std::string deployment_id;  // "" = any
   bool oldest_first = false;  // by expected start time ascending
+  std::string tag;                        // "" = any; else runs carrying this tag
+  std::optional<core::TimePoint> since;   // created >= since
+  std::optional<core::TimePoint> until;   // created < until
 };
 
 // Methods throw database exceptions; Database::WithTransaction translates them.

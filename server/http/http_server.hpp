@@ -1,0 +1,63 @@
+#pragma once
+// The HTTP side of weft-server: the dashboard (ui/ assets embedded at build time), the JSON
+// API under /api/ (docs/api.md), /healthz, /readyz and /metrics. cpp-httplib stays inside
+// the .cpp files (pimpl). Handlers call the same orchestration objects as the gRPC
+// services, so validation and errors are shared.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "sdk/core/error.hpp"
+#include "sdk/core/time.hpp"
+
+namespace spdlog {
+class logger;
+}  // namespace spdlog
+
+namespace weft::server::orchestration {
+class RunService;
+class StorageCatalog;
+class DeploymentManager;
+class WorkQueueManager;
+class AgentManager;
+class LogService;
+}  // namespace weft::server::orchestration
+
+namespace weft::server::http {
+
+struct HttpDomain {
+  orchestration::RunService& runs;
+  orchestration::StorageCatalog& storage;
+  orchestration::DeploymentManager& deployments;
+  orchestration::WorkQueueManager& work_queues;
+  orchestration::AgentManager& agents;
+  orchestration::LogService* logs;  // nullptr: GET /api/flow-runs/{id}/logs answers 404
+};
+
+struct HttpOptions {
+  std::string address = "127.0.0.1:4200";  // host:port; port 0 picks a free one
+  // Prometheus text for /metrics; unset: /metrics answers 404.
+  std::function<std::string()> metrics;
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpDomain domain, HttpOptions options, std::shared_ptr<spdlog::logger> logger,
+             const core::Clock& clock = core::SystemClock::Instance());
+  ~HttpServer();  // Stop()
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving on a thread. UNAVAILABLE naming the address when it cannot bind.
+  core::Status Start();
+  // host:port with the real port.
+  std::string address() const;
+  // Stops accepting, finishes in-flight requests, joins the thread. Idempotent.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace weft::server::http

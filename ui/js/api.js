@@ -1,0 +1,31 @@
+// The JSON API (docs/api.md). Errors come back as {"error": {"code", "message"}}.
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function call(method, path, params, body) {
+  const url = new URL(path, window.location.origin);
+  for (const [k, v] of Object.entries(params || {})) {
+    if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
+  }
+  const init = { method, headers: {} };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(url, init);
+  let data = null;
+  try { data = await res.json(); } catch (_) { data = null; }
+  if (!res.ok) {
+    const e = (data && data.error) || {};
+    throw new ApiError(res.status, e.code || String(res.status), e.message || `HTTP ${res.status}`);
+  }
+  return data;
+}
+
+export const get = (path, params) => call('GET', path, params);
+export const post = (path, body = {}) => call('POST', path, undefined, body);
