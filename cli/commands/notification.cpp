@@ -20,9 +20,14 @@ std::string Items(const google::protobuf::RepeatedPtrField<std::string>& items,
 std::string UrlHost(const std::string& url) {
   auto scheme = url.find("://");
   if (scheme == std::string::npos) return url;
-  auto path = url.find('/', scheme + 3);
-  if (path == std::string::npos) return url;
-  return url.substr(0, path) + (path + 1 < url.size() ? "/…" : "/");
+  std::string head = url.substr(0, scheme + 3);
+  std::string rest = url.substr(scheme + 3);
+  auto path = rest.find_first_of("/?#");
+  std::string authority = rest.substr(0, path);
+  auto at = authority.rfind('@');
+  if (at != std::string::npos) authority = "…@" + authority.substr(at + 1);  // no credentials
+  bool more = path != std::string::npos && path + 1 < rest.size();
+  return head + authority + (more ? "/…" : "/");
 }
 
 }  // namespace
