@@ -64,6 +64,13 @@ int main(int argc, char** argv) {
   auto* o_late_after = cli.add_option("--late-after", late_after,
                                       "a Scheduled run this overdue is marked Late, e.g. 5s (env "
                                       "WEFT_SERVER_LATE_AFTER)");
+  cli.add_option("--http-address", s.http_address,
+                 "dashboard, /api, /metrics, /healthz, /readyz: host:port, port 0 picks a free "
+                 "one (env WEFT_SERVER_HTTP_ADDRESS)")
+      ->capture_default_str();
+  bool no_http = false;
+  cli.add_flag("--no-http", no_http,
+               "serve no HTTP (dashboard, /api, /metrics) (env WEFT_SERVER_HTTP_ENABLED=false)");
   bool no_liveness = false;
   cli.add_flag("--no-liveness", no_liveness,
                "run neither the zombie reaper nor the late-runs service in this replica (env "
@@ -96,6 +103,10 @@ int main(int argc, char** argv) {
   if (no_scheduler) {
     drop_env("WEFT_SCHEDULER_ENABLED");
     s.scheduler_enabled = false;
+  }
+  if (no_http) {
+    drop_env("WEFT_SERVER_HTTP_ENABLED");
+    s.http_enabled = false;
   }
   if (no_liveness) {
     drop_env("WEFT_SERVER_LIVENESS_ENABLED");
@@ -156,8 +167,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
     return 1;
   }
-  std::printf("weft-server ready grpc=%s database=%s\n", app.grpc_address().c_str(),
-              app.database_kind().c_str());
+  std::string http = app.http_address().empty() ? "off" : app.http_address();
+  std::printf("weft-server ready grpc=%s http=%s database=%s\n", app.grpc_address().c_str(),
+              http.c_str(), app.database_kind().c_str());
   std::fflush(stdout);
 
   int sig = 0;

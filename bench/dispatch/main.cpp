@@ -260,7 +260,8 @@ int main(int argc, char** argv) {
   fs::copy_file(TRIVIAL_FLOW_BIN, work + "/project/trivial_flow");
 
   std::string api = "127.0.0.1:" + std::to_string(FreePort());
-  Proc server({WEFT_SERVER_BIN, "--grpc-address", api, "--database-url", database_url,
+  Proc server({WEFT_SERVER_BIN, "--grpc-address", api, "--http-address", "127.0.0.1:0",
+               "--database-url", database_url,
                "--log-level", "warning"},
               work + "/server.log");
   if (!server.WaitFor("weft-server ready", 60)) Die("weft-server did not start:\n" + server.Log());

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "server/api/services.hpp"
+#include "server/http/http_server.hpp"
 #include "server/app/embedded_postgres.hpp"
 #include "server/orchestration/agent_manager.hpp"
 #include "server/orchestration/deployment_manager.hpp"
@@ -43,7 +44,7 @@ void ConfigureLogging(const std::string& level) {
   for (const char* name :
        {"server.app", "server.api", "server.store", "server.orchestration", "server.postgres",
         "server.storage", "server.deployments", "server.scheduler", "server.work_queues",
-        "server.agents", "server.liveness"}) {
+        "server.agents", "server.liveness", "server.http"}) {
     Logger(name)->set_level(lvl);
   }
 }
@@ -65,6 +66,7 @@ struct App::Impl {
   std::unique_ptr<services::ZombieReaper> reaper;
   std::unique_ptr<services::LateRunMarker> late_runs;
   std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<http::HttpServer> http;
   std::string bound_address;
   std::mutex mu;
   std::condition_variable cv;
@@ -146,6 +148,16 @@ core::Status App::Start() {
         m.bound_address.substr(0, m.bound_address.rfind(':')) + ":" + std::to_string(port);
   }
   m.log->info("grpc listening address={} database={}", m.bound_address, database_kind());
+  if (m.settings.http_enabled) {
+    http::HttpOptions ho;
+    ho.address = m.settings.http_address;
+    m.http = std::make_unique<http::HttpServer>(
+        http::HttpDomain{*m.runs, *m.storage, *m.deployments, *m.work_queues, *m.agents,
+                         nullptr},
+        ho,
+        Logger("server.http"), m.clock);
+    if (auto st = m.http->Start(); !st.ok()) return fail(st.error());
+  }
   if (m.settings.scheduler_enabled) {
     services::SchedulerOptions so;
     so.min_runs = m.settings.scheduler_min_runs;
@@ -176,6 +188,8 @@ core::Status App::Start() {
 
 std::string App::grpc_address() const { return impl_->bound_address; }
 
+std::string App::http_address() const { return impl_->http ? impl_->http->address() : ""; }
+
 std::string App::database_kind() const { return impl_->postgres ? "embedded" : "external"; }
 
 void App::Wait() {
@@ -194,6 +208,7 @@ void App::Shutdown() {
   m.cv.notify_all();
   // Waiting agent polls answer at once (empty), so they do not hold the shutdown up.
   if (m.agents) m.agents->ShutdownPolls();
+  if (m.http) m.http->Stop();  // before the domain objects its handlers use
   if (m.server) {
     m.log->info("grpc stopping");
     m.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
@@ -204,6 +219,7 @@ void App::Shutdown() {
   m.reaper.reset();
   m.late_runs.reset();
   m.services.reset();
+  m.http.reset();
   m.agents.reset();
   m.work_queues.reset();
   m.deployments.reset();

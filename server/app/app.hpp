@@ -21,6 +21,8 @@ class App {
   core::Status Start();
   // The address the gRPC server listens on, with the real port when 0 was asked for.
   std::string grpc_address() const;
+  // host:port of the HTTP server (dashboard, /api), real port; "" when HTTP is off.
+  std::string http_address() const;
   // "embedded" or "external".
   std::string database_kind() const;
   // Blocks until Shutdown() is called (from another thread).

@@ -56,6 +56,16 @@ std::string Settings::DefaultHome() {
 Settings Settings::FromEnvironment() {
   Settings s;
   if (const char* v = Env("WEFT_SERVER_GRPC_ADDRESS")) s.grpc_address = v;
+  s.http_enabled = true;
+  if (const char* v = Env("WEFT_SERVER_HTTP_ADDRESS")) s.http_address = v;
+  if (const char* v = Env("WEFT_SERVER_HTTP_ENABLED")) {
+    std::string t = v;
+    if (t == "false" || t == "0" || t == "no") {
+      s.http_enabled = false;
+    } else if (t != "true" && t != "1" && t != "yes") {
+      s.env_problems.push_back("WEFT_SERVER_HTTP_ENABLED: \"" + t + "\" is not true or false");
+    }
+  }
   if (const char* v = Env("WEFT_DATABASE_URL")) s.database_url = v;
   s.home = DefaultHome();
   if (const char* v = Env("WEFT_SERVER_POOL_SIZE")) {
@@ -121,6 +131,16 @@ std::vector<std::string> Settings::Validate() const {
     if (!digits || std::stol(port) > 65535) {
       problems.push_back("grpc-address: \"" + grpc_address +
                          "\" must be host:port (port 0-65535) or unix:/path");
+    }
+  }
+  if (http_enabled) {
+    auto colon = http_address.rfind(':');
+    std::string port = colon == std::string::npos ? "" : http_address.substr(colon + 1);
+    bool digits = !port.empty() && port.size() <= 5 &&
+                  port.find_first_not_of("0123456789") == std::string::npos;
+    if (colon == 0 || !digits || std::stol(port) > 65535) {
+      problems.push_back("http-address: \"" + http_address +
+                         "\" must be host:port (port 0-65535), e.g. 127.0.0.1:4200");
     }
   }
   if (!database_url.empty() && database_url.rfind("postgresql://", 0) != 0 &&

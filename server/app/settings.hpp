@@ -30,6 +30,12 @@ struct Settings {
   double late_after = 5;          // LATE_AFTER: a Scheduled run this overdue becomes Late
   bool liveness_enabled = true;   // LIVENESS_ENABLED (--no-liveness): reaper + late runs
 
+  // HTTP: dashboard, /api/, /healthz, /readyz, /metrics. A default-constructed Settings (an
+  // App embedded in a test or bench) serves no HTTP; FromEnvironment() (the weft-server
+  // binary) turns it on, so `--no-http` / WEFT_SERVER_HTTP_ENABLED=false turn it off.
+  std::string http_address = "127.0.0.1:4200";  // --http-address, WEFT_SERVER_HTTP_ADDRESS
+  bool http_enabled = false;                     // HTTP_ENABLED (--no-http)
+
   // Defaults overridden by the environment. Unparsable numbers are kept as problems
   // reported by Validate().
   static Settings FromEnvironment();

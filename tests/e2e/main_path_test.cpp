@@ -214,8 +214,8 @@ TEST_CASE("the embedded PostgreSQL keeps the runs across a server restart", "[e2
 TEST_CASE("weft server start runs weft-server with the given flags", "[e2e]") {
   std::string url = FreshDatabase("start");
   std::string address = "127.0.0.1:" + std::to_string(FreePort());
-  Background server({WEFT_CLI_BIN, "server", "start", "--grpc-address", address, "--database-url",
-                     url},
+  Background server({WEFT_CLI_BIN, "server", "start", "--grpc-address", address, "--http-address",
+                     "127.0.0.1:0", "--database-url", url},
                     {}, TempDir("start") + "/server.log");
   REQUIRE(server.WaitForLog("weft-server ready grpc=" + address, 60));
   RunResult version = Run({WEFT_CLI_BIN, "version"}, {{"WEFT_API_URL", address}});

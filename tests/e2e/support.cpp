@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -231,6 +232,11 @@ std::vector<std::string> Server::Argv(const std::string& url, const std::string&
                                       const std::string& address,
                                       const std::vector<std::string>& extra) {
   std::vector<std::string> argv = {WEFT_SERVER_BIN, "--grpc-address", address};
+  // The HTTP port (dashboard) on a free port too, unless the test chose one.
+  if (std::find(extra.begin(), extra.end(), "--http-address") == extra.end() &&
+      std::find(extra.begin(), extra.end(), "--no-http") == extra.end()) {
+    argv.insert(argv.end(), {"--http-address", "127.0.0.1:0"});
+  }
   argv.insert(argv.end(), extra.begin(), extra.end());
   if (!url.empty()) {
     argv.push_back("--database-url");
