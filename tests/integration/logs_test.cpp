@@ -2,9 +2,13 @@
 // order, filters (level, task name, task run), paging with the cursor, the size limits and
 // the cut marker, errors; and the SDK's LogShipper (batches, Flush, overflow marker).
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sdk/client/log_shipper.hpp"
@@ -374,4 +378,47 @@ TEST_CASE("logs: IsSdkConsoleLine recognises the run logger's console lines", "[
   CHECK(client::IsSdkConsoleLine("04:12:01.123 | \x1b[32mWARNING | Flow run 'x' - hi"));
   CHECK_FALSE(client::IsSdkConsoleLine("hello world"));
   CHECK_FALSE(client::IsSdkConsoleLine("04:12:01.123 | NOTICE  | x"));
+}
+
+TEST_CASE("logs: a reader following the cursor sees every line while writers race", "[logs]") {
+  Fixture f;
+  std::string run = f.NewFlowRun();
+  constexpr int kWriters = 4;
+  constexpr int kBatches = 25;
+  constexpr int kPerBatch = 20;
+  std::atomic<int> done{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      client::Client c(f.client->options());
+      for (int b = 0; b < kBatches; ++b) {
+        v1::WriteLogsRequest req;
+        for (int i = 0; i < kPerBatch; ++i) {
+          *req.add_lines() = Line(run, fmt::format("w{} b{} i{}", w, b, i));
+        }
+        auto r = c.WriteLogs(req);
+        if (!r.ok()) FAIL_CHECK("write: " << r.error().message);
+      }
+      ++done;
+    });
+  }
+  // Follow like `weft flow-run logs --follow`: the cursor never passes a line that is
+  // committed later.
+  std::vector<v1::LogLine> followed;
+  v1::ListLogsRequest q;
+  q.set_flow_run_id(run);
+  q.set_limit(50);
+  for (;;) {
+    bool writers_done = done.load() == kWriters;
+    auto r = f.client->ListLogs(q);
+    REQUIRE(r.ok());
+    for (const auto& l : r->lines()) followed.push_back(l);
+    q.set_after_id(r->next_after_id());
+    if (writers_done && r->lines_size() == 0) break;
+  }
+  for (auto& t : writers) t.join();
+  auto all = f.AllOf(run);
+  REQUIRE(all.size() == static_cast<size_t>(kWriters * kBatches * kPerBatch));
+  REQUIRE(followed.size() == all.size());
+  for (size_t i = 0; i < all.size(); ++i) CHECK(followed[i].id() == all[i].id());
 }
