@@ -71,6 +71,29 @@ int main(int argc, char** argv) {
   bool no_http = false;
   cli.add_flag("--no-http", no_http,
                "serve no HTTP (dashboard, /api, /metrics) (env WEFT_SERVER_HTTP_ENABLED=false)");
+  std::string notification_timeout, notification_backoff, metrics_refresh;
+  auto* o_notification_timeout =
+      cli.add_option("--notification-timeout", notification_timeout,
+                     "webhook POST timeout, e.g. 5s (env WEFT_SERVER_NOTIFICATION_TIMEOUT)");
+  auto* o_notification_backoff = cli.add_option(
+      "--notification-backoff", notification_backoff,
+      "first webhook retry delay, doubling per attempt, e.g. 2s (env "
+      "WEFT_SERVER_NOTIFICATION_BACKOFF)");
+  auto* o_notification_attempts =
+      cli.add_option("--notification-max-attempts", s.notification_max_attempts,
+                     "webhook attempts before a delivery fails (env "
+                     "WEFT_SERVER_NOTIFICATION_MAX_ATTEMPTS)")
+          ->capture_default_str();
+  bool no_notifier = false;
+  cli.add_flag("--no-notifier", no_notifier,
+               "send no webhooks from this replica (env WEFT_SERVER_NOTIFIER_ENABLED=false)");
+  auto* o_metrics_refresh = cli.add_option(
+      "--metrics-refresh", metrics_refresh,
+      "/metrics database gauges are re-read at most this often, e.g. 5s (env "
+      "WEFT_SERVER_METRICS_REFRESH)");
+  cli.add_option("--public-url", s.public_url,
+                 "base URL of the dashboard in notification links (env WEFT_SERVER_PUBLIC_URL; "
+                 "default http://<http-address>)");
   bool no_liveness = false;
   cli.add_flag("--no-liveness", no_liveness,
                "run neither the zombie reaper nor the late-runs service in this replica (env "
@@ -108,6 +131,11 @@ int main(int argc, char** argv) {
     drop_env("WEFT_SERVER_HTTP_ENABLED");
     s.http_enabled = false;
   }
+  if (no_notifier) {
+    drop_env("WEFT_SERVER_NOTIFIER_ENABLED");
+    s.notifier_enabled = false;
+  }
+  if (o_notification_attempts->count() > 0) drop_env("WEFT_SERVER_NOTIFICATION_MAX_ATTEMPTS");
   if (no_liveness) {
     drop_env("WEFT_SERVER_LIVENESS_ENABLED");
     s.liveness_enabled = false;
@@ -135,7 +163,13 @@ int main(int argc, char** argv) {
         DurationFlag{o_hb_timeout, &hb_timeout, &s.heartbeat_timeout,
                      "WEFT_SERVER_HEARTBEAT_TIMEOUT", "heartbeat-timeout"},
         DurationFlag{o_late_after, &late_after, &s.late_after, "WEFT_SERVER_LATE_AFTER",
-                     "late-after"}}) {
+                     "late-after"},
+        DurationFlag{o_notification_timeout, &notification_timeout, &s.notification_timeout,
+                     "WEFT_SERVER_NOTIFICATION_TIMEOUT", "notification-timeout"},
+        DurationFlag{o_notification_backoff, &notification_backoff, &s.notification_backoff,
+                     "WEFT_SERVER_NOTIFICATION_BACKOFF", "notification-backoff"},
+        DurationFlag{o_metrics_refresh, &metrics_refresh, &s.metrics_refresh,
+                     "WEFT_SERVER_METRICS_REFRESH", "metrics-refresh"}}) {
     if (d.opt->count() == 0) continue;
     drop_env(d.env);
     auto v = weft::core::ParseDurationSeconds(*d.text);

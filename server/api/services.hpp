@@ -6,6 +6,7 @@
 
 #include "server/orchestration/agent_manager.hpp"
 #include "server/orchestration/deployment_manager.hpp"
+#include "server/orchestration/log_service.hpp"
 #include "server/orchestration/run_service.hpp"
 #include "server/orchestration/storage_catalog.hpp"
 #include "server/orchestration/work_queue_manager.hpp"
@@ -24,6 +25,7 @@ struct ApiDomain {
   orchestration::DeploymentManager& deployments;
   orchestration::WorkQueueManager& work_queues;
   orchestration::AgentManager& agents;
+  orchestration::LogService& logs;
 };
 
 class ApiServices {
@@ -34,7 +36,7 @@ class ApiServices {
   ApiServices& operator=(const ApiServices&) = delete;
 
   // Registers FlowService, FlowRunService, TaskRunService, AdminService, StorageService,
-  // DeploymentService, WorkQueueService, AgentService.
+  // DeploymentService, WorkQueueService, AgentService, LogService.
   void RegisterWith(grpc::ServerBuilder& builder);
 
  private:
@@ -59,5 +61,7 @@ std::unique_ptr<grpc::Service> MakeWorkQueueService(orchestration::WorkQueueMana
                                                     std::shared_ptr<spdlog::logger> logger);
 std::unique_ptr<grpc::Service> MakeAgentService(orchestration::AgentManager& agents,
                                                 std::shared_ptr<spdlog::logger> logger);
+std::unique_ptr<grpc::Service> MakeLogService(orchestration::LogService& logs,
+                                              std::shared_ptr<spdlog::logger> logger);
 
 }  // namespace weft::server::api

@@ -1,22 +1,31 @@
 #include "server/app/app.hpp"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/service_type.h>
+#include <grpcpp/support/server_interceptor.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
 #include <mutex>
 
+#include "server/api/notification_service.hpp"
 #include "server/api/services.hpp"
 #include "server/http/http_server.hpp"
 #include "server/app/embedded_postgres.hpp"
 #include "server/orchestration/agent_manager.hpp"
+#include "server/metrics/collector.hpp"
+#include "server/metrics/metrics.hpp"
+#include "server/metrics/rpc_interceptor.hpp"
 #include "server/orchestration/deployment_manager.hpp"
+#include "server/orchestration/log_service.hpp"
+#include "server/orchestration/notification_manager.hpp"
 #include "server/orchestration/run_service.hpp"
 #include "server/orchestration/set_state.hpp"
 #include "server/orchestration/storage_catalog.hpp"
 #include "server/orchestration/work_queue_manager.hpp"
 #include "server/services/liveness.hpp"
+#include "server/services/notifier.hpp"
 #include "server/services/scheduler.hpp"
 #include "server/store/database.hpp"
 #include "server/store/migrator.hpp"
@@ -44,7 +53,7 @@ void ConfigureLogging(const std::string& level) {
   for (const char* name :
        {"server.app", "server.api", "server.store", "server.orchestration", "server.postgres",
         "server.storage", "server.deployments", "server.scheduler", "server.work_queues",
-        "server.agents", "server.liveness", "server.http"}) {
+        "server.agents", "server.liveness", "server.http", "server.notifier"}) {
     Logger(name)->set_level(lvl);
   }
 }
@@ -61,7 +70,13 @@ struct App::Impl {
   std::unique_ptr<orchestration::DeploymentManager> deployments;
   std::unique_ptr<orchestration::WorkQueueManager> work_queues;
   std::unique_ptr<orchestration::AgentManager> agents;
+  std::unique_ptr<orchestration::LogService> logs;
   std::unique_ptr<api::ApiServices> services;
+  std::unique_ptr<metrics::ServerMetrics> metrics = std::make_unique<metrics::ServerMetrics>();
+  std::unique_ptr<metrics::MetricsCollector> collector;
+  std::unique_ptr<orchestration::NotificationManager> notifications;
+  std::unique_ptr<grpc::Service> notification_service;
+  std::unique_ptr<services::Notifier> notifier;
   std::unique_ptr<services::Scheduler> scheduler;
   std::unique_ptr<services::ZombieReaper> reaper;
   std::unique_ptr<services::LateRunMarker> late_runs;
@@ -112,6 +127,15 @@ core::Status App::Start() {
               migrated->applied.size());
   m.orchestrator =
       std::make_unique<orchestration::Orchestrator>(*m.db, m.clock, Logger("server.orchestration"));
+  {
+    auto* mx = m.metrics.get();
+    m.orchestrator->SetDecisionObserver(
+        [mx](orchestration::RunKind kind, std::string_view proposed,
+             const orchestration::Outcome& o) {
+          mx->OnTransition(kind == orchestration::RunKind::kFlowRun ? "flow_run" : "task_run",
+                           core::orchestration::DecisionName(o.decision), o.rule, proposed);
+        });
+  }
   m.runs = std::make_unique<orchestration::RunService>(*m.orchestrator);
   m.storage = std::make_unique<orchestration::StorageCatalog>(*m.db, m.settings.max_bundle_size,
                                                               Logger("server.storage"));
@@ -125,11 +149,26 @@ core::Status App::Start() {
   ao.late_after_seconds = m.settings.late_after;
   m.agents =
       std::make_unique<orchestration::AgentManager>(*m.orchestrator, ao, Logger("server.agents"));
+  m.logs = std::make_unique<orchestration::LogService>(*m.db, m.clock, Logger("server.logs"));
   m.services = std::make_unique<api::ApiServices>(
-      api::ApiDomain{*m.runs, *m.storage, *m.deployments, *m.work_queues, *m.agents},
+      api::ApiDomain{*m.runs, *m.storage, *m.deployments, *m.work_queues, *m.agents, *m.logs},
       Logger("server.api"));
 
+  m.notifications =
+      std::make_unique<orchestration::NotificationManager>(*m.db, Logger("server.notifier"));
+  m.notification_service =
+      api::MakeNotificationService(*m.notifications, Logger("server.api"));
+  m.collector = std::make_unique<metrics::MetricsCollector>(
+      *m.metrics, *m.db, m.clock, m.agents.get(),
+      metrics::CollectorOptions{m.settings.metrics_refresh}, Logger("server.app"));
+  m.collector->Install();
+
   grpc::ServerBuilder builder;
+  {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> timers;
+    timers.push_back(metrics::MakeRpcInterceptorFactory(*m.metrics));
+    builder.experimental().SetInterceptorCreators(std::move(timers));
+  }
   int port = 0;
   builder.AddListeningPort(m.settings.grpc_address, grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
@@ -137,6 +176,7 @@ core::Status App::Start() {
   quota.SetMaxThreads(std::max(16, m.settings.pool_size * 4));
   builder.SetResourceQuota(quota);
   m.services->RegisterWith(builder);
+  builder.RegisterService(m.notification_service.get());
   m.server = builder.BuildAndStart();
   if (!m.server || (port == 0 && m.settings.grpc_address.rfind("unix:", 0) != 0)) {
     return fail(core::Unavailable("grpc-address: cannot listen on " + m.settings.grpc_address +
@@ -151,9 +191,11 @@ core::Status App::Start() {
   if (m.settings.http_enabled) {
     http::HttpOptions ho;
     ho.address = m.settings.http_address;
+    auto* mx = m.metrics.get();
+    ho.metrics = [mx] { return mx->Render(); };
     m.http = std::make_unique<http::HttpServer>(
         http::HttpDomain{*m.runs, *m.storage, *m.deployments, *m.work_queues, *m.agents,
-                         nullptr},
+                         m.logs.get()},
         ho,
         Logger("server.http"), m.clock);
     if (auto st = m.http->Start(); !st.ok()) return fail(st.error());
@@ -167,6 +209,12 @@ core::Status App::Start() {
     so.grace_seconds = m.settings.scheduler_grace;
     so.interval_seconds = m.settings.scheduler_interval;
     so.listen = true;  // changes made through other replicas wake this one too
+    {
+      auto* mx = m.metrics.get();
+      so.on_pass = [mx](const core::Result<services::PassStats>& r, double seconds) {
+        mx->OnSchedulerPass(!r.ok() || r->leader, r.ok(), r.ok() ? r->runs_created : 0, seconds);
+      };
+    }
     m.scheduler =
         std::make_unique<services::Scheduler>(*m.orchestrator, so, Logger("server.scheduler"));
     auto* s = m.scheduler.get();
@@ -183,8 +231,28 @@ core::Status App::Start() {
     m.reaper->Start();
     m.late_runs->Start();
   }
+  if (m.settings.notifier_enabled) {
+    services::NotifierOptions no;
+    no.interval_seconds = m.settings.notifier_interval;
+    no.timeout_seconds = m.settings.notification_timeout;
+    no.max_attempts = m.settings.notification_max_attempts;
+    no.backoff_seconds = m.settings.notification_backoff;
+    no.dashboard_url = m.settings.public_url;
+    if (no.dashboard_url.empty()) {
+      std::string http = m.http ? m.http->address() : m.settings.http_address;
+      no.dashboard_url = "http://" + http;
+    }
+    auto* mx = m.metrics.get();
+    no.on_attempt = [mx](std::string_view outcome, double seconds) {
+      mx->OnNotificationAttempt(outcome, seconds);
+    };
+    m.notifier = std::make_unique<services::Notifier>(*m.db, m.clock, no, Logger("server.notifier"));
+    m.notifier->Start();
+  }
   return {};
 }
+
+std::string App::metrics_text() const { return impl_->metrics->Render(); }
 
 std::string App::grpc_address() const { return impl_->bound_address; }
 
@@ -218,8 +286,12 @@ void App::Shutdown() {
   m.scheduler.reset();  // stops its loop and releases its lease (no calls can poke it now)
   m.reaper.reset();
   m.late_runs.reset();
+  m.notifier.reset();
   m.services.reset();
-  m.http.reset();
+  m.notification_service.reset();
+  m.notifications.reset();
+  m.collector.reset();
+  m.logs.reset();
   m.agents.reset();
   m.work_queues.reset();
   m.deployments.reset();

@@ -23,6 +23,8 @@ class App {
   std::string grpc_address() const;
   // host:port of the HTTP server (dashboard, /api), real port; "" when HTTP is off.
   std::string http_address() const;
+  // The Prometheus text that /metrics serves (also when HTTP is off).
+  std::string metrics_text() const;
   // "embedded" or "external".
   std::string database_kind() const;
   // Blocks until Shutdown() is called (from another thread).

@@ -117,11 +117,36 @@ Settings Settings::FromEnvironment() {
       s.env_problems.push_back("WEFT_SERVER_LIVENESS_ENABLED: \"" + t + "\" is not true or false");
     }
   }
+  if (const char* v = Env("WEFT_SERVER_NOTIFIER_ENABLED")) {
+    std::string t = v;
+    if (t == "true" || t == "1" || t == "yes" || t == "on") {
+      s.notifier_enabled = true;
+    } else if (t == "false" || t == "0" || t == "no" || t == "off") {
+      s.notifier_enabled = false;
+    } else {
+      s.env_problems.push_back("WEFT_SERVER_NOTIFIER_ENABLED: \"" + t + "\" is not true or false");
+    }
+  }
+  EnvDuration("WEFT_SERVER_NOTIFICATION_TIMEOUT", s.notification_timeout, s.env_problems);
+  EnvInt("WEFT_SERVER_NOTIFICATION_MAX_ATTEMPTS", s.notification_max_attempts, s.env_problems);
+  EnvDuration("WEFT_SERVER_NOTIFICATION_BACKOFF", s.notification_backoff, s.env_problems);
+  EnvDuration("WEFT_SERVER_METRICS_REFRESH", s.metrics_refresh, s.env_problems);
+  if (const char* v = Env("WEFT_SERVER_PUBLIC_URL")) s.public_url = v;
   return s;
 }
 
 std::vector<std::string> Settings::Validate() const {
   std::vector<std::string> problems = env_problems;
+  if (notification_timeout <= 0) problems.push_back("notification-timeout: must be more than 0");
+  if (notification_max_attempts < 1) {
+    problems.push_back("notification-max-attempts: must be at least 1");
+  }
+  if (notification_backoff < 0) problems.push_back("notification-backoff: must not be negative");
+  if (metrics_refresh < 0) problems.push_back("metrics-refresh: must not be negative");
+  if (!public_url.empty() && public_url.rfind("http://", 0) != 0 &&
+      public_url.rfind("https://", 0) != 0) {
+    problems.push_back("public-url: \"" + public_url + "\" must start with http:// or https://");
+  }
   if (grpc_address.empty()) {
     problems.push_back("grpc-address: must not be empty");
   } else if (grpc_address.rfind("unix:", 0) != 0) {

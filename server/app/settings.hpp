@@ -36,6 +36,15 @@ struct Settings {
   std::string http_address = "127.0.0.1:4200";  // --http-address, WEFT_SERVER_HTTP_ADDRESS
   bool http_enabled = false;                     // HTTP_ENABLED (--no-http)
 
+  // Notifications and metrics (WEFT_SERVER_<KEY>, --<key>).
+  bool notifier_enabled = true;       // NOTIFIER_ENABLED (--no-notifier): send webhooks here
+  double notification_timeout = 5;    // NOTIFICATION_TIMEOUT: per POST, seconds
+  int notification_max_attempts = 5;  // NOTIFICATION_MAX_ATTEMPTS
+  double notification_backoff = 2;    // NOTIFICATION_BACKOFF: first retry delay, doubling
+  double notifier_interval = 2;       // loop interval (a NOTIFY wakes it at once); tests only
+  double metrics_refresh = 5;         // METRICS_REFRESH: database gauges at most this often
+  std::string public_url;             // PUBLIC_URL: dashboard links ("" = http://<http address>)
+
   // Defaults overridden by the environment. Unparsable numbers are kept as problems
   // reported by Validate().
   static Settings FromEnvironment();

@@ -73,7 +73,8 @@ const std::vector<Statement>& AllStatements() {
     std::vector<Statement> v;
     for (auto part : {FlowRepoStatements(), FlowRunRepoStatements(), TaskRunRepoStatements(),
                       AdminRepoStatements(), StorageRepoStatements(), DeploymentRepoStatements(),
-                      WorkQueueRepoStatements(), AgentRepoStatements()}) {
+                      WorkQueueRepoStatements(), AgentRepoStatements(), LogRepoStatements(),
+                      MetricsRepoStatements(), NotificationRepoStatements()}) {
       v.insert(v.end(), part.begin(), part.end());
     }
     return v;
@@ -94,6 +95,15 @@ Database::Database(DatabaseOptions options, std::shared_ptr<spdlog::logger> logg
 }
 
 Database::~Database() = default;
+
+Database::PoolStats Database::pool_stats() const {
+  std::lock_guard lock(pool_->mu);
+  PoolStats s;
+  s.open = pool_->open;
+  s.in_use = pool_->open - static_cast<int>(pool_->idle.size());
+  s.size = options_.pool_size;
+  return s;
+}
 
 core::Result<std::unique_ptr<Database>> Database::Open(DatabaseOptions options,
                                                        std::shared_ptr<spdlog::logger> logger) {

@@ -19,6 +19,9 @@ std::vector<Statement> StorageRepoStatements();
 std::vector<Statement> DeploymentRepoStatements();
 std::vector<Statement> WorkQueueRepoStatements();
 std::vector<Statement> AgentRepoStatements();
+std::vector<Statement> LogRepoStatements();
+std::vector<Statement> MetricsRepoStatements();
+std::vector<Statement> NotificationRepoStatements();
 
 const std::vector<Statement>& AllStatements();
 
