@@ -91,6 +91,43 @@ std::string SanitizeUtf8(std::string_view text) {
   return out;
 }
 
+void LineSplitter::Feed(std::string_view data, const std::function<void(std::string)>& emit) {
+  std::size_t max = std::max<std::size_t>(max_, 4);
+  while (!data.empty()) {
+    auto nl = data.find('\n');
+    if (nl == std::string_view::npos) {
+      partial_.append(data);
+      data = {};
+    } else {
+      partial_.append(data.substr(0, nl));
+      data.remove_prefix(nl + 1);
+      if (!partial_.empty() && partial_.back() == '\r') partial_.pop_back();
+      while (partial_.size() > max) {
+        std::size_t keep = max;
+        while (keep > 1 && (static_cast<unsigned char>(partial_[keep]) & 0xC0) == 0x80) --keep;
+        emit(partial_.substr(0, keep));
+        partial_.erase(0, keep);
+      }
+      emit(std::move(partial_));
+      partial_.clear();
+      continue;
+    }
+    // No newline yet: emit full pieces of an overlong line now, keep the rest.
+    while (partial_.size() > max) {
+      std::size_t keep = max;
+      while (keep > 1 && (static_cast<unsigned char>(partial_[keep]) & 0xC0) == 0x80) --keep;
+      emit(partial_.substr(0, keep));
+      partial_.erase(0, keep);
+    }
+  }
+}
+
+void LineSplitter::Finish(const std::function<void(std::string)>& emit) {
+  if (partial_.empty()) return;
+  if (partial_.back() == '\r') partial_.pop_back();
+  Feed("\n", emit);
+}
+
 bool IsSdkConsoleLine(std::string_view line) {
   // "HH:MM:SS.mmm | " then an optional colour escape, then a padded level and " | ".
   if (line.size() < 15) return false;

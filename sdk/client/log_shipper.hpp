@@ -71,6 +71,22 @@ class LogShipper {
   std::unique_ptr<Impl> impl_;
 };
 
+// Splits captured output (chunks as read from a pipe) into lines for LogShipper::Add: "\n"
+// ends a line and a "\r" before it is dropped; a line longer than `max_bytes` is emitted in
+// pieces of at most that size (cut at a UTF-8 character boundary), so nothing is lost.
+class LineSplitter {
+ public:
+  explicit LineSplitter(std::size_t max_bytes = 16 * 1024 - 64) : max_(max_bytes) {}
+  // Appends `data`; calls `emit` with each completed line (without its "\n").
+  void Feed(std::string_view data, const std::function<void(std::string)>& emit);
+  // Emits the rest (a last line without "\n"), if any.
+  void Finish(const std::function<void(std::string)>& emit);
+
+ private:
+  std::string partial_;
+  std::size_t max_;
+};
+
 // Replaces invalid UTF-8 by U+FFFD and NUL by U+2400 (protobuf strings and PostgreSQL
 // text need valid UTF-8 without NUL).
 std::string SanitizeUtf8(std::string_view text);

@@ -422,3 +422,21 @@ TEST_CASE("logs: a reader following the cursor sees every line while writers rac
   REQUIRE(followed.size() == all.size());
   for (size_t i = 0; i < all.size(); ++i) CHECK(followed[i].id() == all[i].id());
 }
+
+TEST_CASE("logs: LineSplitter turns captured output chunks into lines", "[logs]") {
+  std::vector<std::string> lines;
+  auto emit = [&](std::string l) { lines.push_back(std::move(l)); };
+  client::LineSplitter s(8);
+  s.Feed("hel", emit);
+  CHECK(lines.empty());
+  s.Feed("lo\r\nwor", emit);
+  s.Feed("ld\n\n", emit);
+  CHECK(lines == std::vector<std::string>{"hello", "world", ""});
+  lines.clear();
+  s.Feed("0123456789abcdefXY", emit);  // no newline: full pieces go now
+  CHECK(lines == std::vector<std::string>{"01234567", "89abcdef"});
+  s.Feed("Zabcd\xC3", emit);  // a character across the piece boundary is not split
+  s.Feed("\xA9", emit);
+  s.Finish(emit);
+  CHECK(lines == std::vector<std::string>{"01234567", "89abcdef", "XYZabcd", "\xC3\xA9"});
+}
