@@ -51,7 +51,7 @@ export async function render(view, _params, query) {
     badge(r.state),
     r.deployment_id ? h('a', { href: `#/deployments/${r.deployment_id}` }, r.deployment_name) : h('span', { class: 'muted' }, '—'),
     time(r.start_time || r.expected_start_time || r.created),
-    duration(r.duration_seconds),
+    r.start_time ? duration(r.duration_seconds) : h('span', { class: 'muted' }, '—'),
     tags(r.tags),
   ]);
   const table = rows.length
