@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <unordered_map>
 #include <mutex>
 #include <optional>
 
@@ -119,6 +120,8 @@ struct ServerMetrics::Impl {
   std::optional<std::chrono::steady_clock::time_point> last_leader_pass;
   prometheus::Gauge* lag = nullptr;
   std::set<std::pair<std::string, std::string>> seen_states;
+  std::mutex transitions_mu;
+  std::unordered_map<std::string, prometheus::Counter*> transition_counters;
   std::map<std::string, std::pair<prometheus::Gauge*, prometheus::Gauge*>> queues;
 };
 
@@ -127,12 +130,28 @@ ServerMetrics::~ServerMetrics() = default;
 
 void ServerMetrics::OnTransition(std::string_view kind, std::string_view decision,
                                  std::string_view rule, std::string_view state) {
-  impl_->transitions
-      .Add({{"kind", Label(kind)},
-            {"decision", Label(decision)},
-            {"rule", Label(rule)},
-            {"state", Label(state)}})
-      .Increment();
+  // Hot path (every decision of batched task reports): one short key and a hash lookup
+  // instead of building a label map per call.
+  auto& m = *impl_;
+  std::string key;
+  key.reserve(kind.size() + decision.size() + rule.size() + state.size() + 3);
+  key.append(kind).append(1, '\x1f').append(decision).append(1, '\x1f').append(rule).append(
+      1, '\x1f').append(state);
+  prometheus::Counter* c = nullptr;
+  {
+    std::lock_guard lock(m.transitions_mu);
+    auto it = m.transition_counters.find(key);
+    if (it != m.transition_counters.end()) c = it->second;
+  }
+  if (!c) {
+    c = &m.transitions.Add({{"kind", Label(kind)},
+                            {"decision", Label(decision)},
+                            {"rule", Label(rule)},
+                            {"state", Label(state)}});
+    std::lock_guard lock(m.transitions_mu);
+    m.transition_counters.emplace(std::move(key), c);
+  }
+  c->Increment();
 }
 
 void ServerMetrics::OnRpc(std::string_view method, std::string_view code, double seconds) {
