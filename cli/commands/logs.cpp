@@ -113,8 +113,8 @@ int Stream(const Globals& g, client::Client& c, v1::ListLogsRequest req, const L
         // Lines may still arrive shortly after the final state: read until it is a little
         // while old (at once for a run that ended long ago).
         auto age = std::chrono::system_clock::now() - (*end)->timestamp;
-        auto left = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-            kDrainAfterEnd - age);
+        auto left =
+            std::chrono::duration_cast<std::chrono::steady_clock::duration>(kDrainAfterEnd - age);
         drain_until = now + std::max(left, std::chrono::steady_clock::duration::zero());
         continue;  // one more read right away
       }

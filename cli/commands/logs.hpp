@@ -9,11 +9,11 @@
 namespace weft::cli {
 
 struct LogsOptions {
-  std::string id;          // flow run id (flow-run logs) or task run id (task-run logs)
+  std::string id;  // flow run id (flow-run logs) or task run id (task-run logs)
   bool follow = false;
-  std::string level;       // "" = all; debug|info|warning|error|critical
-  std::string task;        // flow-run logs only: task runs named NAME or NAME-<n>
-  int limit = 0;           // 0 = all
+  std::string level;  // "" = all; debug|info|warning|error|critical
+  std::string task;   // flow-run logs only: task runs named NAME or NAME-<n>
+  int limit = 0;      // 0 = all
 };
 
 int FlowRunLogs(const Globals& g, const LogsOptions& o);

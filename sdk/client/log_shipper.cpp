@@ -169,8 +169,8 @@ struct LogShipper::Impl {
 
   Impl(Client& c, LogShipperOptions o) : client(c), opt(std::move(o)) {
     if (opt.capacity == 0) opt.capacity = 1;
-    if (opt.batch_lines == 0 || opt.batch_lines > 1000) opt.batch_lines = std::min<std::size_t>(
-        std::max<std::size_t>(opt.batch_lines, 1), 1000);
+    if (opt.batch_lines == 0 || opt.batch_lines > 1000)
+      opt.batch_lines = std::min<std::size_t>(std::max<std::size_t>(opt.batch_lines, 1), 1000);
     if (opt.batch_bytes == 0 || opt.batch_bytes > 1000 * 1024) opt.batch_bytes = 900 * 1024;
     if (opt.max_line_bytes == 0 || opt.max_line_bytes > 16 * 1024) opt.max_line_bytes = 16 * 1024;
   }
@@ -236,9 +236,8 @@ struct LogShipper::Impl {
   void Loop() {
     std::unique_lock lock(mu);
     for (;;) {
-      cv.wait_for(lock, opt.interval, [&] {
-        return stop || queue.size() >= opt.batch_lines || flush_requests > 0;
-      });
+      cv.wait_for(lock, opt.interval,
+                  [&] { return stop || queue.size() >= opt.batch_lines || flush_requests > 0; });
       if (stop) return;
       if (queue.empty() && dropped_by_run.empty()) {
         flush_requests = 0;
@@ -251,7 +250,8 @@ struct LogShipper::Impl {
         auto* m = req.add_lines();
         m->set_flow_run_id(run);
         m->set_level(v1::LOG_LEVEL_WARNING);
-        m->set_message(fmt::format("\xE2\x80\xA6{} log lines dropped (the log buffer was full)", n));
+        m->set_message(
+            fmt::format("\xE2\x80\xA6{} log lines dropped (the log buffer was full)", n));
         *m->mutable_timestamp() = now;
         m->set_source("sdk");
       }

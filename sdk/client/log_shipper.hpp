@@ -26,11 +26,11 @@ class Client;
 enum class LogLevel { kDebug = 10, kInfo = 20, kWarning = 30, kError = 40, kCritical = 50 };
 
 struct LogShipperOptions {
-  std::size_t capacity = 10000;                  // lines buffered; beyond: drop the oldest
-  std::size_t batch_lines = 500;                 // send at once when this many wait
-  std::size_t batch_bytes = 900 * 1024;          // message bytes per WriteLogs call
-  std::chrono::milliseconds interval{200};       // otherwise send this often
-  std::size_t max_line_bytes = 16 * 1024;        // longer lines are cut to this, marker included
+  std::size_t capacity = 10000;                   // lines buffered; beyond: drop the oldest
+  std::size_t batch_lines = 500;                  // send at once when this many wait
+  std::size_t batch_bytes = 900 * 1024;           // message bytes per WriteLogs call
+  std::chrono::milliseconds interval{200};        // otherwise send this often
+  std::size_t max_line_bytes = 16 * 1024;         // longer lines are cut to this, marker included
   std::chrono::milliseconds close_timeout{5000};  // the destructor's Flush bound
   // Called (from the shipper's thread) with a one-line description of a problem; default:
   // a line on stderr. The first failure of a kind is reported, not every retry.

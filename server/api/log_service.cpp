@@ -32,10 +32,9 @@ class LogServiceImpl final : public v1::LogService::Service {
                          v1::WriteLogsResponse* resp) override {
     // Refuse oversized batches before copying them.
     if (static_cast<std::size_t>(req->lines_size()) > logs_.limits().max_batch_lines) {
-      return Invalid("lines: " + std::to_string(req->lines_size()) +
-                     " lines in one batch; the limit is " +
-                     std::to_string(logs_.limits().max_batch_lines) +
-                     " per batch (split the batch)");
+      return Invalid(
+          "lines: " + std::to_string(req->lines_size()) + " lines in one batch; the limit is " +
+          std::to_string(logs_.limits().max_batch_lines) + " per batch (split the batch)");
     }
     std::vector<store::LogRecord> lines;
     lines.reserve(static_cast<std::size_t>(req->lines_size()));

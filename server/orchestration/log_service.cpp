@@ -106,9 +106,9 @@ core::Result<LogWriteResult> LogService::Write(std::vector<store::LogRecord> lin
   LogWriteResult result;
   if (lines.empty()) return result;
   if (lines.size() > limits_.max_batch_lines) {
-    return core::InvalidArgument(fmt::format(
-        "lines: {} lines in one batch; the limit is {} per batch (split the batch)", lines.size(),
-        limits_.max_batch_lines));
+    return core::InvalidArgument(
+        fmt::format("lines: {} lines in one batch; the limit is {} per batch (split the batch)",
+                    lines.size(), limits_.max_batch_lines));
   }
   std::size_t bytes = 0;
   for (const auto& l : lines) bytes += l.message.size();

@@ -19,9 +19,9 @@ class logger;
 namespace weft::server::orchestration {
 
 struct LogLimits {
-  std::size_t max_line_bytes = 16 * 1024;       // longer messages are cut (with a marker)
-  std::size_t max_batch_lines = 1000;           // a bigger batch is refused
-  std::size_t max_batch_bytes = 1024 * 1024;    // sum of the messages; a bigger batch is refused
+  std::size_t max_line_bytes = 16 * 1024;          // longer messages are cut (with a marker)
+  std::size_t max_batch_lines = 1000;              // a bigger batch is refused
+  std::size_t max_batch_bytes = 1024 * 1024;       // sum of the messages; a bigger batch is refused
   std::size_t max_answer_bytes = 2 * 1024 * 1024;  // a ListLogs answer stops here (more=true)
   int default_list_limit = 1000;
   int max_list_limit = 5000;

@@ -1,10 +1,10 @@
 // Logs through the API (LogService) on a real server and database: write and list in
 // order, filters (level, task name, task run), paging with the cursor, the size limits and
 // the cut marker, errors; and the SDK's LogShipper (batches, Flush, overflow marker).
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -330,8 +330,7 @@ TEST_CASE("logs: the LogShipper sends batches in order and Flush waits for them"
   }
 }
 
-TEST_CASE("logs: a full LogShipper buffer drops the oldest lines and ships a marker",
-          "[logs]") {
+TEST_CASE("logs: a full LogShipper buffer drops the oldest lines and ships a marker", "[logs]") {
   Fixture f;
   std::string run = f.NewFlowRun();
   client::LogShipperOptions o;
@@ -351,8 +350,7 @@ TEST_CASE("logs: a full LogShipper buffer drops the oldest lines and ships a mar
   CHECK(shipper.stats().dropped == 150);
 }
 
-TEST_CASE("logs: the LogShipper reports lines the server refuses and does not block",
-          "[logs]") {
+TEST_CASE("logs: the LogShipper reports lines the server refuses and does not block", "[logs]") {
   Fixture f;
   std::string run = f.NewFlowRun();
   std::vector<std::string> errors;

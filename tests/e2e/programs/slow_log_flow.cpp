@@ -7,14 +7,14 @@
 
 namespace {
 
-auto tick = weft::task("tick", [](weft::TaskContext& ctx, std::int64_t ticks,
-                                  std::int64_t interval_ms) {
-  for (std::int64_t i = 1; i <= ticks; ++i) {
-    ctx.logger().info("tick {}", i);
-    std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
-  }
-  return ticks;
-});
+auto tick =
+    weft::task("tick", [](weft::TaskContext& ctx, std::int64_t ticks, std::int64_t interval_ms) {
+      for (std::int64_t i = 1; i <= ticks; ++i) {
+        ctx.logger().info("tick {}", i);
+        std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
+      }
+      return ticks;
+    });
 
 auto slow = weft::flow(
     "slow-log",
