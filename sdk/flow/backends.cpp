@@ -254,7 +254,7 @@ class ServerBackend final : public Backend {
         stop_on_cancel_(stop_on_cancel) {
     for (size_t i = 0; i < kLanes; ++i) lanes_.push_back(std::make_unique<ReportLane>(client_));
     logs_ = std::make_shared<client::LogShipper>(client_);
-    SetLogShipper(logs_);
+    SetLogShipper(flow_run_id_, logs_);
     heartbeat_ = std::jthread([this](std::stop_token st) { Heartbeats(st); });
   }
   ~ServerBackend() override {
@@ -262,7 +262,7 @@ class ServerBackend final : public Backend {
     heartbeat_cv_.notify_all();
     if (heartbeat_.joinable()) heartbeat_.join();
     Flush();
-    SetLogShipper(nullptr);
+    SetLogShipper(flow_run_id_, nullptr);
   }
 
   bool ephemeral() const override { return false; }

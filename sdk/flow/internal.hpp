@@ -33,9 +33,10 @@ ExceptionInfo DescribeException(std::exception_ptr error);
 // Prefect style: Completed(), Failed('boom')
 std::string DescribeState(const core::State& state);
 void WriteConsoleLine(std::string_view line);  // raw line on stderr, serialized with the logs
-// Where run loggers ship their lines (logger.cpp): set by the server backend while a run
-// lives, nullptr (ephemeral) otherwise.
-void SetLogShipper(std::shared_ptr<client::LogShipper> shipper);
+// Where the loggers of a flow run ship their lines (logger.cpp): set by the server backend
+// while the run lives, removed with nullptr. Runs without one (ephemeral) log to the console
+// only. Keyed by flow run, so concurrent runs in one process keep their own.
+void SetLogShipper(const std::string& flow_run_id, std::shared_ptr<client::LogShipper> shipper);
 
 // ---- backends
 

@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "sdk/client/log_shipper.hpp"
-
 #include "sdk/flow/internal.hpp"
 
 namespace weft {
@@ -92,9 +92,9 @@ std::mutex& ShipperMutex() {
   static std::mutex mu;
   return mu;
 }
-std::shared_ptr<client::LogShipper>& Shipper() {
-  static std::shared_ptr<client::LogShipper> shipper;
-  return shipper;
+std::unordered_map<std::string, std::shared_ptr<client::LogShipper>>& Shippers() {
+  static std::unordered_map<std::string, std::shared_ptr<client::LogShipper>> shippers;
+  return shippers;
 }
 
 client::LogLevel ShippedLevel(LogLevel level) {
@@ -119,7 +119,8 @@ void Logger::Write(LogLevel level, std::string_view message) const {
   std::shared_ptr<client::LogShipper> shipper;
   {
     std::lock_guard lock(ShipperMutex());
-    shipper = Shipper();
+    auto& all = Shippers();
+    if (auto it = all.find(flow_run_id_); it != all.end()) shipper = it->second;
   }
   if (shipper) {
     shipper->Add(flow_run_id_, task_run_id_, task_run_name_, ShippedLevel(level),
@@ -128,9 +129,13 @@ void Logger::Write(LogLevel level, std::string_view message) const {
 }
 
 namespace detail {
-void SetLogShipper(std::shared_ptr<client::LogShipper> shipper) {
+void SetLogShipper(const std::string& flow_run_id, std::shared_ptr<client::LogShipper> shipper) {
   std::lock_guard lock(ShipperMutex());
-  Shipper() = std::move(shipper);
+  if (shipper) {
+    Shippers()[flow_run_id] = std::move(shipper);
+  } else {
+    Shippers().erase(flow_run_id);
+  }
 }
 
 void WriteConsoleLine(std::string_view line) {
