@@ -6,6 +6,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <iostream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -437,4 +438,46 @@ TEST_CASE("logs: LineSplitter turns captured output chunks into lines", "[logs]"
   s.Feed("\xA9", emit);
   s.Finish(emit);
   CHECK(lines == std::vector<std::string>{"01234567", "89abcdef", "XYZabcd", "\xC3\xA9"});
+}
+
+// Figures, not assertions: scripts/with_pg.sh build/.../weft_integration_tests "[logs-bench]"
+TEST_CASE("logs: shipping and paging figures", "[.][logs-bench]") {
+  Fixture f;
+  constexpr int kRuns = 4;
+  constexpr int kLines = 50000;
+  std::vector<std::string> runs;
+  for (int r = 0; r < kRuns; ++r) runs.push_back(f.NewFlowRun("bench"));
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  std::atomic<std::uint64_t> dropped{0};
+  for (int r = 0; r < kRuns; ++r) {
+    threads.emplace_back([&, r] {
+      client::Client c(f.client->options());
+      client::LogShipperOptions o;
+      o.capacity = kLines;  // measure throughput, not the drop policy
+      client::LogShipper shipper(c, o);
+      for (int i = 0; i < kLines; ++i) {
+        shipper.Add(runs[static_cast<size_t>(r)], "", "", client::LogLevel::kInfo,
+                    fmt::format("line {} of a benchmark run with some typical length text", i));
+      }
+      shipper.Flush(std::chrono::minutes(5));
+      dropped += shipper.stats().dropped;
+    });
+  }
+  for (auto& t : threads) t.join();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cout << fmt::format(
+      "shipped {} lines from {} shippers in {:.2f} s: {:.0f} lines/s ({} dropped)\n",
+      kRuns * kLines, kRuns, secs, kRuns * kLines / secs, dropped.load());
+  v1::ListLogsRequest q;
+  q.set_flow_run_id(runs[0]);
+  q.set_after_id(f.AllOf(runs[0]).at(kLines - 1001).id());
+  auto t1 = std::chrono::steady_clock::now();
+  constexpr int kPages = 50;
+  for (int i = 0; i < kPages; ++i) REQUIRE(f.client->ListLogs(q).ok());
+  double page_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count() /
+      kPages;
+  std::cout << fmt::format("ListLogs page of 1000 lines near the end of {} lines: {:.1f} ms\n",
+                           kLines, page_ms);
 }
