@@ -192,7 +192,7 @@ int main(int argc, char** argv) {
     timed("deployment=rare/every-minute", "/api/flow-runs?deployment=rare/every-minute&limit=50");
     timed("since..until (one day)",
           "/api/flow-runs?since=2020-01-01T00:00:00Z&until=2100-01-01T00:00:00Z&limit=50");
-    timed("state=COMPLETED (no match: whole scan)", "/api/flow-runs?state=COMPLETED&limit=50");
+    timed("state=COMPLETED (none match)", "/api/flow-runs?state=COMPLETED&limit=50");
     // Deep: follow next_cursor `deep` pages, then time the next one.
     std::string cursor;
     for (int i = 0; i < deep; ++i) {

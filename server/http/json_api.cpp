@@ -94,6 +94,16 @@ json RunStateJson(const store::RunFacts& f) {
   return f.state ? StateJson(*f.state) : json(nullptr);
 }
 
+// Duration as people read it: time spent running, plus the current stretch while running.
+double DurationSeconds(const store::FlowRunRecord& r, core::TimePoint now) {
+  const auto& f = r.run;
+  double duration = f.total_run_time;
+  if (f.state && f.state->type == core::StateType::kRunning && f.start_time && !f.end_time) {
+    duration = std::max(duration, core::ToSeconds(now - f.state->timestamp) + f.total_run_time);
+  }
+  return duration;
+}
+
 json FlowRunJson(const store::FlowRunRecord& r, core::TimePoint now) {
   const auto& f = r.run;
   json j{{"id", f.id},
@@ -115,12 +125,7 @@ json FlowRunJson(const store::FlowRunRecord& r, core::TimePoint now) {
          {"work_queue", r.work_queue},
          {"agent_name", r.agent_name},
          {"last_heartbeat", OptTime(r.last_heartbeat)}};
-  // Duration as people read it: time spent running, plus the current stretch while running.
-  double duration = f.total_run_time;
-  if (f.state && f.state->type == core::StateType::kRunning && f.start_time && !f.end_time) {
-    duration = std::max(duration, core::ToSeconds(now - f.state->timestamp) + f.total_run_time);
-  }
-  j["duration_seconds"] = duration;
+  j["duration_seconds"] = DurationSeconds(r, now);
   return j;
 }
 
@@ -393,12 +398,11 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
             core::TimePoint start = rf.start_time     ? *rf.start_time
                                     : rf.expected_start_time ? *rf.expected_start_time
                                                              : r.created;
-            json run = FlowRunJson(r, now);
             points.push_back(json{{"id", rf.id},
                                   {"name", r.name},
                                   {"flow_name", r.flow_name},
                                   {"start", Time(start)},
-                                  {"duration_seconds", run["duration_seconds"]},
+                                  {"duration_seconds", DurationSeconds(r, now)},
                                   {"state_type", rf.state ? core::StateTypeName(rf.state->type) : ""},
                                   {"state_name", rf.state ? rf.state->name : ""}});
           }

@@ -1,0 +1,237 @@
+// The HTTP side of weft-server (server/http): /healthz, /readyz, the dashboard's assets and
+// the JSON API under /api/ (docs/api.md), against the real App and a fresh database. Runs
+// are made through gRPC; what the JSON API shows and does is then checked through both.
+#include <httplib.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "tests/integration/server_fixture.hpp"
+
+using namespace weft;
+using nlohmann::json;
+
+namespace {
+
+void WithHttp(server::app::Settings& s) {
+  s.http_enabled = true;
+  s.http_address = "127.0.0.1:0";
+  s.scheduler_interval = 3600;
+}
+
+struct Http {
+  test::ApiServer server{WithHttp};
+  std::unique_ptr<httplib::Client> http;
+
+  Http() {
+    std::string addr = server.app->http_address();
+    REQUIRE_FALSE(addr.empty());
+    auto colon = addr.rfind(':');
+    http = std::make_unique<httplib::Client>(addr.substr(0, colon),
+                                             std::stoi(addr.substr(colon + 1)));
+  }
+
+  // GET or POST; returns status and parsed JSON (null when the body is not JSON).
+  std::pair<int, json> Call(const std::string& method, const std::string& path,
+                            const std::string& body = "{}") {
+    auto res = method == "GET" ? http->Get(path) : http->Post(path, body, "application/json");
+    REQUIRE(res);
+    INFO(method << " " << path << " -> " << res->status << " " << res->body);
+    json j = json::parse(res->body, nullptr, false);
+    return {res->status, j.is_discarded() ? json() : j};
+  }
+
+  std::string NewRun(const std::string& flow, std::vector<std::string> tags = {}) {
+    v1::CreateFlowRunRequest req;
+    req.set_flow_name(flow);
+    req.set_parameters_json(R"({"n": 1})");
+    for (const auto& t : tags) req.add_tags(t);
+    auto r = server.client->CreateFlowRun(req);
+    REQUIRE(r.ok());
+    return r->flow_run().id();
+  }
+
+  std::string StateName(const std::string& id) {
+    v1::GetFlowRunRequest req;
+    req.set_id(id);
+    auto r = server.client->GetFlowRun(req);
+    REQUIRE(r.ok());
+    return r->flow_run().state().name();
+  }
+};
+
+void CheckError(const std::pair<int, json>& r, int status, const std::string& code,
+                const std::string& field) {
+  INFO(r.second.dump());
+  CHECK(r.first == status);
+  REQUIRE(r.second.contains("error"));
+  CHECK(r.second["error"]["code"] == code);
+  CHECK_THAT(r.second["error"]["message"].get<std::string>(), Catch::Contains(field));
+}
+
+}  // namespace
+
+TEST_CASE("http: /healthz, /readyz and the dashboard's assets", "[http]") {
+  Http h;
+  auto health = h.http->Get("/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  CHECK(health->body == "ok\n");
+  auto ready = h.http->Get("/readyz");
+  REQUIRE(ready);
+  CHECK(ready->status == 200);
+
+  auto index = h.http->Get("/");
+  REQUIRE(index);
+  CHECK(index->status == 200);
+  CHECK_THAT(index->get_header_value("Content-Type"), Catch::StartsWith("text/html"));
+  CHECK_THAT(index->body, Catch::Contains("/js/app.js"));
+  auto js = h.http->Get("/js/app.js");
+  REQUIRE(js);
+  CHECK(js->status == 200);
+  CHECK_THAT(js->get_header_value("Content-Type"), Catch::StartsWith("text/javascript"));
+  auto css = h.http->Get("/app.css");
+  REQUIRE(css);
+  CHECK_THAT(css->get_header_value("Content-Type"), Catch::StartsWith("text/css"));
+  auto missing = h.http->Get("/js/nope.js");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+}
+
+TEST_CASE("http: flow runs are paged by key and filtered", "[http]") {
+  Http h;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(h.NewRun("alpha", i == 1 ? std::vector<std::string>{"x"} : std::vector<std::string>{}));
+  }
+  for (int i = 0; i < 2; ++i) ids.push_back(h.NewRun("beta"));
+
+  // Pages of 2, newest first, each run exactly once.
+  std::vector<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    auto [status, page] = h.Call("GET", "/api/flow-runs?limit=2" +
+                                            (cursor.empty() ? "" : "&cursor=" + cursor));
+    REQUIRE(status == 200);
+    CHECK(page["flow_runs"].size() <= 2);
+    for (const auto& r : page["flow_runs"]) seen.push_back(r["id"]);
+    cursor = page["next_cursor"];
+    // The cursor holds '|' and ':'; percent-encode it as a browser would.
+    std::string enc;
+    for (unsigned char c : cursor) {
+      if (std::isalnum(c) || c == '-' || c == '.') {
+        enc += static_cast<char>(c);
+      } else {
+        char b[4];
+        std::snprintf(b, sizeof b, "%%%02X", c);
+        enc += b;
+      }
+    }
+    cursor = enc;
+    ++pages;
+  } while (!cursor.empty() && pages < 10);
+  CHECK(pages == 3);
+  REQUIRE(seen.size() == 5);
+  CHECK(std::set<std::string>(seen.begin(), seen.end()).size() == 5);
+  CHECK(seen.front() == ids.back());  // newest first
+
+  CHECK(h.Call("GET", "/api/flow-runs?flow=beta").second["flow_runs"].size() == 2);
+  auto tagged = h.Call("GET", "/api/flow-runs?tag=x").second["flow_runs"];
+  REQUIRE(tagged.size() == 1);
+  CHECK(tagged[0]["id"] == ids[1]);
+  CHECK(h.Call("GET", "/api/flow-runs?state=PENDING").second["flow_runs"].size() == 5);
+  CHECK(h.Call("GET", "/api/flow-runs?state=Pending").second["flow_runs"].size() == 5);
+  CHECK(h.Call("GET", "/api/flow-runs?state=COMPLETED").second["flow_runs"].empty());
+  CHECK(h.Call("GET", "/api/flow-runs?since=2000-01-01T00:00:00Z&until=2001-01-01T00:00:00Z")
+            .second["flow_runs"]
+            .empty());
+  CHECK(h.Call("GET", "/api/flow-runs?since=2000-01-01T00:00:00Z").second["flow_runs"].size() == 5);
+
+  auto history = h.Call("GET", "/api/flow-runs/history?flow=alpha&limit=2").second;
+  REQUIRE(history["points"].size() == 2);
+  CHECK(history["points"][0]["state_type"] == "PENDING");
+
+  auto [status, run] = h.Call("GET", "/api/flow-runs/" + ids[0]);
+  REQUIRE(status == 200);
+  CHECK(run["flow_name"] == "alpha");
+  CHECK(run["parameters"]["n"] == 1);
+  REQUIRE(run["states"].size() == 1);
+  CHECK(run["states"][0]["name"] == "Pending");
+  CHECK(h.Call("GET", "/api/flow-runs/" + ids[0] + "/task-runs").second["task_runs"].empty());
+}
+
+TEST_CASE("http: bad input and unknown things are JSON errors with the gRPC code", "[http]") {
+  Http h;
+  CheckError(h.Call("GET", "/api/flow-runs?limit=500"), 400, "INVALID_ARGUMENT", "limit");
+  CheckError(h.Call("GET", "/api/flow-runs?limit=abc"), 400, "INVALID_ARGUMENT", "limit");
+  CheckError(h.Call("GET", "/api/flow-runs?cursor=garbage"), 400, "INVALID_ARGUMENT", "cursor");
+  CheckError(h.Call("GET", "/api/flow-runs?state=BOGUS"), 400, "INVALID_ARGUMENT", "state");
+  CheckError(h.Call("GET", "/api/flow-runs?since=yesterday"), 400, "INVALID_ARGUMENT", "since");
+  CheckError(h.Call("GET", "/api/flow-runs?deployment=no/such"), 404, "NOT_FOUND", "no/such");
+  CheckError(h.Call("GET", "/api/flow-runs/00000000-0000-0000-0000-000000000000"), 404,
+             "NOT_FOUND", "00000000-0000-0000-0000-000000000000");
+  CheckError(h.Call("GET", "/api/deployments/00000000-0000-0000-0000-000000000000"), 404,
+             "NOT_FOUND", "");
+  CheckError(h.Call("GET", "/api/work-queues/nope"), 404, "NOT_FOUND", "nope");
+  CheckError(h.Call("GET", "/api/nothing-here"), 404, "NOT_FOUND", "/api/nothing-here");
+  std::string id = h.NewRun("gamma");
+  CheckError(h.Call("POST", "/api/flow-runs/" + id + "/cancel", "[1, 2]"), 400,
+             "INVALID_ARGUMENT", "body");
+}
+
+TEST_CASE("http: cancel and retry go through the orchestration door", "[http]") {
+  Http h;
+  std::string id = h.NewRun("delta");
+  // Retry needs a finished run.
+  CheckError(h.Call("POST", "/api/flow-runs/" + id + "/retry"), 412, "FAILED_PRECONDITION",
+             "only a finished run can be retried");
+
+  // An unclaimed Pending run is Cancelled at once, with the message given.
+  auto [status, cancelled] =
+      h.Call("POST", "/api/flow-runs/" + id + "/cancel", R"({"message": "not needed"})");
+  REQUIRE(status == 200);
+  CHECK(cancelled["decision"] == "ACCEPT");
+  CHECK(cancelled["state"]["name"] == "Cancelled");
+  CHECK(h.StateName(id) == "Cancelled");
+  CheckError(h.Call("POST", "/api/flow-runs/" + id + "/cancel"), 412, "FAILED_PRECONDITION", "");
+
+  // Retry: a new Scheduled state, in the history with its message.
+  auto [rs, retried] = h.Call("POST", "/api/flow-runs/" + id + "/retry");
+  REQUIRE(rs == 200);
+  CHECK(retried["state"]["type"] == "SCHEDULED");
+  CHECK(h.StateName(id) == "Scheduled");
+  auto run = h.Call("GET", "/api/flow-runs/" + id).second;
+  REQUIRE(run["states"].size() == 3);
+  CHECK(run["states"][1]["message"] == "not needed");
+  CHECK(run["states"][2]["message"] == "retry requested from the dashboard");
+}
+
+TEST_CASE("http: work queues pause and resume, storage shows kind and config", "[http]") {
+  Http h;
+  auto queues = h.Call("GET", "/api/work-queues").second;
+  REQUIRE(queues["work_queues"].size() == 1);
+  CHECK(queues["work_queues"][0]["name"] == "default");
+  CHECK(queues["work_queues"][0]["paused"] == false);
+  CHECK(h.Call("POST", "/api/work-queues/default/pause").second["paused"] == true);
+  auto one = h.Call("GET", "/api/work-queues/default").second;
+  CHECK(one["paused"] == true);
+  CHECK(one["agents"].empty());
+  CHECK(h.Call("GET", "/api/work-queues/default/preview?hours=1").second["total"] == 0);
+  CheckError(h.Call("GET", "/api/work-queues/default/preview?hours=-1"), 400, "INVALID_ARGUMENT",
+             "hours");
+  CHECK(h.Call("POST", "/api/work-queues/default/resume").second["paused"] == false);
+
+  v1::CreateStorageRequest st;
+  st.set_name("flows");
+  st.set_kind("local");
+  (*st.mutable_config())["path"] = "/srv/flows";
+  REQUIRE(h.server.client->CreateStorage(st).ok());
+  auto storages = h.Call("GET", "/api/storages").second["storages"];
+  REQUIRE(storages.size() == 2);
+  CHECK(storages[0]["name"] == "flows");
+  CHECK(storages[0]["kind"] == "local");
+  CHECK(storages[0]["config"] == json{{"path", "/srv/flows"}});
+  CHECK(storages[1]["name"] == "server");
+}
