@@ -98,9 +98,13 @@ run_id=$(printf '%s\n' "$run_json" | sed -n 's/^ *"id": *"\([0-9a-f-]*\)".*/\1/p
 "$WEFT" flow-run wait "$run_id" --timeout 5m
 echo
 "$WEFT" flow-run inspect "$run_id"
+# The dashboard's address, from the server's ready line (http=ADDR).
+DASHBOARD=$(sed -n 's/^weft-server ready .*http=\([^ ]*\).*/\1/p' "$LOG" 2>/dev/null | tail -n1)
+DASHBOARD=${DASHBOARD:-${WEFT_SERVER_HTTP_ADDRESS:-127.0.0.1:4200}}
 cat <<NEXT
 
-Weft is running. Next:
+Weft is running. The dashboard: http://$DASHBOARD
+(flow runs with their task timelines and logs, deployments, work queues and agents). Next:
   export PATH=$BIN/cli:$BIN/server:$BIN/agent:\$PATH
   weft flow-run ls                      # runs, newest first
   weft flow-run inspect <ID>            # a run's state history and its task runs
