@@ -86,6 +86,10 @@ try {
   await shot('work-queues');
   await open(`/work-queues/${facts.paused_queue}`);
   if ((await page.textContent('h1 .queue-status')) !== 'paused') fail('work queue page: not shown as paused');
+  if (facts.agent_name) {
+    const agents = await page.textContent('#queue-agents');
+    if (!agents.includes(facts.agent_name)) fail(`work queue page: agent ${facts.agent_name} is not listed (${agents})`);
+  }
   await shot('work-queue');
 
   // The other pages render without errors.

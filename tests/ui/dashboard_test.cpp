@@ -1,7 +1,8 @@
 // The dashboard in a real browser: a real weft-server (fresh database, free ports), a real
 // flow run (examples/hello_flow, whose logs the SDK ships), a deployment and a paused work
-// queue made with the CLI; then tests/ui/dashboard.mjs drives Debian's headless Chromium
-// through the pages and saves screenshots under build/<preset>/ui-screenshots/.
+// queue made with the CLI and an agent polling that queue; then tests/ui/dashboard.mjs
+// drives Debian's headless Chromium through the pages and saves screenshots under
+// build/<preset>/ui-screenshots/.
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -104,6 +105,17 @@ TEST_CASE("dashboard: runs, a run's task runs, Run on a deployment, a paused que
   REQUIRE(dep_id);
   WeftOk(env, {"work-queue", "create", "etl", "--tag", "etl"});
   WeftOk(env, {"work-queue", "pause", "etl"});
+  // An agent serving the paused queue: it polls (and gets nothing) and shows on the queue page.
+  Background agent({WEFT_AGENT_BIN, "--name", "ui-agent", "--work-dir", TempDir("ui_agent_work"),
+                    "--cache-dir", TempDir("ui_agent_cache"), "-q", "etl"},
+                   env, TempDir("ui_agent_log") + "/agent.log");
+  REQUIRE(agent.WaitForLog("weft-agent ready", 30));
+  REQUIRE(Eventually(
+      [&] {
+        RunResult ls = Run({WEFT_CLI_BIN, "agent", "ls", "--output", "json"}, env);
+        return ls.exit_code == 0 && ls.out.find("ui-agent") != std::string::npos;
+      },
+      30, 0.2));
 
   json before = WeftJson(env, {"flow-run", "ls", "--deployment", "etl/nightly", "--limit", "1000"});
   std::size_t runs_before = before["flow_runs"].size();
@@ -116,7 +128,8 @@ TEST_CASE("dashboard: runs, a run's task runs, Run on a deployment, a paused que
                 {"deployment_id", *dep_id},
                 {"run_parameters", {{"who", "dashboard"}}},
                 {"paused_queue", "etl"},
-                {"expect_logs", true}};
+                {"expect_logs", true},
+                {"agent_name", "ui-agent"}};
   fs::path facts_path = fs::path(TempDir("ui_facts")) / "facts.json";
   Write(facts_path, facts.dump());
   RunResult ui = Run({NODE_BIN, std::string(UI_TEST_DIR) + "/dashboard.mjs", facts_path.string(),
@@ -139,6 +152,7 @@ TEST_CASE("dashboard: runs, a run's task runs, Run on a deployment, a paused que
   json p = params->is_string() ? json::parse(params->get<std::string>()) : *params;
   CHECK(p["who"] == "dashboard");
   CHECK(p["size"] == 3);
+  CHECK(agent.Stop() == 0);
   for (const char* name : {"flow-runs", "flow-run", "deployment", "work-queue"}) {
     CHECK(fs::exists(shots / (std::string(name) + ".png")));
   }
