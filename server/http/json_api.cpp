@@ -333,6 +333,18 @@ template <typename F>
 httplib::Server::Handler Handle(const ApiContext& ctx, F fn) {
   return [&ctx, fn](const httplib::Request& req, httplib::Response& res) {
     try {
+      // Actions only with a JSON body: a cross-site form cannot send one, and a cross-site
+      // fetch with it needs a CORS preflight this server never grants.
+      if (req.method == "POST" &&
+          req.get_header_value("Content-Type").rfind("application/json", 0) != 0) {
+        SendJson(res,
+                 json{{"error",
+                       {{"code", "INVALID_ARGUMENT"},
+                        {"message", "Content-Type: must be application/json (send {} for no "
+                                    "arguments)"}}}},
+                 415);
+        return;
+      }
       fn(req, res);
     } catch (const BadInput& b) {
       SendError(res, core::InvalidArgument(b.message));

@@ -179,6 +179,13 @@ TEST_CASE("http: bad input and unknown things are JSON errors with the gRPC code
   std::string id = h.NewRun("gamma");
   CheckError(h.Call("POST", "/api/flow-runs/" + id + "/cancel", "[1, 2]"), 400,
              "INVALID_ARGUMENT", "body");
+  // Actions take JSON only (a cross-site HTML form cannot post JSON).
+  auto form = h.http->Post("/api/flow-runs/" + id + "/cancel", "x=1",
+                           "application/x-www-form-urlencoded");
+  REQUIRE(form);
+  CHECK(form->status == 415);
+  CHECK_THAT(form->body, Catch::Contains("Content-Type"));
+  CHECK(h.StateName(id) == "Pending");
 }
 
 TEST_CASE("http: cancel and retry go through the orchestration door", "[http]") {
