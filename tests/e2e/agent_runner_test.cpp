@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "tests/e2e/support.hpp"
+#include "tests/e2e/cli_support.hpp"
 
 using namespace weft::e2e;
 using nlohmann::json;
@@ -23,30 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool Has(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-RunResult Weft(const Env& env, std::vector<std::string> args, const std::string& cwd = "") {
-  args.insert(args.begin(), WEFT_CLI_BIN);
-  return Run(args, env, 120, cwd);
-}
-
-RunResult WeftOk(const Env& env, const std::vector<std::string>& args,
-                 const std::string& cwd = "") {
-  RunResult r = Weft(env, args, cwd);
-  std::string cmd = "weft";
-  for (const auto& a : args) cmd += " " + a;
-  INFO(cmd << "\nexit " << r.exit_code << "\nstdout:\n" << r.out << "\nstderr:\n" << r.err);
-  REQUIRE(r.exit_code == 0);
-  return r;
-}
-
-void Write(const fs::path& p, const std::string& data, bool executable = false) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << data;
-  if (executable) ::chmod(p.c_str(), 0755);
-}
 
 // The runs of a deployment, newest first, as `weft flow-run ls --output json` shows them.
 json Runs(const Env& env, const std::string& deployment) {
@@ -99,15 +75,15 @@ Project Setup(const Server& server, const std::string& yaml) {
   p.env = server.ClientEnv();
   p.dir = TempDir("agent_project");
   p.marks = TempDir("agent_marks");
-  Write(p.dir / "ok.sh",
+  WriteFile(p.dir / "ok.sh",
         "#!/bin/sh\necho \"hello from $WEFT_FLOW_RUN_ID\"\n"
         "echo \"$WEFT_FLOW_RUN_PARAMETERS\" > \"$MARKS/$WEFT_FLOW_RUN_ID\"\n",
         true);
-  Write(p.dir / "fail.sh", "#!/bin/sh\necho failing >&2\nexit 3\n", true);
-  Write(p.dir / "segv.sh", "#!/bin/sh\nkill -SEGV $$\n", true);
-  Write(p.dir / "slow.sh",
+  WriteFile(p.dir / "fail.sh", "#!/bin/sh\necho failing >&2\nexit 3\n", true);
+  WriteFile(p.dir / "segv.sh", "#!/bin/sh\nkill -SEGV $$\n", true);
+  WriteFile(p.dir / "slow.sh",
         "#!/bin/sh\necho $$ > \"$MARKS/$WEFT_FLOW_RUN_ID.pid\"\nsleep 120 &\nwait\n", true);
-  Write(p.dir / "span.sh",
+  WriteFile(p.dir / "span.sh",
         "#!/bin/sh\necho \"$(date +%s%N) start\" >> \"$MARKS/spans\"\nsleep 0.5\n"
         "echo \"$(date +%s%N) end\" >> \"$MARKS/spans\"\n",
         true);
@@ -115,7 +91,7 @@ Project Setup(const Server& server, const std::string& yaml) {
   for (std::string::size_type at; (at = text.find("@MARKS@")) != std::string::npos;) {
     text.replace(at, 7, p.marks.string());
   }
-  Write(p.dir / "deploy.yaml", text);
+  WriteFile(p.dir / "deploy.yaml", text);
   WeftOk(p.env, {"storage", "create", "local", "--name", "flows", "--path",
                  TempDir("agent_store") + "/store", "--default"});
   WeftOk(p.env, {"work-queue", "create", "etl"});
@@ -342,7 +318,7 @@ TEST_CASE("agent: the docker runner drives the docker CLI (a stand-in here)", "[
 )");
   fs::path bin = TempDir("fake_docker_bin");
   fs::path log = TempDir("fake_docker_log");
-  Write(bin / "docker", kFakeDocker, true);
+  WriteFile(bin / "docker", kFakeDocker, true);
   Env env = p.env;
   env["PATH"] = bin.string() + ":" + Getenv("PATH");
   env["FAKE_DOCKER_LOG"] = log.string();
@@ -504,13 +480,13 @@ TEST_CASE("agent: the kubernetes runner submits, watches and deletes Jobs (a sta
     runner: {type: kubernetes, image: "registry.example.com/flow:forever"}
 )");
   fs::path api_dir = TempDir("fake_kube");
-  Write(api_dir / "api.py", kFakeKubeApi);
+  WriteFile(api_dir / "api.py", kFakeKubeApi);
   int port = FreePort();
   Background api({"/usr/bin/env", "python3", (api_dir / "api.py").string(), api_dir.string(),
                   std::to_string(port)},
                  {}, (api_dir / "api.out").string());
   REQUIRE(api.WaitForLog("ready", 30));
-  Write(api_dir / "kubeconfig",
+  WriteFile(api_dir / "kubeconfig",
         "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
         "contexts: [{name: test, context: {cluster: c, user: u, namespace: team}}]\n"
         "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:" +

@@ -8,55 +8,20 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "tests/e2e/support.hpp"
+#include "tests/e2e/cli_support.hpp"
 
 using namespace weft::e2e;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-namespace {
-
-bool Has(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-RunResult Weft(const Env& env, std::vector<std::string> args, const std::string& cwd = "") {
-  args.insert(args.begin(), WEFT_CLI_BIN);
-  return Run(args, env, 120, cwd);
-}
-
-RunResult WeftOk(const Env& env, const std::vector<std::string>& args,
-                 const std::string& cwd = "") {
-  RunResult r = Weft(env, args, cwd);
-  std::string cmd = "weft";
-  for (const auto& a : args) cmd += " " + a;
-  INFO(cmd << "\nexit " << r.exit_code << "\nstdout:\n" << r.out << "\nstderr:\n" << r.err);
-  REQUIRE(r.exit_code == 0);
-  return r;
-}
-
-json WeftJson(const Env& env, std::vector<std::string> args) {
-  args.push_back("--output");
-  args.push_back("json");
-  return json::parse(WeftOk(env, args).out);
-}
-
-void Write(const fs::path& p, const std::string& data, bool executable = false) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << data;
-  if (executable) ::chmod(p.c_str(), 0755);
-}
-
-}  // namespace
-
 TEST_CASE("work queue: preview lists a scheduled deployment's runs in order", "[e2e][work_queue]") {
   Server server(FreshDatabase("work_queue"));
   Env env = server.ClientEnv();
   fs::path project = TempDir("wq_project");
-  Write(project / "flow.sh", "#!/bin/sh\necho \"running with $*\"\n", true);
+  WriteFile(project / "flow.sh", "#!/bin/sh\necho \"running with $*\"\n", true);
   WeftOk(env, {"storage", "create", "local", "--name", "flows", "--path",
                TempDir("wq_flows") + "/store", "--default"});
-  Write(project / "deploy.yaml", R"(deployments:
+  WriteFile(project / "deploy.yaml", R"(deployments:
   - name: nightly
     flow_name: etl
     entrypoint: ./flow.sh
