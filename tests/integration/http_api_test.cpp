@@ -175,6 +175,11 @@ TEST_CASE("http: bad input and unknown things are JSON errors with the gRPC code
   CheckError(h.Call("GET", "/api/deployments/00000000-0000-0000-0000-000000000000"), 404,
              "NOT_FOUND", "");
   CheckError(h.Call("GET", "/api/work-queues/nope"), 404, "NOT_FOUND", "nope");
+  const std::string no_dep = "/api/deployments/00000000-0000-0000-0000-000000000000/run";
+  CheckError(h.Call("POST", no_dep, R"({"parameters": [1]})"), 400, "INVALID_ARGUMENT",
+             "parameters: must be a JSON object");
+  CheckError(h.Call("POST", no_dep, R"({"tags": ["a", 2]})"), 400, "INVALID_ARGUMENT", "tags[1]");
+  CheckError(h.Call("POST", no_dep, "{}"), 404, "NOT_FOUND", "");
   CheckError(h.Call("GET", "/api/nothing-here"), 404, "NOT_FOUND", "/api/nothing-here");
   std::string id = h.NewRun("gamma");
   CheckError(h.Call("POST", "/api/flow-runs/" + id + "/cancel", "[1, 2]"), 400,

@@ -13,6 +13,8 @@ export function historyChart(points, onPick) {
   const xs = points.map((p) => new Date(p.start).getTime());
   let x0 = Math.min(...xs), x1 = Math.max(...xs);
   if (x1 - x0 < 60000) { x0 -= 30000; x1 += 30000; }
+  const pad = (x1 - x0) * 0.03;
+  x0 -= pad; x1 += pad;
   const maxD = Math.max(1, ...points.map((p) => p.duration_seconds || 0));
   const sx = (t) => L + ((t - x0) / (x1 - x0)) * (W - L - R);
   const sy = (d) => H - B - Math.sqrt(Math.max(0, d) / maxD) * (H - T - B);

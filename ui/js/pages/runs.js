@@ -60,7 +60,7 @@ export async function render(view, _params, query) {
     : h('p', { class: 'muted', id: 'runs-empty' }, 'No flow runs match. Run a flow (for example ./build/dev/examples/hello_flow) and it shows up here.');
 
   view.append(
-    h('h1', {}, 'Flow runs'),
+    h('h1', {}, 'Flow runs ', h('button', { id: 'refresh', onclick: () => window.dispatchEvent(new Event('weft:refresh')) }, 'Refresh')),
     h('div', { class: 'panel' }, h('h2', {}, `History (newest ${history.points.length} runs)`),
       historyChart(history.points, (p) => { window.location.hash = `#/runs/${p.id}`; })),
     h('div', { class: 'panel' }, form, table,
