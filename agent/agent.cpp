@@ -27,6 +27,7 @@
 #include "agent/runners/process.hpp"
 #include "sdk/client/bundle.hpp"
 #include "sdk/client/convert.hpp"
+#include "sdk/client/log_shipper.hpp"
 #include "sdk/client/storage/bundle_store.hpp"
 
 #ifndef WEFT_VERSION
@@ -181,6 +182,9 @@ struct Agent::Impl {
   std::shared_ptr<spdlog::logger> out_log = Logger("agent.flow");
   std::map<std::string, std::unique_ptr<Runner>> runners;
   std::unique_ptr<BundleCache> cache;
+  // Ships the flows' captured output to the server as their runs' logs (lines the SDK
+  // prints are skipped: the SDK ships those itself).
+  std::unique_ptr<client::LogShipper> shipper;
 
   mutable std::mutex mu;
   std::condition_variable cv;
@@ -668,8 +672,12 @@ struct Agent::Impl {
     if (st.cancel || stop_runs) return crash("stopped before it started");
     RunSpec rs = MakeRunSpec(claimed);
     std::string run_name = run.name();
-    auto sink = [this, run_name](std::string_view line) {
+    const std::string run_id = run.id();
+    auto sink = [this, run_name, run_id](std::string_view line) {
       out_log->info("output run={} | {}", run_name, line);
+      if (shipper && !client::IsSdkConsoleLine(line)) {
+        shipper->Add(run_id, "", "", client::LogLevel::kInfo, std::string(line), "stdout");
+      }
     };
     const double running_ms = ms_since(running_at);
     const auto spawn_at = Clock::now();
@@ -721,6 +729,8 @@ struct Agent::Impl {
     run_log->info("run process ended flow_run_id={} name={} {}", run.id(), run.name(),
                   ExitText(*exit));
     handle->reset();
+    // The process's last lines reach the server before its final state.
+    if (shipper) shipper->Flush(std::chrono::milliseconds(2000));
 
     // 5. Report: nothing when the flow (SDK) or someone else already set a final state.
     {
@@ -844,6 +854,11 @@ core::Status Agent::DryRun(std::FILE* out) {
 
 void Agent::Start() {
   impl_->cache = std::make_unique<BundleCache>(impl_->s.CacheDir(), impl_->s.cache_size);
+  client::LogShipperOptions ship;
+  ship.on_error = [log = impl_->out_log](const std::string& problem) {
+    log->warn("log shipping problem=\"{}\"", problem);
+  };
+  impl_->shipper = std::make_unique<client::LogShipper>(impl_->client, std::move(ship));
   std::error_code ec;
   fs::create_directories(impl_->s.WorkDir(), ec);
   for (auto it = fs::directory_iterator(impl_->s.WorkDir(), ec);

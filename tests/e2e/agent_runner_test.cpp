@@ -172,12 +172,16 @@ TEST_CASE("agent: shell scripts run to Completed, Failed and Crashed from their 
   std::string ok_id = ok["id"];
   CHECK(Has(ReadFile((p.marks / ok_id).string()), R"("day":"2026-11-26")"));
   CHECK(agent.WaitForLog("hello from " + ok_id, 10));  // output lines reach the agent's log
+  // ... and the run's logs on the server (shipped before the final state was proposed).
+  RunResult ok_logs = WeftOk(p.env, {"flow-run", "logs", ok_id});
+  CHECK(Has(ok_logs.out, "hello from " + ok_id));
 
   REQUIRE(Eventually(
       [&] { return RunById(p.env, "sh/fail", fail_id)["state"]["type"] == "FAILED"; }, 60, 0.2));
   json failed = RunById(p.env, "sh/fail", fail_id);
   CHECK(failed["state"]["name"] == "Failed");
   CHECK(failed["state"]["message"] == "process exited with code 3");
+  CHECK(Has(WeftOk(p.env, {"flow-run", "logs", fail_id}).out, "failing"));  // stderr too
   CHECK(json::parse(failed["state"]["details_json"].get<std::string>())["exit_code"] == 3);
 
   REQUIRE(Eventually(
