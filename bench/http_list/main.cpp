@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
 
     weft::server::http::HttpOptions ho;
     ho.address = "127.0.0.1:0";
-    weft::server::http::HttpServer http({runs, storage, deployments, queues, agents, nullptr}, ho,
+    weft::server::http::HttpServer http({runs, storage, deployments, queues, agents, nullptr, nullptr}, ho,
                                         spdlog::default_logger(), clock);
     if (auto st = http.Start(); !st.ok()) Die("http", st.error().message);
     httplib::Client client("http://" + http.address());

@@ -195,7 +195,7 @@ core::Status App::Start() {
     ho.metrics = [mx] { return mx->Render(); };
     m.http = std::make_unique<http::HttpServer>(
         http::HttpDomain{*m.runs, *m.storage, *m.deployments, *m.work_queues, *m.agents,
-                         m.logs.get()},
+                         m.logs.get(), m.notifications.get()},
         ho,
         Logger("server.http"), m.clock);
     if (auto st = m.http->Start(); !st.ok()) return fail(st.error());

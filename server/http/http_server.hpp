@@ -21,6 +21,7 @@ class DeploymentManager;
 class WorkQueueManager;
 class AgentManager;
 class LogService;
+class NotificationManager;
 }  // namespace weft::server::orchestration
 
 namespace weft::server::http {
@@ -32,6 +33,7 @@ struct HttpDomain {
   orchestration::WorkQueueManager& work_queues;
   orchestration::AgentManager& agents;
   orchestration::LogService* logs;  // nullptr: GET /api/flow-runs/{id}/logs answers 404
+  orchestration::NotificationManager* notifications;  // nullptr: /api/notifications* 404
 };
 
 struct HttpOptions {

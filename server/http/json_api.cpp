@@ -16,6 +16,7 @@
 #include "server/orchestration/run_service.hpp"
 #include "server/orchestration/storage_catalog.hpp"
 #include "server/orchestration/work_queue_manager.hpp"
+#include "server/orchestration/notification_manager.hpp"
 #if __has_include("server/orchestration/log_service.hpp")
 #include "server/orchestration/log_service.hpp"
 #define WEFT_HTTP_HAVE_LOGS 1
@@ -218,6 +219,46 @@ json StorageJson(const store::StorageRecord& s) {
   return json{{"id", s.id},         {"name", s.name},       {"kind", s.kind},
               {"config", config},   {"is_default", s.is_default}, {"created", Time(s.created)},
               {"used_by", s.used_by}};
+}
+
+// A webhook URL can be a secret (a Slack webhook's path is its key): show scheme and host.
+std::string MaskedUrl(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos) return "(hidden)";
+  auto path = url.find('/', scheme + 3);
+  std::string host = url.substr(0, path);
+  auto at = host.find('@', scheme + 3);  // user:password@host
+  if (at != std::string::npos) host = host.substr(0, scheme + 3) + host.substr(at + 1);
+  return path == std::string::npos || path + 1 >= url.size() ? host : host + "/…";
+}
+
+json NotificationJson(const store::NotificationPolicyRecord& p) {
+  return json{{"id", p.id},
+              {"states", p.states},
+              {"tags", p.tags},
+              {"webhook", MaskedUrl(p.webhook_url)},
+              {"format", p.format},
+              {"paused", p.paused},
+              {"created", Time(p.created)},
+              {"updated", Time(p.updated)}};
+}
+
+json DeliveryJson(const store::DeliveryRecord& d) {
+  return json{{"id", d.id},
+              {"policy_id", d.policy_id},
+              {"flow_run_id", d.flow_run_id},
+              {"flow_run_name", d.flow_run_name},
+              {"flow_name", d.flow_name},
+              {"deployment_name", d.deployment_name},
+              {"state_type", d.state_type},
+              {"state_name", d.state_name},
+              {"state_timestamp", Time(d.state_timestamp)},
+              {"status", d.status},
+              {"attempts", d.attempts},
+              {"next_attempt", Time(d.next_attempt)},
+              {"last_error", d.last_error},
+              {"last_status", d.last_status ? json(*d.last_status) : json(nullptr)},
+              {"created", Time(d.created)}};
 }
 
 json OutcomeJson(const orchestration::SetStateResult& r) {
@@ -693,6 +734,36 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
     for (const auto& st : list) items.push_back(StorageJson(st));
     SendJson(res, json{{"storages", items}, {"next_cursor", more && !list.empty() ? list.back().name : ""}});
   }));
+
+  // ---- notifications (policies and their deliveries; webhook URLs masked) ----
+  auto notifications = [&d]() -> orchestration::NotificationManager& {
+    if (!d.notifications) throw core::NotFound("notifications: not served by this server");
+    return *d.notifications;
+  };
+  s.Get("/api/notifications", Handle(ctx, [notifications](const httplib::Request&,
+                                                           httplib::Response& res) {
+    auto list = Must(notifications().List());
+    if (list.size() > static_cast<std::size_t>(kMaxLimit)) list.resize(kMaxLimit);
+    json items = json::array();
+    for (const auto& p : list) items.push_back(NotificationJson(p));
+    SendJson(res, json{{"notifications", items}});
+  }));
+  s.Get("/api/notifications/deliveries",
+        Handle(ctx, [notifications](const httplib::Request& req, httplib::Response& res) {
+          int limit = LimitParam(req, kDefaultLimit, kMaxLimit);
+          auto list = Must(notifications().ListDeliveries(Param(req, "policy"), limit));
+          json items = json::array();
+          for (const auto& del : list) items.push_back(DeliveryJson(del));
+          SendJson(res, json{{"deliveries", items}});
+        }));
+  for (const char* action : {"pause", "resume"}) {
+    bool paused = std::string(action) == "pause";
+    s.Post(std::string(R"(/api/notifications/([0-9a-fA-F-]+)/)") + action,
+           Handle(ctx, [notifications, paused](const httplib::Request& req,
+                                               httplib::Response& res) {
+             SendJson(res, NotificationJson(Must(notifications().SetPaused(req.matches[1], paused))));
+           }));
+  }
 
   // Anything else under /api/ is a JSON 404 (not the dashboard's HTML).
   auto not_found = [](const httplib::Request& req, httplib::Response& res) {

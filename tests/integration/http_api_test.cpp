@@ -247,3 +247,32 @@ TEST_CASE("http: work queues pause and resume, storage shows kind and config", "
   CHECK(storages[0]["config"] == json{{"path", "/srv/flows"}});
   CHECK(storages[1]["name"] == "server");
 }
+
+TEST_CASE("http: notification policies with masked webhooks, pause and resume", "[http]") {
+  Http h;
+  v1::CreateNotificationRequest req;
+  req.add_states("Failed");
+  req.add_tags("etl");
+  req.set_webhook_url("https://hooks.example.com/services/T000/B000/secretkey");
+  req.set_format("slack");
+  auto created = h.server.client->CreateNotification(req);
+  REQUIRE(created.ok());
+  std::string id = created->policy().id();
+
+  auto list = h.Call("GET", "/api/notifications").second["notifications"];
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["id"] == id);
+  CHECK(list[0]["states"] == json{"Failed"});
+  CHECK(list[0]["format"] == "slack");
+  CHECK(list[0]["webhook"] == "https://hooks.example.com/…");
+  CHECK(h.Call("GET", "/api/notifications").first == 200);
+  auto body = h.http->Get("/api/notifications");
+  REQUIRE(body);
+  CHECK(body->body.find("secretkey") == std::string::npos);
+
+  CHECK(h.Call("POST", "/api/notifications/" + id + "/pause").second["paused"] == true);
+  CHECK(h.Call("POST", "/api/notifications/" + id + "/resume").second["paused"] == false);
+  CheckError(h.Call("POST", "/api/notifications/00000000-0000-0000-0000-000000000000/pause"), 404,
+             "NOT_FOUND", "");
+  CHECK(h.Call("GET", "/api/notifications/deliveries").second["deliveries"].empty());
+}

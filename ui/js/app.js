@@ -9,6 +9,7 @@ import * as workQueues from './pages/work_queues.js';
 import * as workQueue from './pages/work_queue.js';
 import * as flows from './pages/flows.js';
 import * as storage from './pages/storage.js';
+import * as notifications from './pages/notifications.js';
 import * as placeholder from './pages/placeholder.js';
 
 const routes = [
@@ -20,7 +21,8 @@ const routes = [
   [/^\/work-queues$/, 'work-queues', workQueues],
   [/^\/flows$/, 'flows', flows],
   [/^\/storage$/, 'storage', storage],
-  [/^\/(concurrency-limits|notifications|logs)$/, null, placeholder],
+  [/^\/notifications$/, 'notifications', notifications],
+  [/^\/(concurrency-limits|logs)$/, null, placeholder],
 ];
 
 let generation = 0;
