@@ -13,14 +13,11 @@
 #include "server/http/routes.hpp"
 #include "server/orchestration/agent_manager.hpp"
 #include "server/orchestration/deployment_manager.hpp"
+#include "server/orchestration/log_service.hpp"
+#include "server/orchestration/notification_manager.hpp"
 #include "server/orchestration/run_service.hpp"
 #include "server/orchestration/storage_catalog.hpp"
 #include "server/orchestration/work_queue_manager.hpp"
-#include "server/orchestration/notification_manager.hpp"
-#if __has_include("server/orchestration/log_service.hpp")
-#include "server/orchestration/log_service.hpp"
-#define WEFT_HTTP_HAVE_LOGS 1
-#endif
 
 namespace weft::server::http {
 
@@ -524,7 +521,6 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
            SendJson(res, OutcomeJson(Must(d.agents.Cancel(id, message))));
          }));
 
-#ifdef WEFT_HTTP_HAVE_LOGS
   // Logs of a run, oldest first, keyset-paged by line id (the dashboard polls with
   // after_id while the run is not finished).
   s.Get(R"(/api/flow-runs/([0-9a-fA-F-]+)/logs)",
@@ -574,7 +570,6 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
                              {"next_after_id", page.next_after_id},
                              {"more", page.more}});
         }));
-#endif
 
   // ---- deployments ----
   s.Get("/api/deployments", Handle(ctx, [&d](const httplib::Request& req, httplib::Response& res) {
