@@ -143,10 +143,9 @@ int main(int argc, char** argv) {
       if (!list.ok() || list->empty()) break;
       for (std::size_t i = 0; i < list->size(); i += 100) {
         const auto& r = (*list)[i];
-        auto st = runs.SetState(weft::core::orchestration::RunKind::kFlowRun, r.run.id,
-                                core::MakeState(core::StateType::kFailed, clock.Now(), "Failed",
-                                                "bench"),
-                                true);
+        auto st = runs.SetState(
+            weft::core::orchestration::RunKind::kFlowRun, r.run.id,
+            core::MakeState(core::StateType::kFailed, clock.Now(), "Failed", "bench"), true);
         if (!st.ok()) Die("set state", st.error().message);
         ++failed;
       }
@@ -156,12 +155,13 @@ int main(int argc, char** argv) {
 
     weft::server::http::HttpOptions ho;
     ho.address = "127.0.0.1:0";
-    weft::server::http::HttpServer http({runs, storage, deployments, queues, agents, nullptr, nullptr}, ho,
-                                        spdlog::default_logger(), clock);
+    weft::server::http::HttpServer http(
+        {runs, storage, deployments, queues, agents, nullptr, nullptr}, ho,
+        spdlog::default_logger(), clock);
     if (auto st = http.Start(); !st.ok()) Die("http", st.error().message);
     httplib::Client client("http://" + http.address());
     client.set_keep_alive(true);
-  client.set_tcp_nodelay(true);
+    client.set_tcp_nodelay(true);
 
     std::printf("bench_http_list: %d runs (seeded in %.1f s; %d forced FAILED in %.1f s)\n", made,
                 seed_ms / 1000, failed, fail_ms / 1000);
@@ -178,7 +178,8 @@ int main(int argc, char** argv) {
         }
         bytes = res->body.size();
         auto j = nlohmann::json::parse(res->body);
-        count = static_cast<int>(j.contains("flow_runs") ? j["flow_runs"].size() : j["points"].size());
+        count =
+            static_cast<int>(j.contains("flow_runs") ? j["flow_runs"].size() : j["points"].size());
       }
       std::sort(ms.begin(), ms.end());
       std::printf("  %-44s median %7.2f ms  (min %6.2f, max %6.2f)  %3d rows  %6.1f KiB\n",

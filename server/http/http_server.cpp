@@ -66,7 +66,8 @@ core::Status HttpServer::Start() {
   try {
     wanted = std::stoi(m.options.address.substr(colon + 1));
   } catch (...) {
-    return core::InvalidArgument("http-address: \"" + m.options.address + "\": port is not a number");
+    return core::InvalidArgument("http-address: \"" + m.options.address +
+                                 "\": port is not a number");
   }
 
   auto& s = m.server;
@@ -76,20 +77,20 @@ core::Status HttpServer::Start() {
   s.set_read_timeout(10, 0);
   s.set_write_timeout(10, 0);
   s.set_payload_max_length(1 << 20);
-  s.set_exception_handler([log](const httplib::Request& req, httplib::Response& res,
-                                std::exception_ptr ep) {
-    std::string what = "unknown exception";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    log->error("http handler failed method={} path={} error={}", req.method, req.path, what);
-    res.status = 500;
-    res.set_content(R"({"error":{"code":"INTERNAL","message":"internal error"}})",
-                    "application/json");
-  });
+  s.set_exception_handler(
+      [log](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        log->error("http handler failed method={} path={} error={}", req.method, req.path, what);
+        res.status = 500;
+        res.set_content(R"({"error":{"code":"INTERNAL","message":"internal error"}})",
+                        "application/json");
+      });
 
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain; charset=utf-8");

@@ -170,16 +170,17 @@ json DeploymentJson(const orchestration::DeploymentView& v) {
 }
 
 json WorkQueueJson(const store::WorkQueueRecord& q) {
-  return json{{"id", q.id},
-              {"name", q.name},
-              {"description", q.description},
-              {"filter",
-               {{"tags", q.tags}, {"deployments", q.deployments}, {"runner_types", q.runner_types}}},
-              {"concurrency_limit", q.concurrency_limit ? json(*q.concurrency_limit) : json(nullptr)},
-              {"priority", q.priority},
-              {"paused", q.paused},
-              {"created", Time(q.created)},
-              {"updated", Time(q.updated)}};
+  return json{
+      {"id", q.id},
+      {"name", q.name},
+      {"description", q.description},
+      {"filter",
+       {{"tags", q.tags}, {"deployments", q.deployments}, {"runner_types", q.runner_types}}},
+      {"concurrency_limit", q.concurrency_limit ? json(*q.concurrency_limit) : json(nullptr)},
+      {"priority", q.priority},
+      {"paused", q.paused},
+      {"created", Time(q.created)},
+      {"updated", Time(q.updated)}};
 }
 
 json AgentJson(const store::AgentRecord& a) {
@@ -198,7 +199,8 @@ json AgentJson(const store::AgentRecord& a) {
 // Storage: kind and config only. Config keys that look like credentials are refused at
 // creation; they are dropped here too, so nothing secret can ever be shown.
 bool LooksSecret(std::string key) {
-  std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(key.begin(), key.end(), key.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   for (const char* w : {"secret", "password", "token", "access_key", "credential", "private"}) {
     if (key.find(w) != std::string::npos) return true;
   }
@@ -213,8 +215,12 @@ json StorageJson(const store::StorageRecord& s) {
       if (!LooksSecret(it.key())) config[it.key()] = it.value();
     }
   }
-  return json{{"id", s.id},         {"name", s.name},       {"kind", s.kind},
-              {"config", config},   {"is_default", s.is_default}, {"created", Time(s.created)},
+  return json{{"id", s.id},
+              {"name", s.name},
+              {"kind", s.kind},
+              {"config", config},
+              {"is_default", s.is_default},
+              {"created", Time(s.created)},
               {"used_by", s.used_by}};
 }
 
@@ -288,8 +294,8 @@ int LimitParam(const httplib::Request& req, int def, int max, const char* name =
     throw BadInput{std::string(name) + ": must be a whole number, got \"" + v + "\""};
   }
   if (n < 1 || n > max) {
-    throw BadInput{std::string(name) + ": must be between 1 and " + std::to_string(max) +
-                   ", got " + v};
+    throw BadInput{std::string(name) + ": must be between 1 and " + std::to_string(max) + ", got " +
+                   v};
   }
   return n;
 }
@@ -299,8 +305,8 @@ std::optional<core::TimePoint> TimeParam(const httplib::Request& req, const char
   if (v.empty()) return std::nullopt;
   auto t = core::ParseTime(v);
   if (!t) {
-    throw BadInput{std::string(name) + ": must be an RFC 3339 time like 2026-01-31T09:00:00Z, got \"" +
-                   v + "\""};
+    throw BadInput{std::string(name) +
+                   ": must be an RFC 3339 time like 2026-01-31T09:00:00Z, got \"" + v + "\""};
   }
   return t;
 }
@@ -378,8 +384,9 @@ httplib::Server::Handler Handle(const ApiContext& ctx, F fn) {
         SendJson(res,
                  json{{"error",
                        {{"code", "INVALID_ARGUMENT"},
-                        {"message", "Content-Type: must be application/json (send {} for no "
-                                    "arguments)"}}}},
+                        {"message",
+                         "Content-Type: must be application/json (send {} for no "
+                         "arguments)"}}}},
                  415);
         return;
       }
@@ -419,45 +426,46 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
 
   // ---- flow runs ----
   s.Get("/api/flow-runs", Handle(ctx, [c, &d](const httplib::Request& req, httplib::Response& res) {
-    auto f = RunFilter(req, *c);
-    int limit = LimitParam(req, kDefaultLimit, kMaxLimit);
-    std::string cursor = Param(req, "cursor");
-    if (!cursor.empty()) f.after = DecodeCursor(cursor);
-    f.limit = limit + 1;
-    auto runs = Must(d.runs.ListFlowRuns(f));
-    bool more = static_cast<int>(runs.size()) > limit;
-    if (more) runs.resize(limit);
-    auto now = c->clock.Now();
-    json items = json::array();
-    for (const auto& r : runs) items.push_back(FlowRunJson(r, now));
-    std::string next;
-    if (more && !runs.empty()) next = EncodeCursor(runs.back().created, runs.back().run.id);
-    SendJson(res, json{{"flow_runs", items}, {"next_cursor", next}});
-  }));
+          auto f = RunFilter(req, *c);
+          int limit = LimitParam(req, kDefaultLimit, kMaxLimit);
+          std::string cursor = Param(req, "cursor");
+          if (!cursor.empty()) f.after = DecodeCursor(cursor);
+          f.limit = limit + 1;
+          auto runs = Must(d.runs.ListFlowRuns(f));
+          bool more = static_cast<int>(runs.size()) > limit;
+          if (more) runs.resize(limit);
+          auto now = c->clock.Now();
+          json items = json::array();
+          for (const auto& r : runs) items.push_back(FlowRunJson(r, now));
+          std::string next;
+          if (more && !runs.empty()) next = EncodeCursor(runs.back().created, runs.back().run.id);
+          SendJson(res, json{{"flow_runs", items}, {"next_cursor", next}});
+        }));
 
   // History chart: the newest N runs (bounded) as points start x duration x state.
-  s.Get("/api/flow-runs/history",
-        Handle(ctx, [c, &d](const httplib::Request& req, httplib::Response& res) {
-          auto f = RunFilter(req, *c);
-          f.limit = LimitParam(req, kDefaultHistory, kMaxHistory);
-          auto runs = Must(d.runs.ListFlowRuns(f));
-          auto now = c->clock.Now();
-          json points = json::array();
-          for (const auto& r : runs) {
-            const auto& rf = r.run;
-            core::TimePoint start = rf.start_time     ? *rf.start_time
-                                    : rf.expected_start_time ? *rf.expected_start_time
-                                                             : r.created;
-            points.push_back(json{{"id", rf.id},
-                                  {"name", r.name},
-                                  {"flow_name", r.flow_name},
-                                  {"start", Time(start)},
-                                  {"duration_seconds", DurationSeconds(r, now)},
-                                  {"state_type", rf.state ? core::StateTypeName(rf.state->type) : ""},
-                                  {"state_name", rf.state ? rf.state->name : ""}});
-          }
-          SendJson(res, json{{"points", points}, {"limit", f.limit}});
-        }));
+  s.Get(
+      "/api/flow-runs/history",
+      Handle(ctx, [c, &d](const httplib::Request& req, httplib::Response& res) {
+        auto f = RunFilter(req, *c);
+        f.limit = LimitParam(req, kDefaultHistory, kMaxHistory);
+        auto runs = Must(d.runs.ListFlowRuns(f));
+        auto now = c->clock.Now();
+        json points = json::array();
+        for (const auto& r : runs) {
+          const auto& rf = r.run;
+          core::TimePoint start = rf.start_time            ? *rf.start_time
+                                  : rf.expected_start_time ? *rf.expected_start_time
+                                                           : r.created;
+          points.push_back(json{{"id", rf.id},
+                                {"name", r.name},
+                                {"flow_name", r.flow_name},
+                                {"start", Time(start)},
+                                {"duration_seconds", DurationSeconds(r, now)},
+                                {"state_type", rf.state ? core::StateTypeName(rf.state->type) : ""},
+                                {"state_name", rf.state ? rf.state->name : ""}});
+        }
+        SendJson(res, json{{"points", points}, {"limit", f.limit}});
+      }));
 
   s.Get(R"(/api/flow-runs/([0-9a-fA-F-]+))",
         Handle(ctx, [c, &d](const httplib::Request& req, httplib::Response& res) {
@@ -488,7 +496,8 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
           json items = json::array();
           for (const auto& t : tasks) items.push_back(TaskRunJson(t));
           std::string next;
-          if (more && !tasks.empty()) next = EncodeCursor(tasks.back().created, tasks.back().run.id);
+          if (more && !tasks.empty())
+            next = EncodeCursor(tasks.back().created, tasks.back().run.id);
           SendJson(res, json{{"task_runs", items}, {"next_cursor", next}});
         }));
 
@@ -566,22 +575,23 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
                                  {"task_run_name", l.task_run_name},
                                  {"source", l.source}});
           }
-          SendJson(res, json{{"logs", lines},
-                             {"next_after_id", page.next_after_id},
-                             {"more", page.more}});
+          SendJson(
+              res,
+              json{{"logs", lines}, {"next_after_id", page.next_after_id}, {"more", page.more}});
         }));
 
   // ---- deployments ----
   s.Get("/api/deployments", Handle(ctx, [&d](const httplib::Request& req, httplib::Response& res) {
-    int limit = LimitParam(req, kDefaultLimit, kMaxLimit);
-    auto list = Must(d.deployments.List(Param(req, "flow"), Param(req, "cursor"), limit + 1));
-    bool more = static_cast<int>(list.size()) > limit;
-    if (more) list.resize(limit);
-    json items = json::array();
-    for (const auto& v : list) items.push_back(DeploymentJson(v));
-    SendJson(res, json{{"deployments", items},
-                       {"next_cursor", more && !list.empty() ? list.back().record.FullName() : ""}});
-  }));
+          int limit = LimitParam(req, kDefaultLimit, kMaxLimit);
+          auto list = Must(d.deployments.List(Param(req, "flow"), Param(req, "cursor"), limit + 1));
+          bool more = static_cast<int>(list.size()) > limit;
+          if (more) list.resize(limit);
+          json items = json::array();
+          for (const auto& v : list) items.push_back(DeploymentJson(v));
+          SendJson(res, json{{"deployments", items},
+                             {"next_cursor",
+                              more && !list.empty() ? list.back().record.FullName() : ""}});
+        }));
   s.Get(R"(/api/deployments/([0-9a-fA-F-]+))",
         Handle(ctx, [&d](const httplib::Request& req, httplib::Response& res) {
           orchestration::DeploymentKey key{req.matches[1], ""};
@@ -627,23 +637,25 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
              }
            }
            auto created = Must(d.deployments.Run(key, run));
-           SendJson(res, json{{"flow_run", FlowRunJson(created.record, c->clock.Now())},
-                              {"created", created.created}},
+           SendJson(res,
+                    json{{"flow_run", FlowRunJson(created.record, c->clock.Now())},
+                         {"created", created.created}},
                     201);
          }));
 
   // ---- work queues and agents ----
   s.Get("/api/work-queues", Handle(ctx, [&d](const httplib::Request& req, httplib::Response& res) {
-    int limit = LimitParam(req, kDefaultLimit, kMaxLimit);
-    auto list = Must(d.work_queues.List(Param(req, "cursor"), limit + 1));
-    bool more = static_cast<int>(list.size()) > limit;
-    if (more) list.resize(limit);
-    json items = json::array();
-    for (const auto& q : list) items.push_back(WorkQueueJson(q));
-    SendJson(res, json{{"work_queues", items},
-                       {"next_cursor",
-                        more && !list.empty() ? orchestration::WorkQueueCursor(list.back()) : ""}});
-  }));
+          int limit = LimitParam(req, kDefaultLimit, kMaxLimit);
+          auto list = Must(d.work_queues.List(Param(req, "cursor"), limit + 1));
+          bool more = static_cast<int>(list.size()) > limit;
+          if (more) list.resize(limit);
+          json items = json::array();
+          for (const auto& q : list) items.push_back(WorkQueueJson(q));
+          SendJson(res, json{{"work_queues", items},
+                             {"next_cursor", more && !list.empty()
+                                                 ? orchestration::WorkQueueCursor(list.back())
+                                                 : ""}});
+        }));
   s.Get(R"(/api/work-queues/([A-Za-z0-9_.-]+))",
         Handle(ctx, [&d](const httplib::Request& req, httplib::Response& res) {
           std::string name = req.matches[1];
@@ -687,62 +699,66 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
              SendJson(res, WorkQueueJson(Must(d.work_queues.Update(req.matches[1], u))));
            }));
   }
-  s.Get("/api/agents", Handle(ctx, [&d](const httplib::Request& req, httplib::Response& res) {
-    double within = 0;
-    std::string w = Param(req, "seen_within");
-    if (!w.empty()) {
-      auto secs = core::ParseDurationSeconds(w);
-      if (!secs || *secs <= 0) {
-        throw BadInput{"seen_within: must be a duration like 10m or 3600s, got \"" + w + "\""};
-      }
-      within = *secs;
-    }
-    json items = json::array();
-    auto list = Must(d.agents.List(within, Param(req, "work_queue")));
-    if (list.size() > static_cast<std::size_t>(kMaxLimit)) list.resize(kMaxLimit);
-    for (const auto& a : list) items.push_back(AgentJson(a));
-    SendJson(res, json{{"agents", items}});
-  }));
+  s.Get(
+      "/api/agents", Handle(ctx, [&d](const httplib::Request& req, httplib::Response& res) {
+        double within = 0;
+        std::string w = Param(req, "seen_within");
+        if (!w.empty()) {
+          auto secs = core::ParseDurationSeconds(w);
+          if (!secs || *secs <= 0) {
+            throw BadInput{"seen_within: must be a duration like 10m or 3600s, got \"" + w + "\""};
+          }
+          within = *secs;
+        }
+        json items = json::array();
+        auto list = Must(d.agents.List(within, Param(req, "work_queue")));
+        if (list.size() > static_cast<std::size_t>(kMaxLimit)) list.resize(kMaxLimit);
+        for (const auto& a : list) items.push_back(AgentJson(a));
+        SendJson(res, json{{"agents", items}});
+      }));
 
   // ---- flows and storage ----
   s.Get("/api/flows", Handle(ctx, [&d](const httplib::Request& req, httplib::Response& res) {
-    int limit = LimitParam(req, kDefaultLimit, kMaxLimit);
-    auto list = Must(d.runs.ListFlows(Param(req, "prefix"), Param(req, "cursor"), limit + 1));
-    bool more = static_cast<int>(list.size()) > limit;
-    if (more) list.resize(limit);
-    json items = json::array();
-    for (const auto& f : list) {
-      items.push_back(json{{"id", f.id},
-                           {"name", f.name},
-                           {"tags", f.tags},
-                           {"parameters_schema", Embedded(f.parameters_schema_json, json(nullptr))},
-                           {"created", Time(f.created)}});
-    }
-    SendJson(res, json{{"flows", items}, {"next_cursor", more && !list.empty() ? list.back().name : ""}});
-  }));
+          int limit = LimitParam(req, kDefaultLimit, kMaxLimit);
+          auto list = Must(d.runs.ListFlows(Param(req, "prefix"), Param(req, "cursor"), limit + 1));
+          bool more = static_cast<int>(list.size()) > limit;
+          if (more) list.resize(limit);
+          json items = json::array();
+          for (const auto& f : list) {
+            items.push_back(
+                json{{"id", f.id},
+                     {"name", f.name},
+                     {"tags", f.tags},
+                     {"parameters_schema", Embedded(f.parameters_schema_json, json(nullptr))},
+                     {"created", Time(f.created)}});
+          }
+          SendJson(res, json{{"flows", items},
+                             {"next_cursor", more && !list.empty() ? list.back().name : ""}});
+        }));
   s.Get("/api/storages", Handle(ctx, [&d](const httplib::Request& req, httplib::Response& res) {
-    int limit = LimitParam(req, kDefaultLimit, kMaxLimit);
-    auto list = Must(d.storage.List(Param(req, "cursor"), limit + 1));
-    bool more = static_cast<int>(list.size()) > limit;
-    if (more) list.resize(limit);
-    json items = json::array();
-    for (const auto& st : list) items.push_back(StorageJson(st));
-    SendJson(res, json{{"storages", items}, {"next_cursor", more && !list.empty() ? list.back().name : ""}});
-  }));
+          int limit = LimitParam(req, kDefaultLimit, kMaxLimit);
+          auto list = Must(d.storage.List(Param(req, "cursor"), limit + 1));
+          bool more = static_cast<int>(list.size()) > limit;
+          if (more) list.resize(limit);
+          json items = json::array();
+          for (const auto& st : list) items.push_back(StorageJson(st));
+          SendJson(res, json{{"storages", items},
+                             {"next_cursor", more && !list.empty() ? list.back().name : ""}});
+        }));
 
   // ---- notifications (policies and their deliveries; webhook URLs masked) ----
   auto notifications = [&d]() -> orchestration::NotificationManager& {
     if (!d.notifications) throw core::NotFound("notifications: not served by this server");
     return *d.notifications;
   };
-  s.Get("/api/notifications", Handle(ctx, [notifications](const httplib::Request&,
-                                                           httplib::Response& res) {
-    auto list = Must(notifications().List());
-    if (list.size() > static_cast<std::size_t>(kMaxLimit)) list.resize(kMaxLimit);
-    json items = json::array();
-    for (const auto& p : list) items.push_back(NotificationJson(p));
-    SendJson(res, json{{"notifications", items}});
-  }));
+  s.Get("/api/notifications",
+        Handle(ctx, [notifications](const httplib::Request&, httplib::Response& res) {
+          auto list = Must(notifications().List());
+          if (list.size() > static_cast<std::size_t>(kMaxLimit)) list.resize(kMaxLimit);
+          json items = json::array();
+          for (const auto& p : list) items.push_back(NotificationJson(p));
+          SendJson(res, json{{"notifications", items}});
+        }));
   s.Get("/api/notifications/deliveries",
         Handle(ctx, [notifications](const httplib::Request& req, httplib::Response& res) {
           int limit = LimitParam(req, kDefaultLimit, kMaxLimit);
@@ -753,11 +769,11 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
         }));
   for (const char* action : {"pause", "resume"}) {
     bool paused = std::string(action) == "pause";
-    s.Post(std::string(R"(/api/notifications/([0-9a-fA-F-]+)/)") + action,
-           Handle(ctx, [notifications, paused](const httplib::Request& req,
-                                               httplib::Response& res) {
-             SendJson(res, NotificationJson(Must(notifications().SetPaused(req.matches[1], paused))));
-           }));
+    s.Post(
+        std::string(R"(/api/notifications/([0-9a-fA-F-]+)/)") + action,
+        Handle(ctx, [notifications, paused](const httplib::Request& req, httplib::Response& res) {
+          SendJson(res, NotificationJson(Must(notifications().SetPaused(req.matches[1], paused))));
+        }));
   }
 
   // Anything else under /api/ is a JSON 404 (not the dashboard's HTML).

@@ -28,8 +28,8 @@ struct Http {
     std::string addr = server.app->http_address();
     REQUIRE_FALSE(addr.empty());
     auto colon = addr.rfind(':');
-    http = std::make_unique<httplib::Client>(addr.substr(0, colon),
-                                             std::stoi(addr.substr(colon + 1)));
+    http =
+        std::make_unique<httplib::Client>(addr.substr(0, colon), std::stoi(addr.substr(colon + 1)));
   }
 
   // GET or POST; returns status and parsed JSON (null when the body is not JSON).
@@ -103,7 +103,8 @@ TEST_CASE("http: flow runs are paged by key and filtered", "[http]") {
   Http h;
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {
-    ids.push_back(h.NewRun("alpha", i == 1 ? std::vector<std::string>{"x"} : std::vector<std::string>{}));
+    ids.push_back(
+        h.NewRun("alpha", i == 1 ? std::vector<std::string>{"x"} : std::vector<std::string>{}));
   }
   for (int i = 0; i < 2; ++i) ids.push_back(h.NewRun("beta"));
 
@@ -112,8 +113,8 @@ TEST_CASE("http: flow runs are paged by key and filtered", "[http]") {
   std::string cursor;
   int pages = 0;
   do {
-    auto [status, page] = h.Call("GET", "/api/flow-runs?limit=2" +
-                                            (cursor.empty() ? "" : "&cursor=" + cursor));
+    auto [status, page] =
+        h.Call("GET", "/api/flow-runs?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor));
     REQUIRE(status == 200);
     CHECK(page["flow_runs"].size() <= 2);
     for (const auto& r : page["flow_runs"]) seen.push_back(r["id"]);
@@ -170,8 +171,8 @@ TEST_CASE("http: bad input and unknown things are JSON errors with the gRPC code
   CheckError(h.Call("GET", "/api/flow-runs?state=BOGUS"), 400, "INVALID_ARGUMENT", "state");
   CheckError(h.Call("GET", "/api/flow-runs?since=yesterday"), 400, "INVALID_ARGUMENT", "since");
   CheckError(h.Call("GET", "/api/flow-runs?deployment=no/such"), 404, "NOT_FOUND", "no/such");
-  CheckError(h.Call("GET", "/api/flow-runs/00000000-0000-0000-0000-000000000000"), 404,
-             "NOT_FOUND", "00000000-0000-0000-0000-000000000000");
+  CheckError(h.Call("GET", "/api/flow-runs/00000000-0000-0000-0000-000000000000"), 404, "NOT_FOUND",
+             "00000000-0000-0000-0000-000000000000");
   CheckError(h.Call("GET", "/api/deployments/00000000-0000-0000-0000-000000000000"), 404,
              "NOT_FOUND", "");
   CheckError(h.Call("GET", "/api/work-queues/nope"), 404, "NOT_FOUND", "nope");
@@ -182,11 +183,11 @@ TEST_CASE("http: bad input and unknown things are JSON errors with the gRPC code
   CheckError(h.Call("POST", no_dep, "{}"), 404, "NOT_FOUND", "");
   CheckError(h.Call("GET", "/api/nothing-here"), 404, "NOT_FOUND", "/api/nothing-here");
   std::string id = h.NewRun("gamma");
-  CheckError(h.Call("POST", "/api/flow-runs/" + id + "/cancel", "[1, 2]"), 400,
-             "INVALID_ARGUMENT", "body");
+  CheckError(h.Call("POST", "/api/flow-runs/" + id + "/cancel", "[1, 2]"), 400, "INVALID_ARGUMENT",
+             "body");
   // Actions take JSON only (a cross-site HTML form cannot post JSON).
-  auto form = h.http->Post("/api/flow-runs/" + id + "/cancel", "x=1",
-                           "application/x-www-form-urlencoded");
+  auto form =
+      h.http->Post("/api/flow-runs/" + id + "/cancel", "x=1", "application/x-www-form-urlencoded");
   REQUIRE(form);
   CHECK(form->status == 415);
   CHECK_THAT(form->body, Catch::Contains("Content-Type"));

@@ -57,9 +57,9 @@ void Write(const fs::path& p, const std::string& data, bool executable = false) 
 
 }  // namespace
 
-TEST_CASE("dashboard: runs, a run's task runs, Run on a deployment, a paused queue",
-          "[ui]") {
-  if (!fs::exists(WEFT_CHROMIUM_BIN)) FAIL("chromium is missing: scripts/install_deps.sh installs it");
+TEST_CASE("dashboard: runs, a run's task runs, Run on a deployment, a paused queue", "[ui]") {
+  if (!fs::exists(WEFT_CHROMIUM_BIN))
+    FAIL("chromium is missing: scripts/install_deps.sh installs it");
   if (!fs::exists(fs::path(UI_TEST_DIR) / "node_modules" / "playwright-core")) {
     FAIL("playwright-core is missing: npm ci --prefix tests/ui (scripts/test.sh does it)");
   }
@@ -132,11 +132,13 @@ TEST_CASE("dashboard: runs, a run's task runs, Run on a deployment, a paused que
                 {"agent_name", "ui-agent"}};
   fs::path facts_path = fs::path(TempDir("ui_facts")) / "facts.json";
   Write(facts_path, facts.dump());
-  RunResult ui = Run({NODE_BIN, std::string(UI_TEST_DIR) + "/dashboard.mjs", facts_path.string(),
-                      shots.string()},
-                     {{"WEFT_CHROMIUM", WEFT_CHROMIUM_BIN}}, 180);
-  INFO("dashboard.mjs exit " << ui.exit_code << "\nstdout:\n" << ui.out << "\nstderr:\n" << ui.err
-                             << "\nserver log:\n" << server.Log());
+  RunResult ui = Run(
+      {NODE_BIN, std::string(UI_TEST_DIR) + "/dashboard.mjs", facts_path.string(), shots.string()},
+      {{"WEFT_CHROMIUM", WEFT_CHROMIUM_BIN}}, 180);
+  INFO("dashboard.mjs exit " << ui.exit_code << "\nstdout:\n"
+                             << ui.out << "\nstderr:\n"
+                             << ui.err << "\nserver log:\n"
+                             << server.Log());
   REQUIRE(ui.exit_code == 0);
   std::string created = json::parse(ui.out)["created_run_id"];
   REQUIRE(!created.empty());
