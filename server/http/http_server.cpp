@@ -78,7 +78,7 @@ core::Status HttpServer::Start() {
   s.set_write_timeout(10, 0);
   s.set_payload_max_length(1 << 20);
   s.set_exception_handler(
-      [log](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+      [log](const httplib::Request& req, httplib::Response& res, const std::exception_ptr& ep) {
         std::string what = "unknown exception";
         try {
           if (ep) std::rethrow_exception(ep);
