@@ -29,6 +29,7 @@ function logsPanel(id, logs, live) {
   const empty = h('p', { class: 'muted' }, live ? 'No log lines yet (following).' : 'No log lines.');
   let after = logs.next_after_id || (logs.logs.length ? logs.logs[logs.logs.length - 1].id : 0);
   if (live) {
+    requestAnimationFrame(() => { box.scrollTop = box.scrollHeight; });
     const timer = setInterval(async () => {
       if (!box.isConnected && !empty.isConnected) { clearInterval(timer); return; }
       try {
@@ -61,6 +62,15 @@ export async function render(view, [id]) {
     } catch (e) { status.append(errorBox(e)); }
   };
   const terminal = run.state && TERMINAL.includes(run.state.type);
+  // A run that is not finished: its state, task runs and history refresh every 10 s (the
+  // logs panel follows on its own, every 2 s).
+  if (!terminal) {
+    setTimeout(() => {
+      if (view.isConnected && document.body.dataset.route === `/runs/${id}`) {
+        window.dispatchEvent(new Event('weft:refresh'));
+      }
+    }, 10000);
+  }
   view.append(
     h('h1', {}, `${run.flow_name} / ${run.name} `, badge(run.state)),
     status,
