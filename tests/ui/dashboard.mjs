@@ -92,9 +92,17 @@ try {
   }
   await shot('work-queue');
 
+  // Notifications: the policy, its webhook masked (no path, so no key), its deliveries.
+  await open('/notifications');
+  const notes = await page.textContent('#main');
+  if (!notes.includes('http://127.0.0.1:9/…')) fail('notifications page: the policy is not listed');
+  if (notes.includes('secret-key')) fail('notifications page: shows the webhook path');
+  if (!notes.includes(facts.notified_run_name)) fail('notifications page: no delivery for the run');
+  await shot('notifications');
+
   // The other pages render without errors.
   for (const [route, name] of [['/flows', 'flows'], ['/storage', 'storage'], ['/deployments', 'deployments'],
-    ['/notifications', 'notifications']]) {
+    ['/concurrency-limits', 'concurrency-limits']]) {
     await open(route);
     await shot(name);
   }

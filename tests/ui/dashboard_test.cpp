@@ -69,6 +69,9 @@ TEST_CASE("dashboard: runs, a run's task runs, Run on a deployment, a paused que
   REQUIRE(server.Log().find("http=127.0.0.1:" + std::to_string(http_port)) != std::string::npos);
   Env env = server.ClientEnv();
 
+  // A notification policy whose receiver is down: its deliveries show on the page.
+  WeftOk(env, {"notification", "create", "--state", "Completed", "--webhook",
+               "http://127.0.0.1:9/hooks/secret-key"});
   // A real flow run with task runs.
   RunResult flow = Run({HELLO_FLOW_BIN, "--param", "name=dashboard"}, env);
   INFO("hello_flow stdout:\n" << flow.out << "\nstderr:\n" << flow.err);
@@ -76,6 +79,7 @@ TEST_CASE("dashboard: runs, a run's task runs, Run on a deployment, a paused que
   json runs = WeftJson(env, {"flow-run", "ls"});
   REQUIRE(runs["flow_runs"].size() == 1);
   std::string run_id = runs["flow_runs"][0]["id"];
+  std::string run_name = runs["flow_runs"][0]["name"];
   json tasks = WeftJson(env, {"task-run", "ls", "--flow-run", run_id});
   std::vector<std::string> task_names;
   for (const auto& t : *Find(tasks, "task_runs")) {
@@ -129,7 +133,8 @@ TEST_CASE("dashboard: runs, a run's task runs, Run on a deployment, a paused que
                 {"run_parameters", {{"who", "dashboard"}}},
                 {"paused_queue", "etl"},
                 {"expect_logs", true},
-                {"agent_name", "ui-agent"}};
+                {"agent_name", "ui-agent"},
+                {"notified_run_name", run_name}};
   fs::path facts_path = fs::path(TempDir("ui_facts")) / "facts.json";
   Write(facts_path, facts.dump());
   RunResult ui = Run(
