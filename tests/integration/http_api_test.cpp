@@ -4,8 +4,10 @@
 #include <httplib.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "tests/integration/server_fixture.hpp"
 
@@ -276,4 +278,64 @@ TEST_CASE("http: notification policies with masked webhooks, pause and resume", 
   CheckError(h.Call("POST", "/api/notifications/00000000-0000-0000-0000-000000000000/pause"), 404,
              "NOT_FOUND", "");
   CHECK(h.Call("GET", "/api/notifications/deliveries").second["deliveries"].empty());
+}
+
+TEST_CASE("http: a deployment's page data, pause/resume and run now with parameters", "[http]") {
+  Http h;
+  v1::CreateStorageRequest st;
+  st.set_name("flows");
+  st.set_kind("local");
+  (*st.mutable_config())["path"] = "/srv/flows";
+  REQUIRE(h.server.client->CreateStorage(st).ok());
+  v1::CreateDeploymentRequest dep;
+  auto* spec = dep.mutable_spec();
+  spec->set_name("weekly");
+  spec->set_flow_name("taxi");
+  spec->add_entrypoint("./taxi");
+  spec->mutable_bundle()->set_storage("flows");
+  spec->mutable_bundle()->set_digest("sha256:" + std::string(64, 'b'));
+  spec->mutable_bundle()->set_size(1);
+  spec->set_parameters_json(R"({"months": 2, "city": "nyc"})");
+  spec->mutable_schedule()->mutable_interval()->set_interval_seconds(3600);
+  REQUIRE(h.server.client->CreateDeployment(dep).ok());
+
+  auto list = h.Call("GET", "/api/deployments").second["deployments"];
+  REQUIRE(list.size() == 1);
+  std::string id = list[0]["id"];
+  CHECK(list[0]["full_name"] == "taxi/weekly");
+  CHECK(list[0]["paused"] == false);
+  CHECK(list[0]["parameters"]["months"] == 2);
+  CHECK_FALSE(list[0]["schedule_description"].get<std::string>().empty());
+  CHECK(h.Call("GET", "/api/deployments/" + id).second["work_queue"] == "default");
+
+  // The scheduler materialises its runs (a new deployment wakes it).
+  json upcoming;
+  for (int i = 0; i < 200; ++i) {
+    upcoming = h.Call("GET", "/api/deployments/" + id + "/upcoming?limit=5").second["flow_runs"];
+    if (!upcoming.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  REQUIRE_FALSE(upcoming.empty());
+  CHECK(upcoming[0]["state"]["type"] == "SCHEDULED");
+
+  CHECK(h.Call("POST", "/api/deployments/" + id + "/pause").second["paused"] == true);
+  CHECK(h.Call("GET", "/api/deployments/" + id).second["paused"] == true);
+  CHECK(h.Call("POST", "/api/deployments/" + id + "/resume").second["paused"] == false);
+
+  auto [status, made] = h.Call("POST", "/api/deployments/" + id + "/run",
+                               R"({"parameters": {"months": 5}, "tags": ["manual"]})");
+  REQUIRE(status == 201);
+  CHECK(made["created"] == true);
+  std::string run_id = made["flow_run"]["id"];
+  CHECK(made["flow_run"]["deployment_name"] == "taxi/weekly");
+  v1::GetFlowRunRequest get;
+  get.set_id(run_id);
+  auto run = h.server.client->GetFlowRun(get);
+  REQUIRE(run.ok());
+  json params = json::parse(run->flow_run().parameters_json());
+  CHECK(params["months"] == 5);
+  CHECK(params["city"] == "nyc");
+  auto runs = h.Call("GET", "/api/flow-runs?deployment=taxi/weekly&tag=manual").second;
+  REQUIRE(runs["flow_runs"].size() == 1);
+  CHECK(runs["flow_runs"][0]["id"] == run_id);
 }
