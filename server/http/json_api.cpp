@@ -332,10 +332,12 @@ store::Cursor DecodeCursor(const std::string& text) {
   auto bar = text.find('|');
   std::optional<core::TimePoint> t;
   if (bar != std::string::npos) t = core::ParseTime(text.substr(0, bar));
-  if (!t || bar + 1 >= text.size()) {
-    throw BadInput{"cursor: malformed (use a next_cursor as given)"};
-  }
-  return store::Cursor{*t, text.substr(bar + 1)};
+  std::string id = bar == std::string::npos ? "" : text.substr(bar + 1);
+  bool uuid = id.size() == 36 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
+                return std::isxdigit(c) || c == '-';
+              });
+  if (!t || !uuid) throw BadInput{"cursor: malformed (use a next_cursor as given)"};
+  return store::Cursor{*t, id};
 }
 
 // The flow-run filter shared by the list and the history chart.

@@ -170,6 +170,8 @@ TEST_CASE("http: bad input and unknown things are JSON errors with the gRPC code
   CheckError(h.Call("GET", "/api/flow-runs?limit=500"), 400, "INVALID_ARGUMENT", "limit");
   CheckError(h.Call("GET", "/api/flow-runs?limit=abc"), 400, "INVALID_ARGUMENT", "limit");
   CheckError(h.Call("GET", "/api/flow-runs?cursor=garbage"), 400, "INVALID_ARGUMENT", "cursor");
+  CheckError(h.Call("GET", "/api/flow-runs?cursor=2026-01-01T00:00:00Z%7Cnot-a-uuid"), 400,
+             "INVALID_ARGUMENT", "cursor");
   CheckError(h.Call("GET", "/api/flow-runs?state=BOGUS"), 400, "INVALID_ARGUMENT", "state");
   CheckError(h.Call("GET", "/api/flow-runs?since=yesterday"), 400, "INVALID_ARGUMENT", "since");
   CheckError(h.Call("GET", "/api/flow-runs?deployment=no/such"), 404, "NOT_FOUND", "no/such");
