@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "agent/bundle_cache.hpp"
+#include "agent/metrics.hpp"
 #include "agent/runners/docker.hpp"
 #include "agent/runners/kubernetes.hpp"
 #include "agent/runners/process.hpp"
@@ -182,6 +183,7 @@ struct Agent::Impl {
   std::shared_ptr<spdlog::logger> out_log = Logger("agent.flow");
   std::map<std::string, std::unique_ptr<Runner>> runners;
   std::unique_ptr<BundleCache> cache;
+  AgentMetrics metrics;
   // Ships the flows' captured output to the server as their runs' logs (lines the SDK
   // prints are skipped: the SDK ships those itself).
   std::unique_ptr<client::LogShipper> shipper;
@@ -210,6 +212,7 @@ struct Agent::Impl {
     runners["process"] = std::make_unique<ProcessRunner>();
     runners["docker"] = std::make_unique<DockerRunner>();
     runners["kubernetes"] = std::make_unique<KubernetesRunner>();
+    metrics.SetLimit(s.limit);
   }
 
   v1::AgentIdentity Identity() const {
@@ -254,12 +257,17 @@ struct Agent::Impl {
       auto r = client.PollWorkQueues(req);
       if (!r) {
         if (draining) break;
+        metrics.OnPoll("error", 0);
+        metrics.OnFailure("poll");
+        metrics.SetReady(false);
         double delay = BackoffSeconds(attempt++, Random01());
         poll_log->warn("poll failed error=\"{}\" code={} attempt={} retry_in={:.3f}s",
                        r.error().message, core::CodeName(r.error().code), attempt, delay);
         SleepUnless(delay, [&] { return draining.load(); });
         continue;
       }
+      metrics.SetReady(true);
+      metrics.OnPoll(r->runs_size() > 0 ? "claimed" : "empty", r->runs_size());
       if (attempt > 0) poll_log->info("poll recovered after={} failures", attempt);
       attempt = 0;
       HandleCancels(r->cancel_flow_run_ids(), "poll");
@@ -301,6 +309,7 @@ struct Agent::Impl {
       return;
     }
     runs[st->id] = st;
+    metrics.SetRunning(static_cast<int>(runs.size()));
     Worker w;
     w.done = done;
     w.thread = std::thread([this, claimed, st, done] {
@@ -311,6 +320,7 @@ struct Agent::Impl {
       }
       std::lock_guard l(mu);
       runs.erase(st->id);
+      metrics.SetRunning(static_cast<int>(runs.size()));
       *done = true;
       cv.notify_all();
     });
@@ -354,6 +364,7 @@ struct Agent::Impl {
       auto r = client.AgentHeartbeat(req);
       if (!r) {
         ++failures;
+        metrics.OnFailure("heartbeat");
         hb_log->warn("heartbeat failed error=\"{}\" failures={} runs={}", r.error().message,
                      failures, req.flow_run_ids_size());
         continue;
@@ -434,7 +445,9 @@ struct Agent::Impl {
   // The bundle from the cache, or else: storage record -> store -> cache (the storage is read
   // only on a cache miss: bundles are content-addressed). The error names the problem.
   core::Result<std::string> FetchBundle(const v1::BundleRef& ref) {
+    bool fetched = false;  // a cache miss: read from storage
     auto fetch = [&](const std::string& dest) -> core::Status {
+      fetched = true;
       v1::GetStorageRequest sreq;
       sreq.set_name(ref.storage());
       v1::Storage storage;
@@ -465,7 +478,9 @@ struct Agent::Impl {
       }
       return st;
     };
-    return cache->Acquire(ref.digest(), fetch);
+    auto path = cache->Acquire(ref.digest(), fetch);
+    if (path) metrics.OnBundle(!fetched);
+    return path;
   }
 
   // ---- spare run directories -------------------------------------------------------------
@@ -580,8 +595,10 @@ struct Agent::Impl {
       cleanup();
       core::State state = st.cancel ? core::Cancelled(Now(), "cancelled before it started")
                                     : core::Crashed(Now(), message);
-      Propose(run.id(), state,
-              fmt::format("agent-start-failed:{}:{}", run.id(), run.run_count() + 1));
+      auto res = Propose(run.id(), state,
+                         fmt::format("agent-start-failed:{}:{}", run.id(), run.run_count() + 1));
+      if (!res) metrics.OnFailure("report");
+      if (res && res->decision() == v1::ACCEPT) metrics.OnRunFinished(res->state().name());
     };
 
     // 1. The bundle: fetched (verified) into the cache, unpacked into a fresh run dir.
@@ -599,6 +616,7 @@ struct Agent::Impl {
     if (!bundle.digest().empty()) {
       auto path = FetchBundle(bundle);
       if (!path) {
+        metrics.OnFailure("bundle");
         return crash(fmt::format("bundle {} from storage \"{}\" refused: {}", bundle.digest(),
                                  bundle.storage(), path.error().message));
       }
@@ -682,7 +700,10 @@ struct Agent::Impl {
     const double running_ms = ms_since(running_at);
     const auto spawn_at = Clock::now();
     auto handle = rit->second->Start(rs, run_dir, sink);
-    if (!handle) return crash(handle.error().message);
+    if (!handle) {
+      metrics.OnFailure("spawn");
+      return crash(handle.error().message);
+    }
     RunHandle& h = **handle;
     run_log->info(
         "run started flow_run_id={} name={} runner={} pid={} after={:.1f}ms bundle={:.1f}ms "
@@ -740,6 +761,7 @@ struct Agent::Impl {
         if (held && held->IsTerminal()) {
           run_log->info("run final state already set flow_run_id={} state={}", run.id(),
                         held->name);
+          metrics.OnRunFinished(held->name);
         } else {
           if (reason == StopReason::kNone && current->state().type() == v1::CANCELLING) {
             reason = StopReason::kCancel;
@@ -748,6 +770,8 @@ struct Agent::Impl {
           auto res = Propose(
               run.id(), final_state,
               fmt::format("agent-final:{}:{}", run.id(), std::max(1, current->run_count())));
+          if (!res) metrics.OnFailure("report");
+          if (res && res->decision() == v1::ACCEPT) metrics.OnRunFinished(res->state().name());
           if (res && res->decision() == v1::ACCEPT) {
             run_log->info("run final state flow_run_id={} name={} state={} message=\"{}\"",
                           run.id(), run.name(), res->state().name(), final_state.message);
@@ -772,6 +796,7 @@ Agent::~Agent() {
 
 const std::string& Agent::id() const { return impl_->id; }
 const std::string& Agent::name() const { return impl_->name; }
+AgentMetrics& Agent::metrics() { return impl_->metrics; }
 
 core::Status Agent::CheckQueues() {
   for (const auto& q : impl_->s.work_queues) {
@@ -779,7 +804,10 @@ core::Status Agent::CheckQueues() {
     req.set_name(q);
     for (int attempt = 0;; ++attempt) {
       auto r = impl_->client.GetWorkQueue(req);
-      if (r) break;
+      if (r) {
+        impl_->metrics.SetReady(true);
+        break;
+      }
       if (r.error().code == core::Code::kNotFound) {
         return core::NotFound(fmt::format("work queue \"{}\" not found", q));
       }

@@ -15,6 +15,8 @@
 
 namespace weft::agent {
 
+class AgentMetrics;
+
 // Why the agent stopped a run's process (kNone: it ended by itself).
 enum class StopReason { kNone, kTimeout, kCancel, kShutdown };
 
@@ -44,6 +46,8 @@ class Agent {
 
   const std::string& id() const;
   const std::string& name() const;
+  // Counters and gauges of this agent (served by MetricsServer with --metrics-port).
+  AgentMetrics& metrics();
 
   // Checks every work queue exists (GetWorkQueue), retrying while the server is away.
   // Error message: `work queue "x" not found`.

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "agent/agent.hpp"
+#include "agent/metrics.hpp"
 #include "agent/settings.hpp"
 
 #ifndef WEFT_VERSION
@@ -77,6 +78,15 @@ int main(int argc, char** argv) {
        "kill-grace",
        "SIGTERM -> SIGKILL grace when stopping a flow, e.g. 10s (env WEFT_AGENT_KILL_GRACE; "
        "default 10s)",
+       {}},
+      {"--metrics-port",
+       "metrics-port",
+       "serve /metrics, /healthz, /readyz on this port, 0 = off (env WEFT_AGENT_METRICS_PORT; "
+       "default 0)",
+       {}},
+      {"--metrics-address",
+       "metrics-address",
+       "address for --metrics-port (env WEFT_AGENT_METRICS_ADDRESS; default 127.0.0.1)",
        {}},
       {"--log-level",
        "log-level",
@@ -154,6 +164,15 @@ int main(int argc, char** argv) {
   ConfigureLogging(s.log_level);
   weft::client::ClientOptions options = weft::client::OptionsFromEnv();
   Agent agent(s, options);
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (s.metrics_port > 0 && !s.dry_run) {
+    metrics_server =
+        std::make_unique<MetricsServer>(agent.metrics(), s.metrics_address, s.metrics_port);
+    if (auto st = metrics_server->Start(); !st) {
+      std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
+      return 1;
+    }
+  }
   if (auto st = agent.CheckQueues(); !st) {
     std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
     return 1;
@@ -168,8 +187,11 @@ int main(int argc, char** argv) {
   agent.Start();
   std::string qs;
   for (const auto& q : s.work_queues) qs += (qs.empty() ? "" : ",") + q;
-  std::printf("weft-agent ready name=%s id=%s queues=%s server=%s\n", agent.name().c_str(),
-              agent.id().c_str(), qs.c_str(), options.address.c_str());
+  std::string metrics_at =
+      metrics_server ? " metrics=" + s.metrics_address + ":" + std::to_string(metrics_server->port())
+                     : "";
+  std::printf("weft-agent ready name=%s id=%s queues=%s server=%s%s\n", agent.name().c_str(),
+              agent.id().c_str(), qs.c_str(), options.address.c_str(), metrics_at.c_str());
   std::fflush(stdout);
 
   int handled = 0;

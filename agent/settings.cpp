@@ -144,6 +144,20 @@ std::optional<std::string> ApplySetting(Settings& s, std::string_view key, std::
     s.log_level = Trim(value);
     return std::nullopt;
   }
+  if (key == "metrics-port") {
+    std::string t = Trim(value);
+    char* end = nullptr;
+    long n = std::strtol(t.c_str(), &end, 10);
+    if (t.empty() || !end || *end != '\0' || n < 0 || n > 65535) {
+      return fmt::format("{}: \"{}\" is not a port (0-65535; 0 = off)", source, value);
+    }
+    s.metrics_port = static_cast<int>(n);
+    return std::nullopt;
+  }
+  if (key == "metrics-address") {
+    s.metrics_address = Trim(value);
+    return std::nullopt;
+  }
   return fmt::format("{}: unknown setting", source);
 }
 
@@ -182,6 +196,8 @@ Settings SettingsFromEnvironment(const std::function<const char*(const char*)>& 
       {"WEFT_AGENT_KILL_GRACE", "kill-grace"},
       {"WEFT_AGENT_LOG_LEVEL", "log-level"},
       {"WEFT_AGENT_KEEP_RUN_DIRS", "keep-run-dirs"},
+      {"WEFT_AGENT_METRICS_PORT", "metrics-port"},
+      {"WEFT_AGENT_METRICS_ADDRESS", "metrics-address"},
   };
   for (const Var& v : kVars) {
     const char* value = getenv(v.env);
@@ -214,6 +230,9 @@ std::vector<std::string> Validate(const Settings& s, bool require_queues) {
   if (s.cache_size < 1) problems.push_back("--cache-size: must be at least 1 byte");
   if (s.work_dir.empty() && s.home.empty()) problems.push_back("--work-dir: must not be empty");
   if (s.name.size() > 200) problems.push_back("--name: at most 200 characters");
+  if (s.metrics_port > 0 && s.metrics_address.empty()) {
+    problems.push_back("--metrics-address: must not be empty with --metrics-port");
+  }
   static const char* kLevels[] = {"trace",   "debug", "info",     "warn",
                                   "warning", "error", "critical", "off"};
   bool level_ok = false;

@@ -27,6 +27,8 @@ struct Settings {
   std::string log_level = "info";       // --log-level, WEFT_AGENT_LOG_LEVEL / WEFT_LOG_LEVEL
   bool dry_run = false;                 // --dry-run
   bool keep_run_dirs = false;           // --keep-run-dirs, WEFT_AGENT_KEEP_RUN_DIRS
+  int metrics_port = 0;  // --metrics-port, WEFT_AGENT_METRICS_PORT: /metrics, /healthz, /readyz
+  std::string metrics_address = "127.0.0.1";  // --metrics-address, WEFT_AGENT_METRICS_ADDRESS
 
   // The effective work and cache directories (defaults under `home`).
   std::string WorkDir() const;
