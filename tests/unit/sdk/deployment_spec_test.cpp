@@ -50,6 +50,7 @@ DeploymentSpec FullSpec() {
   s.runner.env = {{"OMP_NUM_THREADS", "2"}};
   s.catchup = {CatchupPolicy::kAll, 7200};
   s.paused = true;
+  s.timeout_seconds = 1800;
   return s;
 }
 
@@ -71,6 +72,7 @@ void RequireSame(const DeploymentSpec& a, const DeploymentSpec& b) {
   CHECK(a.catchup.policy == b.catchup.policy);
   CHECK(a.catchup.max_lateness_seconds == b.catchup.max_lateness_seconds);
   CHECK(a.paused == b.paused);
+  CHECK(a.timeout_seconds == b.timeout_seconds);
   REQUIRE(a.schedule.has_value() == b.schedule.has_value());
   if (a.schedule) {
     REQUIRE(a.schedule->index() == b.schedule->index());
@@ -309,7 +311,7 @@ TEST_CASE("documents: one spec, a list, and what is not a spec", "[deployment_sp
   CHECK(ErrorOf("[" + Spec("") + R"(, {"name": "b", "colour": 1}])") ==
         "deploy.yaml: deployments[1]: unknown field \"colour\" (known: name, flow_name, "
         "description, version, entrypoint, include, storage, schedule, parameters, tags, "
-        "work_queue, runner, catchup, max_lateness, paused)");
+        "work_queue, runner, catchup, max_lateness, paused, timeout)");
   CHECK(ErrorOf("42") == "deploy.yaml: expected a deployment or a list of deployments, got the "
                          "number 42");
   CHECK(ErrorOf("[42]") ==
@@ -317,6 +319,18 @@ TEST_CASE("documents: one spec, a list, and what is not a spec", "[deployment_sp
         "got the number 42");
   std::string bad = ErrorOf(R"({"name": )", "program ./taxi_training");
   CHECK(bad.rfind("program ./taxi_training: not valid JSON: ", 0) == 0);
+}
+
+TEST_CASE("a flow timeout: a duration, never negative", "[deployment_spec]") {
+  auto specs = DeploymentSpecsFromJson(Spec(R"("timeout": "30m")"), "deploy.yaml");
+  REQUIRE(specs.ok());
+  CHECK(specs->front().timeout_seconds == 1800);
+  CHECK(ErrorOf(Spec(R"("timeout": 90)")) == "");
+  CHECK(ErrorOf(Spec(R"("timeout": "soon")")) ==
+        "deploy.yaml: timeout: expected a duration like \"1h\", \"30m\" or \"90s\", or a "
+        "number of seconds, got the string \"soon\"");
+  CHECK(ErrorOf(Spec(R"("timeout": -5)")) ==
+        "deploy.yaml: timeout: must be >= 0 seconds (0 = no timeout), got -5");
 }
 
 TEST_CASE("catch-up policy names", "[deployment_spec]") {
