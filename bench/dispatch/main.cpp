@@ -250,6 +250,8 @@ int main(int argc, char** argv) {
   cli.add_option("--throughput-runs", throughput_runs, "runs for the throughput phase");
   cli.add_option("--limit", limit, "--limit of each throughput agent")->check(CLI::PositiveNumber);
   cli.add_option("--database-url", database_url, "default: $WEFT_TEST_DATABASE_URL");
+  bool no_strip = false;
+  cli.add_flag("--no-strip", no_strip, "deploy trivial_flow with its debug info");
   CLI11_PARSE(cli, argc, argv);
   if (database_url.empty()) {
     Die("no database: run under scripts/with_pg.sh or pass --database-url");
@@ -260,6 +262,11 @@ int main(int argc, char** argv) {
   fs::create_directories(work + "/probe");
   fs::copy_file(DISPATCH_PROBE_BIN, work + "/project/dispatch_probe");
   fs::copy_file(TRIVIAL_FLOW_BIN, work + "/project/trivial_flow");
+  // Deployed as a release binary usually is: without debug info (54 MB -> a few MB). The
+  // agent copies the bundle's files into each run's directory, so the size matters.
+  if (!no_strip && std::system(("strip " + work + "/project/trivial_flow").c_str()) != 0) {
+    Die("strip failed (binutils); pass --no-strip");
+  }
 
   std::string api = "127.0.0.1:" + std::to_string(FreePort());
   Proc server({WEFT_SERVER_BIN, "--grpc-address", api, "--http-address", "127.0.0.1:0",
