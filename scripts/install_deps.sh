@@ -15,7 +15,8 @@ PACKAGES=(
 # python3: the stand-in Kubernetes API server of the agent e2e tests (tests/e2e).
 # chromium: the ui tests drive Debian's headless Chromium (tests/ui, playwright-core).
 # Node.js runs the local S3-compatible server of the e2e tests (tests/e2e/s3: s3rver) and the
-# ui tests' driver (tests/ui). Any node >= 20 with npm will do; Debian's packages only when
+# ui tests' driver (tests/ui: playwright-core 1.61, the newest that runs on Debian 12's
+# Node 18). Any node >= 18 with npm will do; Debian's packages only when
 # none is on PATH.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   PACKAGES+=(nodejs npm)
