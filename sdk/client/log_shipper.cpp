@@ -13,38 +13,12 @@
 
 #include "sdk/client/client.hpp"
 #include "sdk/client/convert.hpp"
+#include "sdk/core/text.hpp"
 #include "weft/v1/logs.pb.h"
 
 namespace weft::client {
 
 namespace {
-
-// Length of the valid UTF-8 sequence at s[i], or 0.
-std::size_t Utf8Length(std::string_view s, std::size_t i) {
-  auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  if (c < 0x80) return 1;
-  std::size_t n;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-  }
-  unsigned char c1 = b(i + 1);
-  if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
-      (c == 0xF4 && c1 > 0x8F)) {
-    return 0;
-  }
-  return n;
-}
 
 // Cuts so that the line, marker included, stays within max_bytes (the server then keeps it
 // as it is).
@@ -79,7 +53,7 @@ std::string SanitizeUtf8(std::string_view text) {
       ++i;
       continue;
     }
-    std::size_t n = Utf8Length(text, i);
+    std::size_t n = core::Utf8SequenceLength(text, i);
     if (n == 0) {
       out += "\xEF\xBF\xBD";
       ++i;

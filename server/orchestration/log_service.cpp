@@ -7,37 +7,11 @@
 #include <set>
 
 #include "server/orchestration/validate.hpp"
+#include "sdk/core/text.hpp"
 
 namespace weft::server::orchestration {
 
 namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not one.
-std::size_t Utf8Length(std::string_view s, std::size_t i) {
-  auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  if (c < 0x80) return 1;
-  std::size_t n;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-  }
-  unsigned char c1 = b(i + 1);
-  if (c == 0xE0 && c1 < 0xA0) return 0;  // overlong
-  if (c == 0xED && c1 > 0x9F) return 0;  // surrogates
-  if (c == 0xF0 && c1 < 0x90) return 0;  // overlong
-  if (c == 0xF4 && c1 > 0x8F) return 0;  // > U+10FFFF
-  return n;
-}
 
 bool ValidLevel(int level) {
   return level == 10 || level == 20 || level == 30 || level == 40 || level == 50;
@@ -56,7 +30,7 @@ std::string SanitizeLogText(std::string_view text) {
       ++i;
       continue;
     }
-    std::size_t n = Utf8Length(text, i);
+    std::size_t n = core::Utf8SequenceLength(text, i);
     if (n == 0) {
       out += "\xEF\xBF\xBD";  // U+FFFD
       ++i;

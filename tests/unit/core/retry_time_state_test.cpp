@@ -11,6 +11,7 @@
 
 #include "sdk/core/retry.hpp"
 #include "sdk/core/state.hpp"
+#include "sdk/core/text.hpp"
 #include "sdk/core/time.hpp"
 #include "tests/unit/core/fixtures.hpp"
 
@@ -313,4 +314,18 @@ TEST_CASE("named state builders set type, name, time and message", "[state]") {
   CHECK(failed.Describe() == "Failed: boom");
   CHECK(core::Running(now).Describe() == "Running");
   CHECK(core::MakeState(StateType::kPaused, now).name == "Paused");
+}
+
+TEST_CASE("Utf8SequenceLength accepts valid sequences and refuses broken ones", "[text]") {
+  using weft::core::Utf8SequenceLength;
+  CHECK(Utf8SequenceLength("a", 0) == 1);
+  CHECK(Utf8SequenceLength("\xC3\xA9", 0) == 2);          // é
+  CHECK(Utf8SequenceLength("\xE2\x80\xA6", 0) == 3);      // …
+  CHECK(Utf8SequenceLength("\xF0\x9F\x99\x82", 0) == 4);  // 🙂
+  CHECK(Utf8SequenceLength("\x80", 0) == 0);              // stray continuation byte
+  CHECK(Utf8SequenceLength("\xC0\xAF", 0) == 0);          // overlong '/'
+  CHECK(Utf8SequenceLength("\xE0\x80\xAF", 0) == 0);      // overlong
+  CHECK(Utf8SequenceLength("\xED\xA0\x80", 0) == 0);      // surrogate
+  CHECK(Utf8SequenceLength("\xF4\x90\x80\x80", 0) == 0);  // above U+10FFFF
+  CHECK(Utf8SequenceLength("\xE2\x80", 0) == 0);          // cut by the end
 }
