@@ -291,12 +291,18 @@ int main(int argc, char** argv) {
          "    runner: {type: process, env: {WEFT_PROBE_DIR: \""
       << work << "/probe\"}}\n"
       << "  - name: trivial\n    flow_name: trivial\n    entrypoint: ./trivial_flow\n"
-         "    include: [trivial_flow]\n    work_queue: throughput\n";
+         "    include: [trivial_flow]\n    work_queue: throughput\n"
+      // The same program started with --help: it loads and exits without any API call, so
+      // the agent reports its states. Splits the SDK flow's cost into starting the process
+      // and the flow's own API calls.
+      << "  - name: help\n    flow_name: trivial\n    entrypoint: [./trivial_flow, --help]\n"
+         "    include: [trivial_flow]\n    work_queue: throughput-help\n";
   }
   Weft(api, {"deployment", "create", "deploy.yaml"}, project, cli_log);
   Weft(api, {"work-queue", "create", "latency"}, project, cli_log);
   Weft(api, {"work-queue", "create", "throughput"}, project, cli_log);
   Weft(api, {"work-queue", "create", "throughput-probe"}, project, cli_log);
+  Weft(api, {"work-queue", "create", "throughput-help"}, project, cli_log);
 
   weft::client::ClientOptions co;
   co.address = api;
@@ -329,7 +335,8 @@ int main(int argc, char** argv) {
     const char* queue;
   };
   const Phase phases[] = {{"throughput, SDK flow, 1 task", "trivial/trivial", "throughput"},
-                          {"throughput, non-SDK program", "dispatch/probe-tput", "throughput-probe"}};
+                          {"throughput, non-SDK program", "dispatch/probe-tput", "throughput-probe"},
+                          {"  SDK program started, no API calls", "trivial/help", "throughput-help"}};
   for (const Phase& ph : throughput_runs > 0 ? std::vector<Phase>(std::begin(phases), std::end(phases))
                                              : std::vector<Phase>{}) {
     std::vector<std::unique_ptr<Proc>> agents;
