@@ -65,29 +65,6 @@ class EphemeralBackend final : public Backend {
 
 // ------------------------------------------------------------------ server
 
-bool Transient(const core::Error& e) {
-  return e.code == core::Code::kUnavailable || e.code == core::Code::kDeadlineExceeded ||
-         e.code == core::Code::kAborted || e.code == core::Code::kResourceExhausted;
-}
-
-// Transient errors are retried with capped exponential backoff for this long, so a flow
-// rides out a server restart. Every resend carries the same idempotency key.
-constexpr auto kRetryWindow = std::chrono::seconds(60);
-constexpr auto kMaxRetryDelay = std::chrono::milliseconds(2000);
-
-template <typename Call>
-auto WithRetries(Call call) {
-  auto start = std::chrono::steady_clock::now();
-  auto delay = std::chrono::milliseconds(100);
-  for (;;) {
-    auto r = call();
-    if (r || !Transient(r.error()) || std::chrono::steady_clock::now() - start > kRetryWindow) {
-      return r;
-    }
-    std::this_thread::sleep_for(delay);
-    delay = std::min(delay * 2, kMaxRetryDelay);
-  }
-}
 
 constexpr size_t kFlushThreshold = 500;  // states queued -> send now
 constexpr size_t kMaxBatch = 2000;       // states per RPC

@@ -1,9 +1,12 @@
 #pragma once
 // libweft internals: the run engine and its backends (ephemeral or server). Not installed;
 // users include sdk/flow/weft.hpp only.
+#include <algorithm>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -37,6 +40,35 @@ void WriteConsoleLine(std::string_view line);  // raw line on stderr, serialized
 // while the run lives, removed with nullptr. Runs without one (ephemeral) log to the console
 // only. Keyed by flow run, so concurrent runs in one process keep their own.
 void SetLogShipper(const std::string& flow_run_id, std::shared_ptr<client::LogShipper> shipper);
+
+// ---- talking to the server
+
+// UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, RESOURCE_EXHAUSTED: the server is restarting or
+// busy; the same call may be sent again.
+inline bool Transient(const core::Error& e) {
+  return e.code == core::Code::kUnavailable || e.code == core::Code::kDeadlineExceeded ||
+         e.code == core::Code::kAborted || e.code == core::Code::kResourceExhausted;
+}
+
+// Transient errors are retried with capped exponential backoff for this long, so a flow
+// rides out a server restart. Resends must be idempotent (same idempotency key, upserts).
+constexpr auto kRetryWindow = std::chrono::seconds(60);
+
+// Calls `call` (returning core::Result<T>) until it succeeds, fails for good, or the
+// retry window has passed; returns the last result.
+template <typename Call>
+auto WithRetries(Call call) {
+  auto start = std::chrono::steady_clock::now();
+  auto delay = std::chrono::milliseconds(100);
+  for (;;) {
+    auto r = call();
+    if (r || !Transient(r.error()) || std::chrono::steady_clock::now() - start > kRetryWindow) {
+      return r;
+    }
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds(2000));
+  }
+}
 
 // ---- backends
 

@@ -191,7 +191,7 @@ FlowRunResult RunOnServer(const Flow& flow, client::Client& client,
   cf.set_name(flow.name());
   for (const auto& t : flow.options().tags) cf.add_tags(t);
   cf.set_parameters_schema_json(core::SpecsToJson(flow.param_specs()));
-  auto created_flow = client.CreateFlow(cf);
+  auto created_flow = detail::WithRetries([&] { return client.CreateFlow(cf); });
   if (!created_flow) {
     return Fail(1,
                 "registering flow \"" + flow.name() + "\" at " + address + ": " +
@@ -203,7 +203,7 @@ FlowRunResult RunOnServer(const Flow& flow, client::Client& client,
   if (!adopt_id.empty()) {
     v1::GetFlowRunRequest gr;
     gr.set_id(adopt_id);
-    auto got = client.GetFlowRun(gr);
+    auto got = detail::WithRetries([&] { return client.GetFlowRun(gr); });
     if (!got) return Fail(1, "flow run " + adopt_id + ": " + got.error().message, false);
     run = got->flow_run();
     auto resolved = core::ResolveParams(flow.param_specs(), run.parameters_json(), options.params);
@@ -293,6 +293,18 @@ FlowRunResult Run(const Flow& flow, const RunOptions& options) {
   client::Client client(co);
   bool reachable = AcceptsConnections(co.address, options.connect_timeout_seconds) &&
                    client.WaitForReady(options.connect_timeout_seconds);
+  if (!reachable && !adopt_id.empty()) {
+    // An agent started this run: its server is restarting rather than absent. Wait for it
+    // as long as any other call of the run would (detail::kRetryWindow).
+    detail::WriteConsoleLine("weft: waiting for the server at " + co.address + " (flow run " +
+                             adopt_id + ")");
+    auto deadline = std::chrono::steady_clock::now() + detail::kRetryWindow;
+    while (!reachable && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      reachable = AcceptsConnections(co.address, options.connect_timeout_seconds) &&
+                  client.WaitForReady(options.connect_timeout_seconds);
+    }
+  }
   if (!reachable) {
     if (!adopt_id.empty()) {
       return Fail(1, "flow run " + adopt_id + ": no server at " + co.address, false);
