@@ -51,40 +51,6 @@ std::string Settings::CacheDir() const {
   return cache_dir.empty() ? home + "/agent/bundles" : cache_dir;
 }
 
-std::optional<std::int64_t> ParseByteSize(std::string_view text) {
-  std::string t = Trim(text);
-  if (t.empty()) return std::nullopt;
-  char* end = nullptr;
-  double n = std::strtod(t.c_str(), &end);
-  if (end == t.c_str() || n < 0) return std::nullopt;
-  std::string unit = Trim(end);
-  double mult = 0;
-  if (unit.empty() || unit == "B") {
-    mult = 1;
-  } else if (unit == "KiB" || unit == "K" || unit == "k") {
-    mult = 1024.0;
-  } else if (unit == "MiB" || unit == "M") {
-    mult = 1024.0 * 1024;
-  } else if (unit == "GiB" || unit == "G") {
-    mult = 1024.0 * 1024 * 1024;
-  } else if (unit == "TiB" || unit == "T") {
-    mult = 1024.0 * 1024 * 1024 * 1024;
-  } else if (unit == "KB" || unit == "kB") {
-    mult = 1e3;
-  } else if (unit == "MB") {
-    mult = 1e6;
-  } else if (unit == "GB") {
-    mult = 1e9;
-  } else if (unit == "TB") {
-    mult = 1e12;
-  } else {
-    return std::nullopt;
-  }
-  double bytes = n * mult;
-  if (bytes > 9e18) return std::nullopt;
-  return static_cast<std::int64_t>(bytes);
-}
-
 std::optional<std::string> ApplySetting(Settings& s, std::string_view key, std::string_view value,
                                         std::string_view source) {
   if (key == "work-queue" || key == "work-queues") {

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sdk/core/text.hpp"
+
 namespace weft::agent {
 
 struct Settings {
@@ -54,7 +56,6 @@ std::vector<std::string> Validate(const Settings& s, bool require_queues = true)
 // ~/.weft unless WEFT_HOME says otherwise (read through `getenv`).
 std::string DefaultHome(const std::function<const char*(const char*)>& getenv);
 
-// "1073741824", "1GiB", "500MiB", "64KiB", "1GB", "10M" -> bytes; nullopt when malformed.
-std::optional<std::int64_t> ParseByteSize(std::string_view text);
+using core::ParseByteSize;  // sizes like "1GiB" (sdk/core/text.hpp)
 
 }  // namespace weft::agent

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "sdk/core/text.hpp"
 #include "sdk/core/time.hpp"
 #include "server/app/app.hpp"
 #include "server/app/settings.hpp"
@@ -115,7 +116,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> flag_problems;
   if (max_bundle_opt->count() > 0) {
     drop_env("WEFT_SERVER_MAX_BUNDLE_SIZE");
-    auto n = weft::server::app::ParseByteSize(max_bundle);
+    auto n = weft::core::ParseByteSize(max_bundle);
     if (n) {
       s.max_bundle_size = *n;
     } else {

@@ -20,6 +20,8 @@
 #include <optional>
 #include <set>
 
+#include "sdk/core/text.hpp"
+
 namespace weft::client {
 
 namespace fs = std::filesystem;
@@ -31,29 +33,6 @@ namespace {
 
 constexpr std::int64_t kDefaultMaxBundleSize = std::int64_t{100} << 20;
 constexpr std::size_t kIoChunk = 64 * 1024;
-
-std::optional<std::int64_t> ParseSize(const std::string& text) {
-  std::size_t i = 0;
-  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-  if (i == 0) return std::nullopt;
-  std::int64_t value = 0;
-  try {
-    value = std::stoll(text.substr(0, i));
-  } catch (...) {
-    return std::nullopt;
-  }
-  std::string unit = text.substr(i);
-  while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
-  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  static const std::map<std::string, std::int64_t> kUnits = {
-      {"", 1},          {"b", 1},           {"k", 1 << 10},   {"kb", 1000},
-      {"kib", 1 << 10}, {"m", 1 << 20},     {"mb", 1000000},  {"mib", 1 << 20},
-      {"g", 1 << 30},   {"gb", 1000000000}, {"gib", 1 << 30},
-  };
-  auto it = kUnits.find(unit);
-  if (it == kUnits.end()) return std::nullopt;
-  return value * it->second;
-}
 
 bool HasGlob(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
 
@@ -240,7 +219,7 @@ std::string ArchiveError(archive* a) {
 std::int64_t MaxBundleSize() {
   const char* env = std::getenv("WEFT_MAX_BUNDLE_SIZE");
   if (env && *env) {
-    if (auto v = ParseSize(env); v && *v > 0) return *v;
+    if (auto v = core::ParseByteSize(env); v && *v > 0) return *v;
   }
   return kDefaultMaxBundleSize;
 }

@@ -1,6 +1,8 @@
 #pragma once
 // Small text helpers shared by messages across the project.
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -43,5 +45,10 @@ inline std::size_t Utf8SequenceLength(std::string_view text, std::size_t i) {
   if (c == 0xF4 && c1 > 0x8F) return 0;                                // > U+10FFFF
   return n;
 }
+
+// A size in bytes: "1073741824", "1GiB", "500MiB", "64KiB", "1.5G", "10 MB", "1TB".
+// K/M/G/T and KiB/MiB/GiB/TiB are powers of 1024, KB/MB/GB/TB powers of 1000; units are
+// case-insensitive. nullopt when malformed or negative.
+std::optional<std::int64_t> ParseByteSize(std::string_view text);
 
 }  // namespace weft::core

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "sdk/core/text.hpp"
 #include "sdk/core/time.hpp"
 
 namespace weft::server::app {
@@ -80,7 +81,7 @@ Settings Settings::FromEnvironment() {
   }
   if (const char* v = Env("WEFT_LOG_LEVEL")) s.log_level = v;
   if (const char* v = Env("WEFT_SERVER_MAX_BUNDLE_SIZE")) {
-    auto n = ParseByteSize(v);
+    auto n = core::ParseByteSize(v);
     if (n) {
       s.max_bundle_size = *n;
     } else {
@@ -211,36 +212,6 @@ std::vector<std::string> Settings::Validate() const {
   }
   if (!(late_after >= 0)) problems.push_back("late-after: must be >= 0 seconds");
   return problems;
-}
-
-std::optional<long long> ParseByteSize(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  char* end = nullptr;
-  double n = std::strtod(text.c_str(), &end);
-  if (end == text.c_str() || n < 0) return std::nullopt;
-  std::string unit(end);
-  while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
-  double mult = 1;
-  if (unit.empty() || unit == "B") {
-    mult = 1;
-  } else if (unit == "KiB" || unit == "K" || unit == "k") {
-    mult = 1024.0;
-  } else if (unit == "MiB" || unit == "M") {
-    mult = 1024.0 * 1024;
-  } else if (unit == "GiB" || unit == "G") {
-    mult = 1024.0 * 1024 * 1024;
-  } else if (unit == "KB" || unit == "kB") {
-    mult = 1e3;
-  } else if (unit == "MB") {
-    mult = 1e6;
-  } else if (unit == "GB") {
-    mult = 1e9;
-  } else {
-    return std::nullopt;
-  }
-  double bytes = n * mult;
-  if (bytes > 9e18) return std::nullopt;
-  return static_cast<long long>(bytes);
 }
 
 }  // namespace weft::server::app

@@ -58,7 +58,5 @@ struct Settings {
   std::vector<std::string> env_problems;  // filled by FromEnvironment
 };
 
-// "104857600", "100MiB", "100M", "1.5GiB", "500MB", "64KiB" -> bytes; nullopt when malformed.
-std::optional<long long> ParseByteSize(const std::string& text);
 
 }  // namespace weft::server::app

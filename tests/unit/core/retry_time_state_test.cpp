@@ -329,3 +329,17 @@ TEST_CASE("Utf8SequenceLength accepts valid sequences and refuses broken ones", 
   CHECK(Utf8SequenceLength("\xF4\x90\x80\x80", 0) == 0);  // above U+10FFFF
   CHECK(Utf8SequenceLength("\xE2\x80", 0) == 0);          // cut by the end
 }
+
+TEST_CASE("ParseByteSize reads the sizes settings accept", "[text]") {
+  using weft::core::ParseByteSize;
+  CHECK(ParseByteSize("104857600") == 104857600);
+  CHECK(ParseByteSize("100MiB") == 100LL << 20);
+  CHECK(ParseByteSize("100mb") == 100000000);
+  CHECK(ParseByteSize(" 1.5 GiB ") == 3LL << 29);
+  CHECK(ParseByteSize("64k") == 65536);
+  CHECK(ParseByteSize("1TB") == 1000000000000LL);
+  CHECK_FALSE(ParseByteSize("-1KiB"));
+  CHECK_FALSE(ParseByteSize("MiB"));
+  CHECK_FALSE(ParseByteSize("10 parsecs"));
+  CHECK_FALSE(ParseByteSize("1e30"));
+}
