@@ -31,6 +31,7 @@ v1::State ToProto(const core::State& s) {
   p.set_details_json(s.details_json);
   if (s.scheduled_time) *p.mutable_scheduled_time() = ToProto(*s.scheduled_time);
   p.set_idempotency_key(s.idempotency_key);
+  p.set_result_json(s.result_json);
   return p;
 }
 
@@ -45,6 +46,7 @@ std::optional<core::State> FromProto(const v1::State& p) {
   s.details_json = p.details_json();
   if (p.has_scheduled_time()) s.scheduled_time = FromProto(p.scheduled_time());
   s.idempotency_key = p.idempotency_key();
+  s.result_json = p.result_json();
   return s;
 }
 

@@ -36,6 +36,9 @@ struct State {
   std::string details_json;                // "" or a JSON object
   std::optional<TimePoint> scheduled_time;  // SCHEDULED states: when due
   std::string idempotency_key;
+  // A COMPLETED task run's result as JSON text ("" = none): proposed with Completed when the
+  // run has a cache key or persists its result; set on a Cached answer. Not part of the history.
+  std::string result_json;
 
   bool IsTerminal() const { return core::IsTerminal(type); }
   // "Failed", or "Failed(TimedOut)" style when the name differs from the type's default? No:
