@@ -10,6 +10,7 @@
 
 #include "weft/v1/admin.grpc.pb.h"
 #include "weft/v1/agents.grpc.pb.h"
+#include "weft/v1/concurrency_limits.grpc.pb.h"
 #include "weft/v1/deployments.grpc.pb.h"
 #include "weft/v1/flow_runs.grpc.pb.h"
 #include "weft/v1/flows.grpc.pb.h"
@@ -51,6 +52,7 @@ struct Client::Impl {
   std::unique_ptr<v1::AgentService::Stub> agents;
   std::unique_ptr<v1::LogService::Stub> logs;
   std::unique_ptr<v1::NotificationService::Stub> notifications;
+  std::unique_ptr<v1::ConcurrencyLimitService::Stub> concurrency;
   std::mutex polls_mu;                     // PollWorkQueues calls in flight, for CancelPolls
   std::set<grpc::ClientContext*> polls;
 };
@@ -76,6 +78,7 @@ Client::Client(ClientOptions options) : options_(std::move(options)), impl_(std:
   impl_->agents = v1::AgentService::NewStub(impl_->channel);
   impl_->logs = v1::LogService::NewStub(impl_->channel);
   impl_->notifications = v1::NotificationService::NewStub(impl_->channel);
+  impl_->concurrency = v1::ConcurrencyLimitService::NewStub(impl_->channel);
 }
 
 Client::~Client() = default;
@@ -167,6 +170,11 @@ WEFT_CALL(notifications, NotificationService, ListNotifications)
 WEFT_CALL(notifications, NotificationService, SetNotificationPaused)
 WEFT_CALL(notifications, NotificationService, DeleteNotification)
 WEFT_CALL(notifications, NotificationService, ListNotificationDeliveries)
+WEFT_CALL(concurrency, ConcurrencyLimitService, CreateConcurrencyLimit)
+WEFT_CALL(concurrency, ConcurrencyLimitService, GetConcurrencyLimit)
+WEFT_CALL(concurrency, ConcurrencyLimitService, ListConcurrencyLimits)
+WEFT_CALL(concurrency, ConcurrencyLimitService, ResetConcurrencyLimit)
+WEFT_CALL(concurrency, ConcurrencyLimitService, DeleteConcurrencyLimit)
 WEFT_CALL(admin, AdminService, ListRules)
 WEFT_CALL(admin, AdminService, GetVersion)
 
@@ -191,6 +199,17 @@ core::Result<v1::PollWorkQueuesResponse> Client::PollWorkQueues(
   }
   if (!s.ok()) return FromStatus(s, options_.address);
   return resp;
+}
+
+core::Result<v1::WaitForConcurrencySlotResponse> Client::WaitForConcurrencySlot(
+    const v1::WaitForConcurrencySlotRequest& req) {
+  double wait = req.timeout_seconds() > 0 ? req.timeout_seconds() : 30.0;
+  ClientOptions o = options_;
+  o.timeout_seconds += std::min(wait, 60.0);
+  return Call<v1::ConcurrencyLimitService::Stub, v1::WaitForConcurrencySlotRequest,
+              v1::WaitForConcurrencySlotResponse>(
+      o, impl_->concurrency.get(), &v1::ConcurrencyLimitService::Stub::WaitForConcurrencySlot,
+      req);
 }
 
 void Client::CancelPolls() {

@@ -9,6 +9,7 @@
 #include "sdk/core/error.hpp"
 #include "weft/v1/admin.pb.h"
 #include "weft/v1/agents.pb.h"
+#include "weft/v1/concurrency_limits.pb.h"
 #include "weft/v1/deployments.pb.h"
 #include "weft/v1/flow_runs.pb.h"
 #include "weft/v1/flows.pb.h"
@@ -123,6 +124,19 @@ class Client {
       const v1::DeleteNotificationRequest& req);
   core::Result<v1::ListNotificationDeliveriesResponse> ListNotificationDeliveries(
       const v1::ListNotificationDeliveriesRequest& req);
+  core::Result<v1::CreateConcurrencyLimitResponse> CreateConcurrencyLimit(
+      const v1::CreateConcurrencyLimitRequest& req);
+  core::Result<v1::GetConcurrencyLimitResponse> GetConcurrencyLimit(
+      const v1::GetConcurrencyLimitRequest& req);
+  core::Result<v1::ListConcurrencyLimitsResponse> ListConcurrencyLimits(
+      const v1::ListConcurrencyLimitsRequest& req);
+  core::Result<v1::ResetConcurrencyLimitResponse> ResetConcurrencyLimit(
+      const v1::ResetConcurrencyLimitRequest& req);
+  core::Result<v1::DeleteConcurrencyLimitResponse> DeleteConcurrencyLimit(
+      const v1::DeleteConcurrencyLimitRequest& req);
+  // Long poll: the deadline is req.timeout_seconds() (0 = 30) plus the per-call timeout.
+  core::Result<v1::WaitForConcurrencySlotResponse> WaitForConcurrencySlot(
+      const v1::WaitForConcurrencySlotRequest& req);
   core::Result<v1::ListRulesResponse> ListRules(const v1::ListRulesRequest& req);
   core::Result<v1::GetVersionResponse> GetVersion(const v1::GetVersionRequest& req);
 
