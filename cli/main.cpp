@@ -5,6 +5,7 @@
 
 #include "cli/commands/agent.hpp"
 #include "cli/commands/common.hpp"
+#include "cli/commands/concurrency_limit.hpp"
 #include "cli/commands/notification.hpp"
 #include "cli/commands/logs.hpp"
 #include "cli/commands/work_queue.hpp"
@@ -313,6 +314,29 @@ int main(int argc, char** argv) {
   n_deliveries->add_option("--limit", notif_limit, "How many")->check(CLI::Range(1, 1000));
   n_deliveries->callback(
       [&] { action = [&] { return NotificationDeliveries(g, notif_id, notif_limit); }; });
+
+  // concurrency-limit
+  auto* cl = app.add_subcommand("concurrency-limit", "Tag concurrency limits for task runs")
+                 ->require_subcommand(1);
+  std::string cl_tag, cl_limit;
+  auto* cl_create = cl->add_subcommand("create", "Create a limit on a tag, or change it");
+  cl_create->add_option("tag", cl_tag, "Tag")->required();
+  cl_create->add_option("limit", cl_limit, "Task runs carrying the tag that may run at once")
+      ->required();
+  cl_create->callback(
+      [&] { action = [&] { return ConcurrencyLimitCreate(g, cl_tag, cl_limit); }; });
+  cl->add_subcommand("ls", "List limits with their slots in use")->callback([&] {
+    action = [&] { return ConcurrencyLimitLs(g); };
+  });
+  auto* cl_inspect = cl->add_subcommand("inspect", "A limit and the task runs holding its slots");
+  cl_inspect->add_option("tag", cl_tag, "Tag")->required();
+  cl_inspect->callback([&] { action = [&] { return ConcurrencyLimitInspect(g, cl_tag); }; });
+  auto* cl_reset = cl->add_subcommand("reset", "Free every slot of a tag");
+  cl_reset->add_option("tag", cl_tag, "Tag")->required();
+  cl_reset->callback([&] { action = [&] { return ConcurrencyLimitReset(g, cl_tag); }; });
+  auto* cl_delete = cl->add_subcommand("delete", "Delete a limit (its tag runs freely again)");
+  cl_delete->add_option("tag", cl_tag, "Tag")->required();
+  cl_delete->callback([&] { action = [&] { return ConcurrencyLimitDelete(g, cl_tag); }; });
 
   // orchestration
   auto* orch = app.add_subcommand("orchestration", "Orchestration rules")->require_subcommand(1);

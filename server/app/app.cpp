@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "server/api/concurrency_service.hpp"
 #include "server/api/notification_service.hpp"
 #include "server/api/services.hpp"
 #include "server/http/http_server.hpp"
@@ -76,6 +77,8 @@ struct App::Impl {
   std::unique_ptr<metrics::MetricsCollector> collector;
   std::unique_ptr<orchestration::NotificationManager> notifications;
   std::unique_ptr<grpc::Service> notification_service;
+  std::unique_ptr<orchestration::ConcurrencyManager> concurrency;
+  std::unique_ptr<grpc::Service> concurrency_service;
   std::unique_ptr<services::Notifier> notifier;
   std::unique_ptr<services::Scheduler> scheduler;
   std::unique_ptr<services::ZombieReaper> reaper;
@@ -158,6 +161,10 @@ core::Status App::Start() {
       std::make_unique<orchestration::NotificationManager>(*m.db, Logger("server.notifier"));
   m.notification_service =
       api::MakeNotificationService(*m.notifications, Logger("server.api"));
+  m.orchestrator->SetSlotHolderTimeout(m.settings.heartbeat_timeout);
+  m.concurrency = std::make_unique<orchestration::ConcurrencyManager>(
+      *m.orchestrator, /*listen=*/true, Logger("server.concurrency"));
+  m.concurrency_service = api::MakeConcurrencyLimitService(*m.concurrency, Logger("server.api"));
   m.collector = std::make_unique<metrics::MetricsCollector>(
       *m.metrics, *m.db, m.clock, m.agents.get(),
       metrics::CollectorOptions{m.settings.metrics_refresh}, Logger("server.app"));
@@ -177,6 +184,7 @@ core::Status App::Start() {
   builder.SetResourceQuota(quota);
   m.services->RegisterWith(builder);
   builder.RegisterService(m.notification_service.get());
+  builder.RegisterService(m.concurrency_service.get());
   m.server = builder.BuildAndStart();
   if (!m.server || (port == 0 && m.settings.grpc_address.rfind("unix:", 0) != 0)) {
     return fail(core::Unavailable("grpc-address: cannot listen on " + m.settings.grpc_address +
@@ -195,7 +203,7 @@ core::Status App::Start() {
     ho.metrics = [mx] { return mx->Render(); };
     m.http = std::make_unique<http::HttpServer>(
         http::HttpDomain{*m.runs, *m.storage, *m.deployments, *m.work_queues, *m.agents,
-                         m.logs.get(), m.notifications.get()},
+                         m.logs.get(), m.notifications.get(), m.concurrency.get()},
         ho,
         Logger("server.http"), m.clock);
     if (auto st = m.http->Start(); !st.ok()) return fail(st.error());
@@ -276,6 +284,7 @@ void App::Shutdown() {
   m.cv.notify_all();
   // Waiting agent polls answer at once (empty), so they do not hold the shutdown up.
   if (m.agents) m.agents->ShutdownPolls();
+  if (m.concurrency) m.concurrency->Shutdown();  // waiting slot polls too
   if (m.http) m.http->Stop();  // before the domain objects its handlers use
   if (m.server) {
     m.log->info("grpc stopping");
@@ -290,6 +299,8 @@ void App::Shutdown() {
   m.services.reset();
   m.notification_service.reset();
   m.notifications.reset();
+  m.concurrency_service.reset();
+  m.concurrency.reset();
   m.collector.reset();
   m.logs.reset();
   m.agents.reset();

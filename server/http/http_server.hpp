@@ -22,6 +22,7 @@ class WorkQueueManager;
 class AgentManager;
 class LogService;
 class NotificationManager;
+class ConcurrencyManager;
 }  // namespace weft::server::orchestration
 
 namespace weft::server::http {
@@ -34,6 +35,7 @@ struct HttpDomain {
   orchestration::AgentManager& agents;
   orchestration::LogService* logs;  // nullptr: GET /api/flow-runs/{id}/logs answers 404
   orchestration::NotificationManager* notifications;  // nullptr: /api/notifications* 404
+  orchestration::ConcurrencyManager* concurrency = nullptr;  // nullptr: /api/concurrency-limits 404
 };
 
 struct HttpOptions {

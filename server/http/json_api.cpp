@@ -13,6 +13,7 @@
 #include "sdk/core/orchestration/rule.hpp"
 #include "server/http/routes.hpp"
 #include "server/orchestration/agent_manager.hpp"
+#include "server/orchestration/concurrency_manager.hpp"
 #include "server/orchestration/deployment_manager.hpp"
 #include "server/orchestration/log_service.hpp"
 #include "server/orchestration/notification_manager.hpp"
@@ -245,6 +246,28 @@ json NotificationJson(const store::NotificationPolicyRecord& p) {
               {"paused", p.paused},
               {"created", Time(p.created)},
               {"updated", Time(p.updated)}};
+}
+
+json ConcurrencyLimitJson(const store::ConcurrencyLimitRecord& l, bool with_holders) {
+  json j{{"tag", l.tag},
+         {"limit", l.limit},
+         {"active_slots", l.active_slots},
+         {"created", Time(l.created)},
+         {"updated", Time(l.updated)}};
+  if (with_holders) {
+    json holders = json::array();
+    for (std::size_t i = 0; i < l.holders.size(); ++i) {
+      const auto& h = l.holders[i];
+      holders.push_back(json{
+          {"task_run_id", h.task_run_id},
+          {"task_run_name", h.task_run_name},
+          {"flow_run_id", h.flow_run_id},
+          {"flow_run_name", i < l.holder_flow_run_names.size() ? l.holder_flow_run_names[i] : ""},
+          {"since", Time(h.since)}});
+    }
+    j["holders"] = std::move(holders);
+  }
+  return j;
 }
 
 json DeliveryJson(const store::DeliveryRecord& d) {
@@ -778,6 +801,28 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
           SendJson(res, NotificationJson(Must(notifications().SetPaused(req.matches[1], paused))));
         }));
   }
+
+  // ---- tag concurrency limits (slots in use and the task runs holding them) ----
+  auto concurrency = [&d]() -> orchestration::ConcurrencyManager& {
+    if (!d.concurrency) throw core::NotFound("concurrency limits: not served by this server");
+    return *d.concurrency;
+  };
+  s.Get("/api/concurrency-limits",
+        Handle(ctx, [concurrency](const httplib::Request&, httplib::Response& res) {
+          auto list = Must(concurrency().List());
+          if (list.size() > static_cast<std::size_t>(kMaxLimit)) list.resize(kMaxLimit);
+          json items = json::array();
+          for (const auto& l : list) items.push_back(ConcurrencyLimitJson(l, false));
+          SendJson(res, json{{"concurrency_limits", items}});
+        }));
+  s.Get(R"(/api/concurrency-limits/([^/]+))",
+        Handle(ctx, [concurrency](const httplib::Request& req, httplib::Response& res) {
+          SendJson(res, ConcurrencyLimitJson(Must(concurrency().Get(req.matches[1])), true));
+        }));
+  s.Post(R"(/api/concurrency-limits/([^/]+)/reset)",
+         Handle(ctx, [concurrency](const httplib::Request& req, httplib::Response& res) {
+           SendJson(res, json{{"freed", Must(concurrency().Reset(req.matches[1]))}});
+         }));
 
   // Anything else under /api/ is a JSON 404 (not the dashboard's HTML).
   auto not_found = [](const httplib::Request& req, httplib::Response& res) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "server/orchestration/concurrency_manager.hpp"
 #include "server/orchestration/validate.hpp"
 #include "server/store/admin_repo.hpp"
 #include "server/store/flow_repo.hpp"
@@ -198,9 +199,19 @@ core::Result<Created<store::TaskRunRecord>> RunService::CreateTaskRun(const Task
       facts.id = ins[0].id;
       facts.retry_policy = rec.run.retry_policy;
       core::State initial = spec.initial_state ? *spec.initial_state : core::Pending(now);
-      Outcome o = orch_.Decide(RunKind::kTaskRun, facts, initial, false, now);
+      std::optional<SlotBook> slots;
+      std::vector<core::orchestration::TagLimit> limits;
+      if (initial.type == core::StateType::kRunning && !rec.tags.empty()) {
+        slots = SlotBook::Load(tx, {facts.id}, orch_.SlotHoldersLiveAfter(now));
+        limits = slots->For(facts.id);
+      }
+      Outcome o = orch_.Decide(RunKind::kTaskRun, facts, initial, false, now,
+                               limits.empty() ? nullptr : &limits);
       if (o.decision != Decision::kAccept) {
         return core::FailedPrecondition("initial_state: " + Describe(o));
+      }
+      if (slots && o.state && o.state->type == core::StateType::kRunning) {
+        slots->Secure(tx, {facts.id}, now);
       }
       std::vector<std::pair<std::string, const core::State*>> rows;
       for (const auto& s : o.to_write) rows.emplace_back(facts.id, &s);
@@ -331,9 +342,33 @@ core::Result<std::vector<TaskRunReportResult>> RunService::ReportTaskRuns(
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::map<std::string, store::RunFacts> facts;
     for (auto& f : store::TaskRunRepo::LockMany(tx, ids)) facts.emplace(f.id, std::move(f));
+    const core::TimePoint now = orch_.clock().Now();
+
+    // Runs proposed RUNNING: the concurrency limits of their tags (locked) and their holders.
+    std::vector<std::string> starting;
+    for (size_t i = 0; i < n; ++i) {
+      if (skip[i]) continue;
+      const auto& r = reports[i];
+      bool running = r.create && r.create->initial_state &&
+                     r.create->initial_state->type == core::StateType::kRunning;
+      for (const auto& s : r.states) running = running || s.type == core::StateType::kRunning;
+      if (running) starting.push_back(results[i].task_run_id);
+    }
+    std::optional<SlotBook> slots;
+    if (!starting.empty()) {
+      std::sort(starting.begin(), starting.end());
+      starting.erase(std::unique(starting.begin(), starting.end()), starting.end());
+      slots = SlotBook::Load(tx, starting, orch_.SlotHoldersLiveAfter(now));
+    }
+    auto decide = [&](const store::RunFacts& f, const core::State& proposed, core::TimePoint at) {
+      if (slots && proposed.type == core::StateType::kRunning && slots->Limited(f.id)) {
+        auto limits = slots->For(f.id);
+        return orch_.Decide(RunKind::kTaskRun, f, proposed, false, at, &limits);
+      }
+      return orch_.Decide(RunKind::kTaskRun, f, proposed, false, at);
+    };
 
     // 3. Check each report's states against the rules, in order.
-    const core::TimePoint now = orch_.clock().Now();
     std::deque<core::State> written;  // stable addresses for the insert rows
     std::vector<std::pair<std::string, const core::State*>> rows;
     std::set<std::string> touched;
@@ -354,11 +389,17 @@ core::Result<std::vector<TaskRunReportResult>> RunService::ReportTaskRuns(
         }
         f.run_count = run_count;
         touched.insert(f.id);
+        if (slots && slots->Limited(f.id)) {
+          if (f.state && f.state->type == core::StateType::kRunning) {
+            slots->Hold(f.id, now);
+          } else {
+            slots->Release(f.id);
+          }
+        }
       };
       const auto& states = reports[i].states;
       if (created[i] && reports[i].create->initial_state) {
-        Outcome o =
-            orch_.Decide(RunKind::kTaskRun, f, *reports[i].create->initial_state, false, now);
+        Outcome o = decide(f, *reports[i].create->initial_state, now);
         if (o.decision != Decision::kAccept) {
           res.rejected_reason = "create.initial_state: " + Describe(o);
           continue;
@@ -367,12 +408,11 @@ core::Result<std::vector<TaskRunReportResult>> RunService::ReportTaskRuns(
       }
       size_t k = 0;
       while (k < states.size()) {
-        Outcome o = orch_.Decide(RunKind::kTaskRun, f, states[k], false, now);
+        Outcome o = decide(f, states[k], now);
         if (o.decision == Decision::kWait && o.rule == "WaitForScheduledTime" &&
             o.wait_seconds <= kClockSkewSeconds) {
           // The flow process's clock ran slightly ahead of ours: it already waited.
-          o = orch_.Decide(RunKind::kTaskRun, f, states[k], false,
-                           now + core::FromSeconds(o.wait_seconds + 1e-6));
+          o = decide(f, states[k], now + core::FromSeconds(o.wait_seconds + 1e-6));
         }
         if (o.decision != Decision::kAccept) {
           const core::State& s = states[k];
@@ -411,6 +451,17 @@ core::Result<std::vector<TaskRunReportResult>> RunService::ReportTaskRuns(
     updates.reserve(touched.size());
     for (const auto& id : touched) updates.push_back(facts[id]);
     store::TaskRunRepo::UpdateMany(tx, updates);
+    if (slots) {
+      std::vector<std::string> holding;
+      for (const auto& id : starting) {
+        auto it = facts.find(id);
+        if (it != facts.end() && touched.count(id) && it->second.state &&
+            it->second.state->type == core::StateType::kRunning) {
+          holding.push_back(id);
+        }
+      }
+      slots->Secure(tx, holding, now);
+    }
     return results;
   });
   if (!result.ok()) {

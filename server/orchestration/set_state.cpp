@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "server/orchestration/concurrency_manager.hpp"
 #include "server/orchestration/validate.hpp"
 #include "server/store/flow_run_repo.hpp"
 #include "server/store/task_run_repo.hpp"
@@ -29,7 +30,8 @@ Orchestrator::Orchestrator(store::Database& db, const core::Clock& clock,
 }
 
 Outcome Orchestrator::Decide(RunKind kind, const store::RunFacts& facts, core::State proposed,
-                             bool force, core::TimePoint now) const {
+                             bool force, core::TimePoint now,
+                             const std::vector<core::orchestration::TagLimit>* tag_limits) const {
   TransitionContext ctx;
   ctx.kind = kind;
   ctx.initial = facts.state;
@@ -39,6 +41,7 @@ Outcome Orchestrator::Decide(RunKind kind, const store::RunFacts& facts, core::S
   ctx.now = now;
   ctx.unit_random = UnitRandom();
   ctx.force = force;
+  if (tag_limits) ctx.tag_limits = *tag_limits;
   if (!observer_) return DefaultPolicy().Apply(std::move(ctx));
   std::string name = ctx.proposed.name.empty() ? core::DefaultStateName(ctx.proposed.type)
                                                : ctx.proposed.name;
@@ -77,7 +80,15 @@ core::Result<SetStateResult> Orchestrator::SetState(RunKind kind, const std::str
     if (!facts) return core::NotFound(std::string(noun) + " \"" + id + "\" not found");
     from = facts->state ? facts->state->name : "none";
     SetStateResult r;
-    r.outcome = Decide(kind, *facts, proposed, force, clock_.Now());
+    const core::TimePoint now = clock_.Now();
+    // A task run proposed RUNNING: the limits of its tags (locked) and their holders.
+    std::optional<SlotBook> slots;
+    std::vector<core::orchestration::TagLimit> limits;
+    if (kind == RunKind::kTaskRun && proposed.type == core::StateType::kRunning) {
+      slots = SlotBook::Load(tx, {id}, SlotHoldersLiveAfter(now));
+      limits = slots->For(id);
+    }
+    r.outcome = Decide(kind, *facts, proposed, force, now, limits.empty() ? nullptr : &limits);
     r.state_id = facts->state_id;
     if (r.outcome.decision != Decision::kAccept || r.outcome.to_write.empty()) return r;
     std::vector<std::int64_t> ids;
@@ -96,6 +107,9 @@ core::Result<SetStateResult> Orchestrator::SetState(RunKind kind, const std::str
       store::FlowRunRepo::Update(tx, *facts);
     } else {
       store::TaskRunRepo::UpdateMany(tx, {*facts});
+      if (slots && facts->state && facts->state->type == core::StateType::kRunning) {
+        slots->Secure(tx, {id}, now);
+      }
     }
     return r;
   });

@@ -37,8 +37,11 @@ class Orchestrator {
                                         core::State proposed, bool force);
 
   // Pure pieces, used inside other transactions with the run row already locked.
+  // `tag_limits`: for a task run proposed RUNNING, the concurrency limits of its tags with
+  // their other live holders (SlotBook in concurrency_manager.hpp); null = none.
   Outcome Decide(RunKind kind, const store::RunFacts& facts, core::State proposed, bool force,
-                 core::TimePoint now) const;
+                 core::TimePoint now,
+                 const std::vector<core::orchestration::TagLimit>* tag_limits = nullptr) const;
   // Updates the run's facts for states appended in order (state, start/end times,
   // expected start, total run time). The caller sets run_count and state_id.
   static void ApplyAccepted(store::RunFacts& facts, const std::vector<core::State>& written);
@@ -50,6 +53,14 @@ class Orchestrator {
       std::function<void(RunKind kind, std::string_view proposed_name, const Outcome& outcome)>;
   void SetDecisionObserver(DecisionObserver observer) { observer_ = std::move(observer); }
 
+  // Slot holders whose flow run has not heartbeaten for this long are not counted (the
+  // reaper will crash them); 0 = not checked. Set before serving.
+  void SetSlotHolderTimeout(double seconds) { slot_holder_timeout_seconds_ = seconds; }
+  core::TimePoint SlotHoldersLiveAfter(core::TimePoint now) const {
+    return slot_holder_timeout_seconds_ > 0 ? now - core::FromSeconds(slot_holder_timeout_seconds_)
+                                            : core::TimePoint{};
+  }
+
   const core::Clock& clock() const { return clock_; }
   spdlog::logger& logger() const { return *logger_; }
   store::Database& db() const { return db_; }
@@ -59,6 +70,7 @@ class Orchestrator {
   const core::Clock& clock_;
   std::shared_ptr<spdlog::logger> logger_;
   DecisionObserver observer_;
+  double slot_holder_timeout_seconds_ = 0;
 };
 
 // A draw in [0, 1) for retry jitter.

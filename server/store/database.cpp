@@ -74,7 +74,8 @@ const std::vector<Statement>& AllStatements() {
     for (auto part : {FlowRepoStatements(), FlowRunRepoStatements(), TaskRunRepoStatements(),
                       AdminRepoStatements(), StorageRepoStatements(), DeploymentRepoStatements(),
                       WorkQueueRepoStatements(), AgentRepoStatements(), LogRepoStatements(),
-                      MetricsRepoStatements(), NotificationRepoStatements()}) {
+                      MetricsRepoStatements(), NotificationRepoStatements(),
+                      ConcurrencyRepoStatements()}) {
       v.insert(v.end(), part.begin(), part.end());
     }
     return v;

@@ -22,6 +22,7 @@ std::vector<Statement> AgentRepoStatements();
 std::vector<Statement> LogRepoStatements();
 std::vector<Statement> MetricsRepoStatements();
 std::vector<Statement> NotificationRepoStatements();
+std::vector<Statement> ConcurrencyRepoStatements();
 
 const std::vector<Statement>& AllStatements();
 

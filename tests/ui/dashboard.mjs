@@ -100,9 +100,17 @@ try {
   if (!notes.includes(facts.notified_run_name)) fail('notifications page: no delivery for the run');
   await shot('notifications');
 
+  // Concurrency limits: the limit made through the CLI, its slots in use (none: 0 / 3).
+  await open('/concurrency-limits');
+  const limits = await page.textContent('#main');
+  if (!limits.includes(facts.concurrency_tag)) fail(`concurrency limits page: tag ${facts.concurrency_tag} is not listed`);
+  const usage = await page.textContent(`[data-usage="${facts.concurrency_tag}"]`);
+  if (usage.trim() !== '0 / 3') fail(`concurrency limits page: ${facts.concurrency_tag} shows "${usage}", not 0 / 3`);
+  if (!(await page.$(`div[data-limit="${facts.concurrency_tag}"]`))) fail('concurrency limits page: no holders panel for the tag');
+  await shot('concurrency-limits');
+
   // The other pages render without errors.
-  for (const [route, name] of [['/flows', 'flows'], ['/storage', 'storage'], ['/deployments', 'deployments'],
-    ['/concurrency-limits', 'concurrency-limits']]) {
+  for (const [route, name] of [['/flows', 'flows'], ['/storage', 'storage'], ['/deployments', 'deployments']]) {
     await open(route);
     await shot(name);
   }

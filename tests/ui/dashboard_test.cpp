@@ -72,6 +72,8 @@ TEST_CASE("dashboard: runs, a run's task runs, Run on a deployment, a paused que
   // A notification policy whose receiver is down: its deliveries show on the page.
   WeftOk(env, {"notification", "create", "--state", "Completed", "--webhook",
                "http://127.0.0.1:9/hooks/secret-key"});
+  // A tag concurrency limit: the Concurrency limits page lists it.
+  WeftOk(env, {"concurrency-limit", "create", "ui-db", "3"});
   // A real flow run with task runs.
   RunResult flow = Run({HELLO_FLOW_BIN, "--param", "name=dashboard"}, env);
   INFO("hello_flow stdout:\n" << flow.out << "\nstderr:\n" << flow.err);
@@ -134,7 +136,8 @@ TEST_CASE("dashboard: runs, a run's task runs, Run on a deployment, a paused que
                 {"paused_queue", "etl"},
                 {"expect_logs", true},
                 {"agent_name", "ui-agent"},
-                {"notified_run_name", run_name}};
+                {"notified_run_name", run_name},
+                {"concurrency_tag", "ui-db"}};
   fs::path facts_path = fs::path(TempDir("ui_facts")) / "facts.json";
   Write(facts_path, facts.dump());
   RunResult ui = Run(
@@ -160,7 +163,8 @@ TEST_CASE("dashboard: runs, a run's task runs, Run on a deployment, a paused que
   CHECK(p["who"] == "dashboard");
   CHECK(p["size"] == 3);
   CHECK(agent.Stop() == 0);
-  for (const char* name : {"flow-runs", "flow-run", "deployment", "work-queue"}) {
+  for (const char* name :
+       {"flow-runs", "flow-run", "deployment", "work-queue", "concurrency-limits"}) {
     CHECK(fs::exists(shots / (std::string(name) + ".png")));
   }
 }

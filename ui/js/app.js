@@ -10,6 +10,7 @@ import * as workQueue from './pages/work_queue.js';
 import * as flows from './pages/flows.js';
 import * as storage from './pages/storage.js';
 import * as notifications from './pages/notifications.js';
+import * as concurrencyLimits from './pages/concurrency_limits.js';
 import * as placeholder from './pages/placeholder.js';
 
 const routes = [
@@ -22,7 +23,8 @@ const routes = [
   [/^\/flows$/, 'flows', flows],
   [/^\/storage$/, 'storage', storage],
   [/^\/notifications$/, 'notifications', notifications],
-  [/^\/(concurrency-limits|logs)$/, null, placeholder],
+  [/^\/concurrency-limits$/, 'concurrency-limits', concurrencyLimits],
+  [/^\/(logs)$/, null, placeholder],
 ];
 
 let generation = 0;

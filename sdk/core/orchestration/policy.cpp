@@ -69,6 +69,7 @@ const Policy& DefaultPolicy() {
     r.push_back(std::make_unique<rules::WaitForScheduledTime>());
     r.push_back(std::make_unique<rules::CopyScheduledTime>());
     r.push_back(std::make_unique<rules::RetryFailedRuns>());
+    r.push_back(std::make_unique<rules::SecureConcurrencySlots>());
     return Policy(std::move(r));
   }();
   return policy;

@@ -17,6 +17,22 @@ enum class Decision { kAccept = 1, kReject = 2, kWait = 3, kAbort = 4 };
 const char* DecisionName(Decision d);
 const char* RunKindName(RunKind k);
 
+// A task run holding a slot of a tag concurrency limit.
+struct SlotHolder {
+  std::string task_run_id;
+  std::string task_run_name;
+  std::string flow_run_id;
+  TimePoint since{};
+};
+
+// A tag concurrency limit on one of the proposed task run's tags, with the slots taken by
+// other task runs (live holders only).
+struct TagLimit {
+  std::string tag;
+  int limit = 0;
+  std::vector<SlotHolder> holders;
+};
+
 // What a rule sees: the run's state now, the proposal, and the run's facts.
 struct TransitionContext {
   RunKind kind = RunKind::kFlowRun;
@@ -27,6 +43,9 @@ struct TransitionContext {
   TimePoint now{};
   double unit_random = 0.5;      // a draw in [0,1) for retry jitter (injected: rules stay pure)
   bool force = false;            // manual override: rules are skipped
+  // Task runs proposed RUNNING: the concurrency limits of their tags, loaded (and locked) by
+  // the server. Empty elsewhere (and in the flow runtime).
+  std::vector<TagLimit> tag_limits;
 };
 
 // What a rule says. A rule that leaves `decision` at kAccept lets the chain go on.

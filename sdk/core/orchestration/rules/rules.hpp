@@ -30,4 +30,14 @@ WEFT_DECLARE_RULE(RetryFailedRuns)
 
 #undef WEFT_DECLARE_RULE
 
+// A task run carrying a tag whose concurrency limit is full cannot start: WAIT (limit 0: ABORT).
+class SecureConcurrencySlots final : public Rule {
+ public:
+  const char* Name() const override { return "SecureConcurrencySlots"; }
+  const char* Transitions() const override;
+  const char* Description() const override;
+  bool AppliesTo(RunKind kind) const override;
+  void Apply(TransitionContext& ctx, Verdict& v) const override;
+};
+
 }  // namespace weft::core::orchestration::rules
