@@ -270,6 +270,10 @@ int main(int argc, char** argv) {
   auto* tr_inspect = task_run->add_subcommand("inspect", "A task run with its state history");
   tr_inspect->add_option("id", tr_id, "Task run id")->required();
   tr_inspect->callback([&] { action = [&] { return TaskRunInspect(g, tr_id); }; });
+  auto* tr_result = task_run->add_subcommand(
+      "result", "The result a task run stored (a Cached run: the one it reused), as JSON");
+  tr_result->add_option("id", tr_id, "Task run id")->required();
+  tr_result->callback([&] { action = [&] { return TaskRunResult(g, tr_id); }; });
   LogsOptions tr_logs_opt;
   auto* tr_logs = task_run->add_subcommand("logs", "A task run's log lines in order");
   tr_logs->add_option("id", tr_logs_opt.id, "Task run id")->required();

@@ -33,6 +33,11 @@ int main(int argc, char** argv) {
       cli.add_option("--max-bundle-size", max_bundle,
                      "largest bundle accepted by server storage: bytes or 100MiB, 1GiB (env "
                      "WEFT_SERVER_MAX_BUNDLE_SIZE; default 100MiB)");
+  std::string max_result;
+  auto* max_result_opt =
+      cli.add_option("--max-result-size", max_result,
+                     "largest task run result stored (cached or persisted): bytes or 1MiB, "
+                     "64KiB (env WEFT_SERVER_MAX_RESULT_SIZE; default 1MiB)");
   bool no_scheduler = false;
   cli.add_flag("--no-scheduler", no_scheduler,
                "do not run the scheduler in this replica (env WEFT_SCHEDULER_ENABLED=false)");
@@ -122,6 +127,16 @@ int main(int argc, char** argv) {
     } else {
       flag_problems.push_back("max-bundle-size: \"" + max_bundle +
                               "\" is not a size (e.g. 104857600, 100MiB, 1GiB)");
+    }
+  }
+  if (max_result_opt->count() > 0) {
+    drop_env("WEFT_SERVER_MAX_RESULT_SIZE");
+    auto n = weft::core::ParseByteSize(max_result);
+    if (n) {
+      s.max_result_size = *n;
+    } else {
+      flag_problems.push_back("max-result-size: \"" + max_result +
+                              "\" is not a size (e.g. 1048576, 1MiB, 64KiB)");
     }
   }
   if (no_scheduler) {

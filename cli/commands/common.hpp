@@ -37,6 +37,7 @@ int FlowRunLs(const Globals& g, const FlowRunLsOptions& o);
 int FlowRunInspect(const Globals& g, const std::string& id);
 int TaskRunLs(const Globals& g, const std::string& flow_run_id, int limit);
 int TaskRunInspect(const Globals& g, const std::string& id);
+int TaskRunResult(const Globals& g, const std::string& id);
 int OrchestrationRules(const Globals& g);
 int ConfigView(const Globals& g);
 int Version(const Globals& g);

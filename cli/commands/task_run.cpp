@@ -54,13 +54,35 @@ int TaskRunInspect(const Globals& g, const std::string& id) {
             << "  task key:    " << r.task_key() << " [" << r.dynamic_key() << "]\n"
             << "  state:       " << StateLabel(r.state())
             << (r.state().message().empty() ? "" : " - " + r.state().message()) << "\n"
-            << "  run count:   " << r.run_count() << "\n\nState history\n";
+            << "  run count:   " << r.run_count() << "\n";
+  if (!r.cache_key().empty()) {
+    std::cout << "  cache key:   " << r.cache_key() << "\n";
+  }
+  if (r.has_result()) {
+    std::cout << "  result:      stored"
+              << (r.has_cache_expiration()
+                      ? ", cached until " + ShortTime(r.cache_expiration())
+                      : std::string(r.cache_key().empty() ? "" : ", cached without expiration"))
+              << " (weft task-run result " << r.id() << ")\n";
+  }
+  std::cout << "\nState history\n";
   output::Table h({"TIME", "STATE", "TYPE", "MESSAGE"});
   for (const auto& s : history->states()) {
     h.AddRow({ShortTime(s.timestamp()), StateLabel(s),
               core::StateTypeName(static_cast<core::StateType>(s.type())), s.message()});
   }
   h.Print(std::cout);
+  return 0;
+}
+
+int TaskRunResult(const Globals& g, const std::string& id) {
+  client::Client c(g.api);
+  v1::GetTaskRunResultRequest req;
+  req.set_task_run_id(id);
+  auto resp = c.GetTaskRunResult(req);
+  if (!resp) return Fail(resp.error());
+  // The result is JSON already: printed as stored, in either output format.
+  std::cout << resp->result_json() << "\n";
   return 0;
 }
 

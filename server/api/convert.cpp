@@ -97,6 +97,8 @@ v1::TaskRun ToProto(const store::TaskRunRecord& t) {
   *p.mutable_created() = client::ToProto(t.created);
   *p.mutable_updated() = client::ToProto(t.updated);
   p.set_cache_key(t.cache_key);
+  if (t.cache_expiration) *p.mutable_cache_expiration() = client::ToProto(*t.cache_expiration);
+  p.set_has_result(t.has_result);
   return p;
 }
 

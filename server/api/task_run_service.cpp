@@ -37,6 +37,10 @@ std::string ToSpec(const v1::CreateTaskRunRequest& req, const std::string& field
     spec.initial_state = client::FromProto(req.initial_state());
   }
   spec.cache_key = req.cache_key();
+  if (!(req.cache_expiration_seconds() >= 0)) {
+    return field + "cache_expiration_seconds: must be >= 0 (0 = never expires)";
+  }
+  spec.cache_expiration_seconds = req.cache_expiration_seconds();
   return {};
 }
 
@@ -148,6 +152,17 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
     auto r = runs_.ListTaskRunStates(req->task_run_id());
     if (!r.ok()) return ToGrpc(r.error());
     for (const auto& s : *r) *resp->add_states() = ToProto(s);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetTaskRunResult(grpc::ServerContext*, const v1::GetTaskRunResultRequest* req,
+                                v1::GetTaskRunResultResponse* resp) override {
+    if (req->task_run_id().empty()) return Invalid("task_run_id: must not be empty");
+    auto r = runs_.GetTaskRunResult(req->task_run_id());
+    if (!r.ok()) return ToGrpc(r.error());
+    resp->set_result_json(r->result_json);
+    resp->set_size_bytes(r->size_bytes);
+    *resp->mutable_created() = client::ToProto(r->created);
     return grpc::Status::OK;
   }
 

@@ -139,6 +139,7 @@ core::Status App::Start() {
                            core::orchestration::DecisionName(o.decision), o.rule, proposed);
         });
   }
+  m.orchestrator->SetMaxResultSize(m.settings.max_result_size);
   m.runs = std::make_unique<orchestration::RunService>(*m.orchestrator);
   m.storage = std::make_unique<orchestration::StorageCatalog>(*m.db, m.settings.max_bundle_size,
                                                               Logger("server.storage"));

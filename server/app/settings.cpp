@@ -89,6 +89,15 @@ Settings Settings::FromEnvironment() {
                                "\" is not a size (e.g. 104857600, 100MiB, 1GiB)");
     }
   }
+  if (const char* v = Env("WEFT_SERVER_MAX_RESULT_SIZE")) {
+    auto n = core::ParseByteSize(v);
+    if (n) {
+      s.max_result_size = *n;
+    } else {
+      s.env_problems.push_back(std::string("WEFT_SERVER_MAX_RESULT_SIZE: \"") + v +
+                               "\" is not a size (e.g. 1048576, 1MiB, 64KiB)");
+    }
+  }
   if (const char* v = Env("WEFT_SCHEDULER_ENABLED")) {
     std::string t = v;
     if (t == "true" || t == "1" || t == "yes" || t == "on") {
@@ -190,6 +199,10 @@ std::vector<std::string> Settings::Validate() const {
   if (max_bundle_size < 1) {
     problems.push_back("max-bundle-size: must be at least 1 byte, got " +
                        std::to_string(max_bundle_size));
+  }
+  if (max_result_size < 1) {
+    problems.push_back("max-result-size: must be at least 1 byte, got " +
+                       std::to_string(max_result_size));
   }
   if (scheduler_interval <= 0) problems.push_back("scheduler-interval: must be > 0 seconds");
   if (scheduler_min_runs < 0) problems.push_back("scheduler-min-runs: must be >= 0");

@@ -14,6 +14,9 @@ struct Settings {
   std::string log_level = "info";               // --log-level, WEFT_LOG_LEVEL
   // --max-bundle-size, WEFT_SERVER_MAX_BUNDLE_SIZE: bytes, or with a unit (100MiB, 1GiB, 500MB)
   long long max_bundle_size = 100LL << 20;
+  // --max-result-size, WEFT_SERVER_MAX_RESULT_SIZE: the largest task run result stored
+  // (State.result_json), bytes or with a unit (1MiB, 64KiB)
+  long long max_result_size = 1LL << 20;
 
   // Scheduler (WEFT_SCHEDULER_<KEY>, --scheduler-<key>); durations accept 10s, 5m, 1h, 2d.
   bool scheduler_enabled = true;              // ENABLED (true/false)

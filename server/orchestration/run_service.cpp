@@ -11,6 +11,7 @@
 #include "server/orchestration/validate.hpp"
 #include "server/store/admin_repo.hpp"
 #include "server/store/flow_repo.hpp"
+#include "server/store/result_repo.hpp"
 #include "server/store/task_run_repo.hpp"
 
 namespace weft::server::orchestration {
@@ -183,6 +184,14 @@ core::Result<Created<store::TaskRunRecord>> RunService::CreateTaskRun(const Task
   if (!IsUuid(spec.flow_run_id)) {
     return core::NotFound("flow_run_id: flow run \"" + spec.flow_run_id + "\" not found");
   }
+  if (!(spec.cache_expiration_seconds >= 0)) {
+    return core::InvalidArgument("cache_expiration_seconds: must be >= 0 (0 = never expires)");
+  }
+  if (spec.initial_state) {
+    auto checked = orch_.CheckResult(RunKind::kTaskRun, spec.id.empty() ? spec.name : spec.id,
+                                     *spec.initial_state, "initial_state.result_json");
+    if (!checked.ok()) return checked.error();
+  }
   auto result = orch_.db().WithRetry([&](store::Tx& tx) -> R {
     store::TaskRunRecord rec = ToRecord(spec);
     if (store::FlowRunRepo::ExistingIds(tx, {rec.flow_run_id}).empty()) {
@@ -193,6 +202,9 @@ core::Result<Created<store::TaskRunRecord>> RunService::CreateTaskRun(const Task
       return core::AlreadyExists("id: \"" + spec.id + "\" is already used by another task run");
     }
     bool created = ins[0].created;
+    if (created && spec.cache_expiration_seconds > 0) {
+      store::ResultRepo::SetExpirationSeconds(tx, {ins[0].id}, {spec.cache_expiration_seconds});
+    }
     if (created) {
       core::TimePoint now = orch_.clock().Now();
       store::RunFacts facts;
@@ -220,6 +232,7 @@ core::Result<Created<store::TaskRunRecord>> RunService::CreateTaskRun(const Task
       facts.run_count = o.run_count;
       if (!ids.empty()) facts.state_id = ids.back();
       store::TaskRunRepo::UpdateMany(tx, {facts});
+      orch_.StoreResults(tx, facts.id, o.to_write, nullptr, now);
     }
     auto stored = store::TaskRunRepo::Get(tx, ins[0].id);
     if (!stored) return core::Internal("task run vanished after creation");
@@ -264,11 +277,42 @@ core::Result<std::vector<store::StateRecord>> RunService::ListTaskRunStates(cons
       });
 }
 
+core::Result<store::StoredResult> RunService::GetTaskRunResult(const std::string& id) {
+  if (!IsUuid(id)) return RunNotFound(RunKind::kTaskRun, id);
+  return orch_.db().WithTransaction([&](store::Tx& tx) -> core::Result<store::StoredResult> {
+    std::string nid = NormalizeUuid(id);
+    auto stored = store::ResultRepo::Get(tx, nid);
+    if (stored) return std::move(*stored);
+    if (!store::ResultRepo::Facts(tx, nid)) return RunNotFound(RunKind::kTaskRun, id);
+    return core::NotFound("task run " + nid + " has no stored result");
+  });
+}
+
 // ---- batched reports ------------------------------------------------------------------
 
 core::Result<std::vector<TaskRunReportResult>> RunService::ReportTaskRuns(
     const std::vector<TaskRunReport>& reports) {
   using R = core::Result<std::vector<TaskRunReportResult>>;
+  // Results ride on COMPLETED states: a bad one (too large, not JSON) refuses the whole
+  // batch before anything is written, naming the report and the run.
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const auto& r = reports[i];
+    const std::string& run = r.create ? r.create->id : r.task_run_id;
+    const std::string at = "reports[" + std::to_string(i) + "]";
+    if (r.create && !(r.create->cache_expiration_seconds >= 0)) {
+      return core::InvalidArgument(at + ".create.cache_expiration_seconds: must be >= 0");
+    }
+    if (r.create && r.create->initial_state) {
+      auto c = orch_.CheckResult(RunKind::kTaskRun, run, *r.create->initial_state,
+                                 at + ".create.initial_state.result_json");
+      if (!c.ok()) return c.error();
+    }
+    for (size_t k = 0; k < r.states.size(); ++k) {
+      auto c = orch_.CheckResult(RunKind::kTaskRun, run, r.states[k],
+                                 at + ".states[" + std::to_string(k) + "].result_json");
+      if (!c.ok()) return c.error();
+    }
+  }
   auto result = orch_.db().WithRetry([&](store::Tx& tx) -> R {
     const size_t n = reports.size();
     std::vector<TaskRunReportResult> results(n);
@@ -320,6 +364,8 @@ core::Result<std::vector<TaskRunReportResult>> RunService::ReportTaskRuns(
     }
     if (!to_create.empty()) {
       auto ins = store::TaskRunRepo::InsertMany(tx, to_create);
+      std::vector<std::string> expiring_ids;
+      std::vector<double> expiring_seconds;
       for (size_t k = 0; k < ins.size(); ++k) {
         size_t i = create_index[k];
         if (ins[k].id.empty()) {
@@ -330,7 +376,12 @@ core::Result<std::vector<TaskRunReportResult>> RunService::ReportTaskRuns(
         }
         results[i].task_run_id = ins[k].id;
         created[i] = ins[k].created;
+        if (created[i] && reports[i].create->cache_expiration_seconds > 0) {
+          expiring_ids.push_back(ins[k].id);
+          expiring_seconds.push_back(reports[i].create->cache_expiration_seconds);
+        }
       }
+      store::ResultRepo::SetExpirationSeconds(tx, expiring_ids, expiring_seconds);
     }
 
     // 2. Lock every run the batch touches (in id order).
@@ -451,6 +502,12 @@ core::Result<std::vector<TaskRunReportResult>> RunService::ReportTaskRuns(
     updates.reserve(touched.size());
     for (const auto& id : touched) updates.push_back(facts[id]);
     store::TaskRunRepo::UpdateMany(tx, updates);
+    // 5. Results of the COMPLETED states stored (one row per task run).
+    for (const auto& [run_id, state] : rows) {
+      if (state->type != core::StateType::kCompleted || state->result_json.empty()) continue;
+      std::vector<core::State> one{*state};
+      orch_.StoreResults(tx, run_id, one, nullptr, now);
+    }
     if (slots) {
       std::vector<std::string> holding;
       for (const auto& id : starting) {

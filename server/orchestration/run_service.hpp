@@ -12,6 +12,7 @@
 #include "server/orchestration/set_state.hpp"
 #include "server/store/flow_run_repo.hpp"
 #include "server/store/records.hpp"
+#include "server/store/result_repo.hpp"
 
 namespace weft::server::orchestration {
 
@@ -38,6 +39,7 @@ struct TaskRunSpec {
   std::vector<std::string> tags;
   std::optional<core::State> initial_state;  // none = Pending(now)
   std::string cache_key;
+  double cache_expiration_seconds = 0;  // a result stored under cache_key serves this long; 0 = ever
 };
 
 struct TaskRunReport {
@@ -80,6 +82,9 @@ class RunService {
   core::Result<std::vector<store::TaskRunRecord>> ListTaskRuns(
       const std::string& flow_run_id, const std::optional<store::Cursor>& after, int limit);
   core::Result<std::vector<store::StateRecord>> ListTaskRunStates(const std::string& id);
+  // The result the run stored (a Cached run: its source's). NOT_FOUND naming the run when
+  // the run is unknown or has no stored result.
+  core::Result<store::StoredResult> GetTaskRunResult(const std::string& id);
 
   // One transaction for the whole batch. A report stops at its first state that is not
   // accepted (rejected_reason says why); the others are unaffected.

@@ -2,11 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "server/orchestration/concurrency_manager.hpp"
 #include "server/orchestration/validate.hpp"
 #include "server/store/flow_run_repo.hpp"
+#include "server/store/result_repo.hpp"
 #include "server/store/task_run_repo.hpp"
 
 namespace weft::server::orchestration {
@@ -31,7 +33,8 @@ Orchestrator::Orchestrator(store::Database& db, const core::Clock& clock,
 
 Outcome Orchestrator::Decide(RunKind kind, const store::RunFacts& facts, core::State proposed,
                              bool force, core::TimePoint now,
-                             const std::vector<core::orchestration::TagLimit>* tag_limits) const {
+                             const std::vector<core::orchestration::TagLimit>* tag_limits,
+                             const core::orchestration::CachedResult* cached) const {
   TransitionContext ctx;
   ctx.kind = kind;
   ctx.initial = facts.state;
@@ -42,6 +45,7 @@ Outcome Orchestrator::Decide(RunKind kind, const store::RunFacts& facts, core::S
   ctx.unit_random = UnitRandom();
   ctx.force = force;
   if (tag_limits) ctx.tag_limits = *tag_limits;
+  if (cached) ctx.cached = *cached;
   if (!observer_) return DefaultPolicy().Apply(std::move(ctx));
   std::string name = ctx.proposed.name.empty() ? core::DefaultStateName(ctx.proposed.type)
                                                : ctx.proposed.name;
@@ -68,11 +72,61 @@ void Orchestrator::ApplyAccepted(store::RunFacts& facts, const std::vector<core:
   for (const auto& s : written) ApplyAccepted(facts, s);
 }
 
+core::Status Orchestrator::CheckResult(RunKind kind, const std::string& run_id,
+                                       const core::State& s, const std::string& field) const {
+  if (s.result_json.empty()) return {};
+  const std::string where = std::string(RunNoun(kind)) + " " + run_id;
+  if (kind != RunKind::kTaskRun) {
+    return core::InvalidArgument(field + ": only task runs store results (" + where + ")");
+  }
+  if (s.type != core::StateType::kCompleted) {
+    return core::InvalidArgument(field + ": only a COMPLETED state carries a result (" + where +
+                                 " proposed " + (s.name.empty() ? core::DefaultStateName(s.type)
+                                                                : s.name) +
+                                 ")");
+  }
+  if (static_cast<long long>(s.result_json.size()) > max_result_size_) {
+    return core::InvalidArgument(field + ": the result of " + where + " is " +
+                                 std::to_string(s.result_json.size()) +
+                                 " bytes, over the server's limit of " +
+                                 std::to_string(max_result_size_) +
+                                 " bytes (--max-result-size); nothing was stored");
+  }
+  if (!nlohmann::json::accept(s.result_json)) {
+    return core::InvalidArgument(field + ": the result of " + where + " is not valid JSON");
+  }
+  return {};
+}
+
+void Orchestrator::StoreResults(store::Tx& tx, const std::string& task_run_id,
+                                std::vector<core::State>& written,
+                                const core::orchestration::CachedResult* cached,
+                                core::TimePoint now) const {
+  std::optional<store::CacheFacts> cache;
+  for (auto& s : written) {
+    if (cached && s.type == core::StateType::kCompleted && s.name == "Cached") {
+      if (!cache) cache = store::ResultRepo::Facts(tx, task_run_id);
+      store::ResultRepo::StoreCachedFrom(tx, task_run_id, cache ? cache->cache_key : "", *cached,
+                                         now);
+    } else if (s.type == core::StateType::kCompleted && !s.result_json.empty()) {
+      if (!cache) cache = store::ResultRepo::Facts(tx, task_run_id);
+      std::optional<core::TimePoint> expiration;
+      if (cache && !cache->cache_key.empty() && cache->cache_expiration_seconds > 0) {
+        expiration = now + core::FromSeconds(cache->cache_expiration_seconds);
+      }
+      store::ResultRepo::Store(tx, task_run_id, cache ? cache->cache_key : "", s.result_json,
+                               expiration, now);
+    }
+    if (!cached) s.result_json.clear();
+  }
+}
+
 core::Result<SetStateResult> Orchestrator::SetState(RunKind kind, const std::string& run_id,
                                                     core::State proposed, bool force) {
   const char* noun = RunNoun(kind);
   if (!IsUuid(run_id)) return core::NotFound(std::string(noun) + " \"" + run_id + "\" not found");
   std::string id = NormalizeUuid(run_id);
+  if (auto checked = CheckResult(kind, id, proposed); !checked.ok()) return checked.error();
   std::string from;
   auto result = db_.WithRetry([&](store::Tx& tx) -> core::Result<SetStateResult> {
     auto facts = kind == RunKind::kFlowRun ? store::FlowRunRepo::Lock(tx, id)
@@ -88,9 +142,22 @@ core::Result<SetStateResult> Orchestrator::SetState(RunKind kind, const std::str
       slots = SlotBook::Load(tx, {id}, SlotHoldersLiveAfter(now));
       limits = slots->For(id);
     }
-    r.outcome = Decide(kind, *facts, proposed, force, now, limits.empty() ? nullptr : &limits);
+    // Results and the cache: a task run proposing RUNNING is answered Cached when its cache
+    // key has a valid stored result (UseCachedResult).
+    std::optional<core::orchestration::CachedResult> hit;
+    if (kind == RunKind::kTaskRun && proposed.type == core::StateType::kRunning && !force) {
+      auto cache = store::ResultRepo::Facts(tx, id);
+      if (cache) hit = store::ResultRepo::FindValid(tx, cache->cache_key, id, now);
+    }
+    r.outcome = Decide(kind, *facts, proposed, force, now, limits.empty() ? nullptr : &limits,
+                       hit ? &*hit : nullptr);
     r.state_id = facts->state_id;
-    if (r.outcome.decision != Decision::kAccept || r.outcome.to_write.empty()) return r;
+    const bool written_instead =
+        r.outcome.decision == Decision::kReject && !r.outcome.to_write.empty();
+    if ((r.outcome.decision != Decision::kAccept && !written_instead) ||
+        r.outcome.to_write.empty()) {
+      return r;
+    }
     std::vector<std::int64_t> ids;
     if (kind == RunKind::kFlowRun) {
       ids = store::FlowRunRepo::InsertStates(tx, id, r.outcome.to_write);
@@ -103,6 +170,10 @@ core::Result<SetStateResult> Orchestrator::SetState(RunKind kind, const std::str
     facts->run_count = r.outcome.run_count;
     if (!ids.empty()) facts->state_id = ids.back();
     r.state_id = facts->state_id;
+    if (kind == RunKind::kTaskRun) {
+      StoreResults(tx, id, r.outcome.to_write, written_instead && hit ? &*hit : nullptr, now);
+      if (r.outcome.state && !written_instead) r.outcome.state->result_json.clear();
+    }
     if (kind == RunKind::kFlowRun) {
       store::FlowRunRepo::Update(tx, *facts);
     } else {

@@ -41,7 +41,8 @@ class Orchestrator {
   // their other live holders (SlotBook in concurrency_manager.hpp); null = none.
   Outcome Decide(RunKind kind, const store::RunFacts& facts, core::State proposed, bool force,
                  core::TimePoint now,
-                 const std::vector<core::orchestration::TagLimit>* tag_limits = nullptr) const;
+                 const std::vector<core::orchestration::TagLimit>* tag_limits = nullptr,
+                 const core::orchestration::CachedResult* cached = nullptr) const;
   // Updates the run's facts for states appended in order (state, start/end times,
   // expected start, total run time). The caller sets run_count and state_id.
   static void ApplyAccepted(store::RunFacts& facts, const std::vector<core::State>& written);
@@ -61,6 +62,20 @@ class Orchestrator {
                                             : core::TimePoint{};
   }
 
+  // Results (State.result_json): the largest stored, in bytes. Set before serving.
+  void SetMaxResultSize(long long bytes) { max_result_size_ = bytes; }
+  long long max_result_size() const { return max_result_size_; }
+  // A proposed state's result: only a COMPLETED task run state carries one, it must be JSON
+  // and at most max_result_size() bytes. INVALID_ARGUMENT naming `field` and the run otherwise.
+  core::Status CheckResult(RunKind kind, const std::string& run_id, const core::State& s,
+                           const std::string& field = "state.result_json") const;
+  // Stores the results of task run states just written (inside the caller's transaction):
+  // a COMPLETED state's result_json, or for a Cached state written instead of RUNNING, a
+  // reference to `cached`'s run. Clears result_json from `written` afterwards.
+  void StoreResults(store::Tx& tx, const std::string& task_run_id,
+                    std::vector<core::State>& written,
+                    const core::orchestration::CachedResult* cached, core::TimePoint now) const;
+
   const core::Clock& clock() const { return clock_; }
   spdlog::logger& logger() const { return *logger_; }
   store::Database& db() const { return db_; }
@@ -71,6 +86,7 @@ class Orchestrator {
   std::shared_ptr<spdlog::logger> logger_;
   DecisionObserver observer_;
   double slot_holder_timeout_seconds_ = 0;
+  long long max_result_size_ = 1LL << 20;
 };
 
 // A draw in [0, 1) for retry jitter.

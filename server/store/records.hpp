@@ -107,6 +107,8 @@ struct TaskRunRecord {
   std::string cache_key;
   core::TimePoint created{};
   core::TimePoint updated{};
+  bool has_result = false;                          // read only: task_run_results has a row
+  std::optional<core::TimePoint> cache_expiration;  // read only: when its cached result expires
 };
 
 // One row of a state history.

@@ -15,7 +15,12 @@ constexpr const char* kPrefix = "task_run";
 
 std::string SelectColumns() {
   return run_sql::FactColumns() +
-         ", flow_run_id, task_key, dynamic_key, name, tags, cache_key, created, updated";
+         ", flow_run_id, task_key, dynamic_key, name, tags, cache_key, created, updated"
+         // Results and the cache (migrations/0009): a stored result and its expiry.
+         ", (SELECT r.expires FROM task_run_results r WHERE r.task_run_id = task_runs.id)"
+         " AS cache_expiration,"
+         " EXISTS (SELECT 1 FROM task_run_results r WHERE r.task_run_id = task_runs.id)"
+         " AS has_result";
 }
 
 TaskRunRecord ReadTaskRun(const pqxx::row& r) {
@@ -29,6 +34,8 @@ TaskRunRecord ReadTaskRun(const pqxx::row& r) {
   t.cache_key = ReadText(r["cache_key"]);
   t.created = ReadTimeOr(r["created"]);
   t.updated = ReadTimeOr(r["updated"]);
+  t.cache_expiration = ReadTime(r["cache_expiration"]);
+  t.has_result = r["has_result"].as<bool>();
   return t;
 }
 

@@ -48,6 +48,14 @@ Outcome Policy::Apply(TransitionContext ctx) const {
   out.reason = verdict.reason;
   out.rule = last_rule;
   out.wait_seconds = verdict.wait_seconds;
+  if (verdict.decision == Decision::kReject && verdict.write_instead) {
+    State instead = std::move(*verdict.write_instead);
+    if (instead.timestamp == TimePoint{}) instead.timestamp = ctx.now;
+    if (instead.name.empty()) instead.name = DefaultStateName(instead.type);
+    out.to_write.push_back(std::move(instead));
+    out.state = out.to_write.back();
+    return out;
+  }
   if (verdict.decision != Decision::kAccept || verdict.already_applied) {
     out.state = ctx.initial;
     return out;
@@ -69,6 +77,7 @@ const Policy& DefaultPolicy() {
     r.push_back(std::make_unique<rules::WaitForScheduledTime>());
     r.push_back(std::make_unique<rules::CopyScheduledTime>());
     r.push_back(std::make_unique<rules::RetryFailedRuns>());
+    r.push_back(std::make_unique<rules::UseCachedResult>());
     r.push_back(std::make_unique<rules::SecureConcurrencySlots>());
     return Policy(std::move(r));
   }();

@@ -33,6 +33,14 @@ struct TagLimit {
   std::vector<SlotHolder> holders;
 };
 
+// A stored result the server found for a task run's cache key: the newest result of a
+// COMPLETED, non-Cached task run with the same key whose expiration has not passed.
+struct CachedResult {
+  std::string task_run_id;             // the run that stored it
+  std::string result_json;
+  std::optional<TimePoint> expiration;  // none = never expires
+};
+
 // What a rule sees: the run's state now, the proposal, and the run's facts.
 struct TransitionContext {
   RunKind kind = RunKind::kFlowRun;
@@ -43,6 +51,9 @@ struct TransitionContext {
   TimePoint now{};
   double unit_random = 0.5;      // a draw in [0,1) for retry jitter (injected: rules stay pure)
   bool force = false;            // manual override: rules are skipped
+  // Task runs proposed RUNNING that have a cache key: a valid cached result, loaded by the
+  // server. None elsewhere (and in the flow runtime).
+  std::optional<CachedResult> cached;
   // Task runs proposed RUNNING: the concurrency limits of their tags, loaded (and locked) by
   // the server. Empty elsewhere (and in the flow runtime).
   std::vector<TagLimit> tag_limits;
@@ -55,6 +66,8 @@ struct Verdict {
   double wait_seconds = 0;
   bool already_applied = false;   // ACCEPT without writing: the proposal was applied before
   std::vector<State> follow_ups;  // states written right after the proposed one
+  // REJECT and write this state instead of the proposal (e.g. Cached for RUNNING).
+  std::optional<State> write_instead;
 };
 
 class Rule {
@@ -74,7 +87,8 @@ class Rule {
 // The result of running the chain.
 struct Outcome {
   Decision decision = Decision::kAccept;
-  std::vector<State> to_write;  // ACCEPT: the states to append to the history, in order
+  std::vector<State> to_write;  // ACCEPT: the states to append to the history, in order;
+                                // REJECT: the state a rule wrote instead (Cached), if any
   std::optional<State> state;   // the state that holds afterwards (none: run has no state yet)
   std::string reason;
   std::string rule;             // the rule that decided, when not ACCEPT (or that added follow-ups)

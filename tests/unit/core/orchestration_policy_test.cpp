@@ -74,6 +74,7 @@ TEST_CASE("the default chain runs its rules in a fixed order", "[policy]") {
                      "WaitForScheduledTime",
                      "CopyScheduledTime",
                      "RetryFailedRuns",
+                     "UseCachedResult",
                      "SecureConcurrencySlots",
                  });
 }

@@ -40,4 +40,15 @@ class SecureConcurrencySlots final : public Rule {
   void Apply(TransitionContext& ctx, Verdict& v) const override;
 };
 
+// A task run with a valid cached result for its key does not run: RUNNING is refused and
+// the run is written Cached (COMPLETED) carrying that result.
+class UseCachedResult final : public Rule {
+ public:
+  const char* Name() const override { return "UseCachedResult"; }
+  const char* Transitions() const override;
+  const char* Description() const override;
+  bool AppliesTo(RunKind kind) const override;
+  void Apply(TransitionContext& ctx, Verdict& v) const override;
+};
+
 }  // namespace weft::core::orchestration::rules
