@@ -203,6 +203,9 @@ std::vector<std::string> Settings::Validate() const {
   if (max_result_size < 1) {
     problems.push_back("max-result-size: must be at least 1 byte, got " +
                        std::to_string(max_result_size));
+  } else if (max_result_size > (32LL << 20)) {
+    problems.push_back("max-result-size: at most 32MiB (a result travels in one gRPC message, "
+                       "limited to 64MiB), got " + std::to_string(max_result_size));
   }
   if (scheduler_interval <= 0) problems.push_back("scheduler-interval: must be > 0 seconds");
   if (scheduler_min_runs < 0) problems.push_back("scheduler-min-runs: must be >= 0");
