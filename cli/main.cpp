@@ -68,6 +68,10 @@ int main(int argc, char** argv) {
                         "Why (recorded in the state; default \"cancelled by user\")");
   fr_cancel->callback(
       [&] { action = [&] { return FlowRunCancel(g, fr_id, fr_cancel_message); }; });
+  auto* fr_resume = flow_run->add_subcommand(
+      "resume", "Resume a Paused flow run (its weft::pause_flow_run call returns)");
+  fr_resume->add_option("id", fr_id, "Flow run id")->required();
+  fr_resume->callback([&] { action = [&] { return FlowRunResume(g, fr_id); }; });
   std::string fr_wait_timeout = "1h";
   auto* fr_wait = flow_run->add_subcommand(
       "wait", "Wait until a flow run ends; exit 0 when it Completed, 1 otherwise");

@@ -15,6 +15,8 @@ int AgentStart(const std::vector<std::string>& agent_args);
 // A scheduled run is Cancelled at once; a running one becomes Cancelling and its agent
 // stops it.
 int FlowRunCancel(const Globals& g, const std::string& id, const std::string& message);
+// weft flow-run resume ID: a Paused run -> Running (its pause_flow_run call returns).
+int FlowRunResume(const Globals& g, const std::string& id);
 // Waits until the run is terminal (prints each state it passes); exit 0 when Completed, 1
 // otherwise or on timeout.
 int FlowRunWait(const Globals& g, const std::string& id, double timeout_seconds);

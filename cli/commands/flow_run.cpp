@@ -81,6 +81,12 @@ int FlowRunInspect(const Globals& g, const std::string& id) {
   treq.mutable_page()->set_limit(1000);
   auto tasks = c.ListTaskRuns(treq);
   if (!tasks) return Fail(tasks.error());
+  // Subflow runs started from this run (newest first).
+  v1::ListFlowRunsRequest creq;
+  creq.set_parent_flow_run_id(run->flow_run().id());
+  creq.mutable_page()->set_limit(200);
+  auto children = c.ListFlowRuns(creq);
+  if (!children) return Fail(children.error());
 
   // Each task run's history, so a retried task shows how it got to its final state.
   std::vector<v1::ListTaskRunStatesResponse> task_histories;
@@ -105,7 +111,9 @@ int FlowRunInspect(const Globals& g, const std::string& id) {
       if (i) std::cout << ",\n";
       output::PrintJson(std::cout, task_histories[i]);
     }
-    std::cout << "]\n}\n";
+    std::cout << "],\n\"subflow_runs\": ";
+    output::PrintJson(std::cout, *children);
+    std::cout << "\n}\n";
     return 0;
   }
   const auto& r = run->flow_run();
@@ -128,6 +136,14 @@ int FlowRunInspect(const Globals& g, const std::string& id) {
     std::vector<std::string> tags(r.tags().begin(), r.tags().end());
     std::cout << "  tags:        " << Join(tags, ", ") << "\n";
   }
+  if (!r.parent_flow_run_id().empty() || !r.parent_task_run_id().empty()) {
+    std::cout << "  parent:      flow run " << r.parent_flow_run_id() << ", task run "
+              << r.parent_task_run_id() << "\n";
+  }
+  if (r.state().type() == v1::PAUSED && r.state().has_scheduled_time()) {
+    std::cout << "  resume by:   " << ShortTime(r.state().scheduled_time())
+              << " (weft flow-run resume " << r.id() << ")\n";
+  }
   std::cout << "\nState history\n";
   output::Table h({"TIME", "STATE", "TYPE", "MESSAGE"});
   for (const auto& s : history->states()) {
@@ -145,12 +161,40 @@ int FlowRunInspect(const Globals& g, const std::string& id) {
               tr.state().message()});
   }
   t.Print(std::cout);
+  if (children->flow_runs_size() > 0) {
+    std::cout << "\nSubflow runs (" << children->flow_runs_size() << ")\n";
+    output::Table st({"ID", "FLOW", "NAME", "STATE", "PARENT TASK RUN"});
+    for (const auto& ch : children->flow_runs()) {
+      st.AddRow({ch.id(), ch.flow_name(), ch.name(), StateLabel(ch.state()),
+                 ch.parent_task_run_id()});
+    }
+    st.Print(std::cout);
+  }
   return 0;
 }
 
 }  // namespace weft::cli
 
 namespace weft::cli {
+
+int FlowRunResume(const Globals& g, const std::string& id) {
+  client::Client c(g.api);
+  v1::ResumeFlowRunRequest req;
+  req.set_flow_run_id(id);
+  auto resp = c.ResumeFlowRun(req);
+  if (!resp) return Fail(resp.error());
+  if (g.format == Format::kJson) {
+    output::PrintJson(std::cout, *resp);
+    return 0;
+  }
+  const auto& r = resp->result();
+  if (r.decision() != v1::ACCEPT) {
+    return Fail("flow run " + id + ": resume refused: " + r.reason());
+  }
+  std::cout << "Flow run " << id << " is " << (r.state().name().empty() ? "Running" : r.state().name())
+            << " again.\n";
+  return 0;
+}
 
 int FlowRunCancel(const Globals& g, const std::string& id, const std::string& message) {
   client::Client c(g.api);

@@ -51,6 +51,7 @@ class Client {
   core::Result<v1::SetFlowRunStateResponse> SetFlowRunState(const v1::SetFlowRunStateRequest& req);
   core::Result<v1::ListFlowRunStatesResponse> ListFlowRunStates(
       const v1::ListFlowRunStatesRequest& req);
+  core::Result<v1::ResumeFlowRunResponse> ResumeFlowRun(const v1::ResumeFlowRunRequest& req);
 
   core::Result<v1::CreateTaskRunResponse> CreateTaskRun(const v1::CreateTaskRunRequest& req);
   core::Result<v1::GetTaskRunResponse> GetTaskRun(const v1::GetTaskRunRequest& req);

@@ -136,6 +136,7 @@ v1::DeploymentSpec ToProto(const core::DeploymentSpec& s) {
   p.mutable_catchup()->set_max_lateness_seconds(s.catchup.max_lateness_seconds);
   p.set_paused(s.paused);
   p.set_timeout_seconds(s.timeout_seconds);
+  p.set_parameters_schema_json(s.parameters_schema_json);
   return p;
 }
 
@@ -173,6 +174,7 @@ core::Result<core::DeploymentSpec> FromProto(const v1::DeploymentSpec& p) {
   s.catchup.max_lateness_seconds = p.catchup().max_lateness_seconds();
   s.paused = p.paused();
   s.timeout_seconds = p.timeout_seconds();
+  s.parameters_schema_json = p.parameters_schema_json();
   return s;
 }
 

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <utility>
 
+#include "sdk/core/params.hpp"
 #include "sdk/core/time.hpp"
 #include "sdk/core/text.hpp"
 
@@ -334,7 +335,7 @@ const std::vector<std::string_view>& TopLevelFields() {
       "name",       "flow_name", "description", "version", "entrypoint",
       "include",    "storage",   "schedule",    "parameters", "tags",
       "work_queue", "runner",    "catchup",     "max_lateness", "paused",
-      "timeout"};
+      "timeout",    "parameters_schema"};
   return kFields;
 }
 
@@ -418,6 +419,16 @@ Result<DeploymentSpec> SpecFromJson(const json& v, const std::string& where) {
     auto d = GetDuration(v["timeout"], where, "timeout");
     if (!d.ok()) return d.error();
     spec.timeout_seconds = *d;
+  }
+  if (Given(v, "parameters_schema")) {
+    const json& p = v["parameters_schema"];
+    if (!p.is_array()) {
+      return FieldError(where, "parameters_schema",
+                        "expected an array of parameter declarations, got " + Kind(p));
+    }
+    auto specs = SpecsFromJson(p.dump());
+    if (!specs.ok()) return FieldError(where, "parameters_schema", specs.error().message);
+    spec.parameters_schema_json = SpecsToJson(*specs);
   }
   return spec;
 }
@@ -503,6 +514,10 @@ ojson SpecToJson(const DeploymentSpec& spec) {
   o["catchup"] = std::move(catchup);
   o["paused"] = spec.paused;
   if (spec.timeout_seconds > 0) o["timeout"] = spec.timeout_seconds;
+  if (!spec.parameters_schema_json.empty()) {
+    ojson schema = ojson::parse(spec.parameters_schema_json, nullptr, /*allow_exceptions=*/false);
+    if (!schema.is_discarded()) o["parameters_schema"] = std::move(schema);
+  }
   return o;
 }
 

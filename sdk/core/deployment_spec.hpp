@@ -43,6 +43,10 @@ struct DeploymentSpec {
   CatchupSpec catchup;
   bool paused = false;
   double timeout_seconds = 0;           // > 0: a run's process is stopped after this (TimedOut)
+  // The flow's declared parameters (core::SpecsToJson: a JSON array), as a flow program's
+  // --weft-describe reports them; "" = unknown (deploy.yaml). JSON key "parameters_schema".
+  // The server registers it as the flow's schema, so runs are checked before any process starts.
+  std::string parameters_schema_json;
 
   std::string FullName() const { return flow_name + "/" + name; }
 };

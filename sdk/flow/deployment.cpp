@@ -94,6 +94,7 @@ core::Result<std::vector<core::DeploymentSpec>> DeploymentSpecs(
     spec.catchup = d.catchup;
     spec.paused = d.paused;
     spec.timeout_seconds = d.timeout_seconds;
+    spec.parameters_schema_json = core::SpecsToJson(flow.param_specs());
 
     // Parameters: the names, types and bounds the flow declares. Defaults stay the flow's;
     // the spec holds only what the deployment sets.

@@ -16,6 +16,7 @@
 #include "sdk/client/client.hpp"
 #include "sdk/client/convert.hpp"
 #include "sdk/flow/internal.hpp"
+#include "sdk/flow/subflow.hpp"
 
 namespace weft {
 
@@ -170,7 +171,9 @@ FlowRunResult RunEphemeral(const Flow& flow, core::ParamValues params, const Run
   cfg.flow_run_name = detail::NewRunName();
   cfg.keep_history = options.keep_history;
   std::string run_name = cfg.flow_run_name;
+  std::string run_id = cfg.flow_run_id;
   detail::Engine engine(std::move(cfg));
+  detail::ScopedRunHost host(&engine, nullptr, run_id, run_name, options.keep_history);
   // The run is created Pending, as the server would.
   auto created = backend->ProposeFlowRunState(core::Pending(std::chrono::system_clock::now()));
   engine.flow_logger().info("Beginning flow run '{}' for flow '{}' in state Pending() (ephemeral)",
@@ -246,6 +249,8 @@ FlowRunResult RunOnServer(const Flow& flow, client::Client& client,
   cfg.initial_run_count = run.run_count();
   cfg.adopted = !adopt_id.empty();
   detail::Engine engine(std::move(cfg));
+  detail::ScopedRunHost host(&engine, &client, run.id(),
+                             run.name().empty() ? run.id() : run.name(), options.keep_history);
   if (adopt_id.empty()) {
     engine.flow_logger().info("Created flow run '{}' for flow '{}' (id {}) in state {}", run.name(),
                               flow.name(), run.id(),

@@ -430,10 +430,29 @@ Task<std::decay_t<F>> task(std::string name, F&& fn, TaskOptions options = {}) {
 
 // ------------------------------------------------------------------ flows
 
+class ParamArg;
+using ParamMap = std::map<std::string, ParamArg>;
+struct FlowRunResult;
+
 class Flow {
  public:
   using Body = std::function<void(FlowContext&)>;
   Flow(std::string name, Body body, FlowOptions options);
+
+  // Subflows (sdk/flow/subflow.cpp; docs/subflows.md): called from inside a flow run, runs
+  // this flow as a child flow run, in this thread, with its own engine:
+  //   child.Call({{"n", 3}})   or   child(ctx, {{"n", 3}})
+  // The parameters are checked against this flow's declared parameters first (a bad one
+  // throws std::invalid_argument naming it; nothing is created). On a server the parent gets
+  // a task run "<flow>-<n>" (task_key "subflow:<flow>"), created before the child, and the
+  // child run links to it (parent_task_run_id, parent_flow_run_id); the child's final state
+  // becomes that task run's. A child that does not end Completed throws weft::TaskRunFailed,
+  // like a task. Returns the child's result (id, final state). Outside a flow run:
+  // std::logic_error.
+  FlowRunResult Call(const ParamMap& params) const;
+  FlowRunResult Call() const;
+  FlowRunResult operator()(FlowContext& parent, const ParamMap& params) const;
+  FlowRunResult operator()(FlowContext& parent) const;
 
   const std::string& name() const { return name_; }
   const FlowOptions& options() const { return options_; }
@@ -469,6 +488,24 @@ Flow flow(std::string name, F&& fn, FlowOptions options = {}) {
   };
   return Flow(std::move(name), std::move(body), std::move(options));
 }
+
+// ------------------------------------------------------------------ pause / resume
+
+// Thrown by weft::pause_flow_run when the run was not resumed before its timeout (or the
+// server failed it for that). Escaping the body, it ends the run Failed with this message;
+// a flow that catches it may clean up, but the run still ends Failed (docs/pause-resume.md).
+class PauseTimedOut : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Pauses the current flow run (sdk/flow/pause.cpp): the run goes to Paused (type PAUSED; the
+// resume deadline = now + timeout is the state's scheduled_time), heartbeats go on, and the
+// call blocks until `weft flow-run resume ID` moves the run back to Running (then it
+// returns) or the timeout passes (throws weft::PauseTimedOut). Call it from the flow body.
+// Ephemeral mode (no server) throws std::logic_error: nothing could resume the run.
+void pause_flow_run(std::chrono::duration<double> timeout = std::chrono::hours(1));
+void pause_flow_run(double timeout_seconds);
 
 // ------------------------------------------------------------------ deployments
 

@@ -56,6 +56,8 @@ v1::FlowRun ToProto(const store::FlowRunRecord& r) {
   p.set_agent_id(r.agent_id);
   p.set_agent_name(r.agent_name);
   if (r.last_heartbeat) *p.mutable_last_heartbeat() = client::ToProto(*r.last_heartbeat);
+  p.set_parent_task_run_id(r.parent_task_run_id);
+  p.set_parent_flow_run_id(r.parent_flow_run_id);
   return p;
 }
 

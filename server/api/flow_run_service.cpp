@@ -39,6 +39,7 @@ class FlowRunServiceImpl final : public v1::FlowRunService::Service {
       spec.initial_state = client::FromProto(req->initial_state());
     }
     spec.idempotency_key = req->idempotency_key();
+    spec.parent_task_run_id = req->parent_task_run_id();
     auto r = runs_.CreateFlowRun(spec);
     if (!r.ok()) return ToGrpc(r.error());
     *resp->mutable_flow_run() = ToProto(r->record);
@@ -78,6 +79,12 @@ class FlowRunServiceImpl final : public v1::FlowRunService::Service {
       if (!id.ok()) return ToGrpc(id.error());
       filter.deployment_id = *id;
     }
+    if (!req->parent_flow_run_id().empty()) {
+      if (!orchestration::IsUuid(req->parent_flow_run_id())) {
+        return Invalid("parent_flow_run_id: not a UUID: \"" + req->parent_flow_run_id() + "\"");
+      }
+      filter.parent_flow_run_id = orchestration::NormalizeUuid(req->parent_flow_run_id());
+    }
     auto r = runs_.ListFlowRuns(filter);
     if (!r.ok()) return ToGrpc(r.error());
     auto& runs = *r;
@@ -101,6 +108,15 @@ class FlowRunServiceImpl final : public v1::FlowRunService::Service {
     if (!s.empty()) return Invalid(s);
     auto r = runs_.SetState(RunKind::kFlowRun, req->flow_run_id(), *client::FromProto(req->state()),
                             req->force());
+    if (!r.ok()) return ToGrpc(r.error());
+    *resp->mutable_result() = ToProto(*r);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ResumeFlowRun(grpc::ServerContext*, const v1::ResumeFlowRunRequest* req,
+                             v1::ResumeFlowRunResponse* resp) override {
+    if (req->flow_run_id().empty()) return Invalid("flow_run_id: must not be empty");
+    auto r = runs_.ResumeFlowRun(req->flow_run_id());
     if (!r.ok()) return ToGrpc(r.error());
     *resp->mutable_result() = ToProto(*r);
     return grpc::Status::OK;

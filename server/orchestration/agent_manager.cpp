@@ -615,6 +615,95 @@ core::Result<SetStateResult> AgentManager::Cancel(const std::string& run_id,
   if (!r.ok()) return r;
   if (!r->outcome.to_write.empty()) LogTransition(*logger_, id, from, proposed, r->outcome);
   if (!owner_to_wake.empty()) signal_.NotifyAgent(owner_to_wake);
+  if (auto c = CancelChildren(id); !c.ok()) {
+    logger_->warn("cancel cascade failed flow_run_id={} error=\"{}\"", id, c.error().message);
+  }
+  return r;
+}
+
+// Subflow runs of a cancelled run: each non-final child (recursively) is cancelled too. A
+// subflow runs inside its parent's process, which its cancellation stops: the child goes to
+// Cancelled at once, unless an agent of its own holds it (then Cancelling, and that agent
+// is woken). One transaction for the whole tree, locked parent before children.
+core::Result<int> AgentManager::CancelChildren(const std::string& parent_id) {
+  struct Done {
+    std::string id, from;
+    core::State to;
+    Outcome o;
+  };
+  std::vector<Done> done;
+  std::vector<std::string> agents_to_wake;
+  auto r = orch_.db().WithRetry([&](store::Tx& tx) -> core::Result<int> {
+    done.clear();
+    agents_to_wake.clear();
+    core::TimePoint now = orch_.clock().Now();
+    int n = 0;
+    std::vector<std::pair<std::string, int>> pending{{parent_id, 0}};
+    while (!pending.empty()) {
+      auto [pid, depth] = pending.back();
+      pending.pop_back();
+      if (depth > 64) continue;  // a tree this deep is a bug elsewhere; stop here
+      for (const auto& child : store::FlowRunRepo::LockActiveChildren(tx, pid)) {
+        pending.emplace_back(child, depth + 1);
+        auto facts = store::FlowRunRepo::Lock(tx, child);
+        if (!facts || (facts->state && facts->state->IsTerminal())) continue;
+        store::RunOwner owner = store::AgentRepo::OwnerOf(tx, child);
+        std::string text = "cancelled with its parent flow run " + pid;
+        core::State proposed =
+            owner.agent_id.empty() ? core::Cancelled(now, text) : core::Cancelling(now, text);
+        if (facts->state && facts->state->type == core::StateType::kCancelling) {
+          proposed = core::Cancelled(now, text);
+        }
+        std::string from = facts->state ? facts->state->name : "none";
+        Outcome o = orch_.Decide(RunKind::kFlowRun, *facts, proposed, false, now);
+        if (o.decision != Decision::kAccept || o.to_write.empty()) continue;
+        WriteAccepted(tx, *facts, o);
+        if (proposed.type == core::StateType::kCancelling) {
+          store::AgentRepo::NotifyAgent(tx, owner.agent_id);
+          agents_to_wake.push_back(owner.agent_id);
+        }
+        done.push_back({child, from, proposed, o});
+        ++n;
+      }
+    }
+    return n;
+  });
+  if (r.ok()) {
+    for (const auto& d : done) LogTransition(*logger_, d.id, d.from, d.to, d.o);
+    for (const auto& a : agents_to_wake) signal_.NotifyAgent(a);
+  }
+  return r;
+}
+
+// Paused runs whose resume deadline passed -> Failed, whether or not their process is
+// still there (a live one sees Failed when its pause ends and raises in the flow).
+core::Result<int> AgentManager::FailExpiredPauses(int limit) {
+  std::vector<std::string> failed;
+  auto r = orch_.db().WithRetry([&](store::Tx& tx) -> core::Result<int> {
+    failed.clear();
+    core::TimePoint now = orch_.clock().Now();
+    int n = 0;
+    for (auto& f : store::FlowRunRepo::LockExpiredPauses(tx, now, limit)) {
+      std::string deadline = f.state && f.state->scheduled_time
+                                 ? core::FormatTime(*f.state->scheduled_time)
+                                 : core::FormatTime(now);
+      core::State s = core::Failed(now, "paused flow run was not resumed before " + deadline,
+                                   "{\"pause_deadline\":\"" + deadline + "\"}");
+      Outcome o = orch_.Decide(RunKind::kFlowRun, f, s, false, now);
+      if (o.decision != Decision::kAccept || o.to_write.empty()) continue;
+      WriteAccepted(tx, f, o);
+      failed.push_back(f.id);
+      ++n;
+    }
+    return n;
+  });
+  if (r.ok()) {
+    for (const auto& id : failed) {
+      logger_->info("transition kind=flow_run id={} from=Paused to=Failed decision=ACCEPT "
+                    "reason=\"pause deadline passed\"",
+                    id);
+    }
+  }
   return r;
 }
 

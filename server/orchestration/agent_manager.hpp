@@ -125,7 +125,12 @@ class AgentManager {
                                                      const std::string& work_queue);
   // SCHEDULED or unowned PENDING -> Cancelled; owned (or heartbeating) -> Cancelling, and the
   // owner's waiting poll is woken; terminal -> FAILED_PRECONDITION.
+  // Cancelling a run also cancels its non-final subflow runs, recursively (CancelChildren).
   core::Result<SetStateResult> Cancel(const std::string& run_id, const std::string& message);
+  // The cancel cascade alone: returns how many subflow runs changed state.
+  core::Result<int> CancelChildren(const std::string& parent_id);
+  // Paused runs past their resume deadline (state scheduled_time) -> Failed.
+  core::Result<int> FailExpiredPauses(int limit);
 
   // Liveness passes (services/liveness.*), each one transaction of at most `limit` runs.
   // Runs whose last_heartbeat is older than now - heartbeat timeout -> Crashed.

@@ -267,6 +267,16 @@ core::Result<UpsertResult> DeploymentManager::Upsert(const DeploymentInput& inpu
   if (auto st = CheckDeploymentInput(input, &schedule); !st.ok()) return st.error();
   const auto& spec = input.spec;
   std::string description = schedule ? schedule->Describe() : "";
+  // The flow's declared parameters (from the program's --weft-describe): registered as the
+  // flow's schema, so runs are checked before any process starts, even before the flow ran.
+  std::string schema_json;
+  if (!spec.parameters_schema_json.empty()) {
+    auto specs = core::SpecsFromJson(spec.parameters_schema_json);
+    if (!specs.ok()) {
+      return core::InvalidArgument("spec.parameters_schema_json: " + specs.error().message);
+    }
+    schema_json = core::SpecsToJson(*specs);
+  }
   auto result = orch_.db().WithRetry([&](store::Tx& tx) -> core::Result<UpsertResult> {
     // Storage: named, or the default.
     std::optional<store::StorageRecord> storage =
@@ -285,7 +295,9 @@ core::Result<UpsertResult> DeploymentManager::Upsert(const DeploymentInput& inpu
                                       " is not in storage \"" + storage->name +
                                       "\" (upload it first)");
     }
-    std::string flow_id = store::FlowRepo::EnsureId(tx, spec.flow_name);
+    std::string flow_id = schema_json.empty()
+                              ? store::FlowRepo::EnsureId(tx, spec.flow_name)
+                              : store::FlowRepo::Upsert(tx, spec.flow_name, {}, schema_json).first.id;
     auto flow = store::FlowRepo::GetById(tx, flow_id);
     if (schedule) {
       // Scheduled runs get exactly these parameters: they must satisfy the flow's schema.

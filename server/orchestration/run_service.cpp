@@ -79,6 +79,18 @@ core::Result<Created<store::FlowRunRecord>> RunService::CreateFlowRun(const Flow
   using R = core::Result<Created<store::FlowRunRecord>>;
   std::string name = spec.name.empty() ? GenerateRunName() : spec.name;
   auto result = orch_.db().WithRetry([&](store::Tx& tx) -> R {
+    std::string parent_task_run_id;
+    if (!spec.parent_task_run_id.empty()) {
+      std::optional<store::TaskRunRecord> parent;
+      if (IsUuid(spec.parent_task_run_id)) {
+        parent = store::TaskRunRepo::Get(tx, NormalizeUuid(spec.parent_task_run_id));
+      }
+      if (!parent) {
+        return core::NotFound("parent_task_run_id: task run \"" + spec.parent_task_run_id +
+                              "\" not found");
+      }
+      parent_task_run_id = parent->run.id;
+    }
     std::string flow_id = store::FlowRepo::EnsureId(tx, spec.flow_name);
     if (!spec.idempotency_key.empty()) {
       if (auto existing =
@@ -97,6 +109,7 @@ core::Result<Created<store::FlowRunRecord>> RunService::CreateFlowRun(const Flow
     rec.deployment_id = spec.deployment_id;
     rec.work_queue = spec.work_queue;
     rec.auto_scheduled = spec.auto_scheduled;
+    rec.parent_task_run_id = parent_task_run_id;
     rec.run.retry_policy = spec.retry_policy;
     core::State initial = spec.initial_state ? *spec.initial_state : core::Pending(now);
     Outcome o = orch_.Decide(RunKind::kFlowRun, rec.run, initial, false, now);
@@ -155,6 +168,41 @@ core::Result<std::vector<store::StateRecord>> RunService::ListFlowRunStates(cons
         }
         return states;
       });
+}
+
+core::Result<SetStateResult> RunService::ResumeFlowRun(const std::string& id) {
+  if (!IsUuid(id)) return RunNotFound(RunKind::kFlowRun, id);
+  const std::string nid = NormalizeUuid(id);
+  std::string from;
+  core::State proposed;
+  auto r = orch_.db().WithRetry([&](store::Tx& tx) -> core::Result<SetStateResult> {
+    auto facts = store::FlowRunRepo::Lock(tx, nid);
+    if (!facts) return RunNotFound(RunKind::kFlowRun, id);
+    from = facts->state ? facts->state->name : "none";
+    if (!facts->state || facts->state->type != core::StateType::kPaused) {
+      return core::FailedPrecondition("flow run " + nid + " is not paused (it is " + from +
+                                      "); only a Paused run can be resumed");
+    }
+    core::TimePoint now = orch_.clock().Now();
+    proposed = core::Running(now);
+    proposed.message = "resumed";
+    SetStateResult out;
+    out.outcome = orch_.Decide(RunKind::kFlowRun, *facts, proposed, false, now);
+    out.state_id = facts->state_id;
+    if (out.outcome.decision != Decision::kAccept || out.outcome.to_write.empty()) return out;
+    auto ids = store::FlowRunRepo::InsertStates(tx, nid, out.outcome.to_write);
+    Orchestrator::ApplyAccepted(*facts, out.outcome.to_write);
+    facts->run_count = out.outcome.run_count;
+    if (!ids.empty()) facts->state_id = ids.back();
+    store::FlowRunRepo::Update(tx, *facts);
+    out.state_id = facts->state_id;
+    return out;
+  });
+  if (r.ok()) {
+    orch_.logger().info("transition kind=flow_run id={} from={} to=Running decision={} reason=\"{}\"",
+                        nid, from, DecisionName(r->outcome.decision), "resumed");
+  }
+  return r;
 }
 
 // ---- task runs ------------------------------------------------------------------------

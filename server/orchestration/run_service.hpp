@@ -27,6 +27,7 @@ struct FlowRunSpec {
   std::string deployment_id;  // "" = not from a deployment
   std::string work_queue;
   bool auto_scheduled = false;
+  std::string parent_task_run_id;  // a subflow: the wrapper task run (must exist)
 };
 
 struct TaskRunSpec {
@@ -77,6 +78,9 @@ class RunService {
   core::Result<std::vector<store::FlowRunRecord>> ListFlowRuns(const store::FlowRunFilter& filter);
   core::Result<std::vector<store::StateRecord>> ListFlowRunStates(const std::string& id);
 
+  // Paused -> Running (through the rules), in one transaction holding the run. NOT_FOUND for
+  // an unknown run; FAILED_PRECONDITION naming the state when the run is not paused.
+  core::Result<SetStateResult> ResumeFlowRun(const std::string& id);
   core::Result<Created<store::TaskRunRecord>> CreateTaskRun(const TaskRunSpec& spec);
   core::Result<store::TaskRunRecord> GetTaskRun(const std::string& id);
   core::Result<std::vector<store::TaskRunRecord>> ListTaskRuns(

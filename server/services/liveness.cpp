@@ -79,14 +79,28 @@ core::Result<int> LateRunMarker::RunPass() {
   return r;
 }
 
+core::Result<int> LateRunMarker::RunPausePass() {
+  if (lease_ && !lease_->Hold()) return 0;
+  return agents_.FailExpiredPauses(options_.batch);
+}
+
 void LateRunMarker::RunOnce(std::stop_token stop) {
   for (int i = 0; i < 20 && !stop.stop_requested(); ++i) {
     auto r = RunPass();
     if (!r.ok()) {
       logger().warn("late runs pass failed error=\"{}\"", r.error().message);
-      return;
+      break;
     }
     if (*r > 0) logger().info("late runs marked={}", *r);
+    if (*r < options_.batch) break;
+  }
+  for (int i = 0; i < 20 && !stop.stop_requested(); ++i) {
+    auto r = RunPausePass();
+    if (!r.ok()) {
+      logger().warn("pause deadline pass failed error=\"{}\"", r.error().message);
+      return;
+    }
+    if (*r > 0) logger().info("paused runs past their deadline failed={}", *r);
     if (*r < options_.batch) return;
   }
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Liveness services: the zombie reaper (runs whose heartbeats stopped -> Crashed) and the
-// late-runs marker (Scheduled runs overdue by late_after -> Late). Each is a LoopService
+// late-runs marker (Scheduled runs overdue by late_after -> Late; Paused runs past their
+// resume deadline -> Failed). Each is a LoopService
 // holding a LeaderLease, so one replica runs it; each pass is one bounded transaction
 // through AgentManager, which decides every state with the rule chain.
 #include <atomic>
@@ -46,6 +47,9 @@ class LateRunMarker final : public LoopService {
   ~LateRunMarker() override;
   // One pass now (checks the lease when use_lease). Returns how many runs became Late.
   core::Result<int> RunPass();
+  // One pause pass now (same lease): Paused runs past their resume deadline -> Failed.
+  // Returns how many. RunOnce does both passes.
+  core::Result<int> RunPausePass();
   std::uint64_t passes() const { return passes_.load(); }
 
  protected:

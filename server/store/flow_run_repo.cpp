@@ -16,7 +16,7 @@ std::string SelectColumns() {
          " fr.idempotency_key, fr.created, fr.updated, fr.deployment_id, fr.auto_scheduled,"
          " fr.work_queue, CASE WHEN d.id IS NULL THEN '' ELSE f.name || '/' || d.name END"
          " AS deployment_name, fr.agent_id, COALESCE(a.name, '') AS agent_name,"
-         " fr.last_heartbeat";
+         " fr.last_heartbeat, fr.parent_task_run_id, fr.parent_flow_run_id";
 }
 
 FlowRunRecord ReadFlowRun(const pqxx::row& r) {
@@ -37,6 +37,8 @@ FlowRunRecord ReadFlowRun(const pqxx::row& r) {
   f.agent_id = ReadText(r["agent_id"]);
   f.agent_name = ReadText(r["agent_name"]);
   f.last_heartbeat = ReadTime(r["last_heartbeat"]);
+  f.parent_task_run_id = ReadText(r["parent_task_run_id"]);
+  f.parent_flow_run_id = ReadText(r["parent_flow_run_id"]);
   return f;
 }
 
@@ -54,10 +56,12 @@ std::vector<Statement> FlowRunRepoStatements() {
        "INSERT INTO flow_runs (flow_id, name, state_id, state_type, state_name, state_timestamp,"
        " state_message, state_details, state_scheduled_time, state_idempotency_key, parameters,"
        " tags, run_count, retry_policy, idempotency_key, expected_start_time, start_time,"
-       " end_time, total_run_time, deployment_id, auto_scheduled, work_queue)"
+       " end_time, total_run_time, deployment_id, auto_scheduled, work_queue,"
+       " parent_task_run_id, parent_flow_run_id)"
        " VALUES ($1::uuid, $2, NULL, $3, $4, $5::timestamptz, $6, $7::jsonb, $8::timestamptz,"
        " $9, $10::jsonb, $11::text[], $12, $13::jsonb, $14, $15::timestamptz,"
-       " $16::timestamptz, $17::timestamptz, $18, $19::uuid, $20, $21)"
+       " $16::timestamptz, $17::timestamptz, $18, $19::uuid, $20, $21, $22::uuid,"
+       " (SELECT t.flow_run_id FROM task_runs t WHERE t.id = $22::uuid))"
        " ON CONFLICT (flow_id, idempotency_key) DO NOTHING RETURNING id, created, updated"});
   v.push_back({"flow_run.by_idempotency_key",
                "SELECT " + SelectColumns() + from +
@@ -78,6 +82,7 @@ std::vector<Statement> FlowRunRepoStatements() {
            " AND ($8::text IS NULL OR $8::text = ANY(fr.tags))"
            " AND ($9::timestamptz IS NULL OR fr.created >= $9::timestamptz)"
            " AND ($10::timestamptz IS NULL OR fr.created < $10::timestamptz)"
+           " AND ($11::uuid IS NULL OR fr.parent_flow_run_id = $11::uuid)"
            " ORDER BY fr.created DESC, fr.id DESC LIMIT $6"});
   // Oldest first: by expected start time (runs without one: by creation), ascending.
   v.push_back({"flow_run.list_oldest",
@@ -91,7 +96,17 @@ std::vector<Statement> FlowRunRepoStatements() {
                    " AND ($8::text IS NULL OR $8::text = ANY(fr.tags))"
                    " AND ($9::timestamptz IS NULL OR fr.created >= $9::timestamptz)"
                    " AND ($10::timestamptz IS NULL OR fr.created < $10::timestamptz)"
+                   " AND ($11::uuid IS NULL OR fr.parent_flow_run_id = $11::uuid)"
                    " ORDER BY COALESCE(fr.expected_start_time, fr.created), fr.id LIMIT $6"});
+  v.push_back({"flow_run.lock_active_children",
+               "SELECT id FROM flow_runs WHERE parent_flow_run_id = $1::uuid AND state_type IN"
+               " ('SCHEDULED', 'PENDING', 'RUNNING', 'PAUSED', 'CANCELLING')"
+               " ORDER BY created, id FOR UPDATE"});
+  v.push_back({"flow_run.lock_expired_pauses",
+               "SELECT " + run_sql::FactColumns() +
+                   " FROM flow_runs WHERE state_type = 'PAUSED'"
+                   " AND state_scheduled_time < $1::timestamptz"
+                   " ORDER BY state_scheduled_time LIMIT $2 FOR UPDATE SKIP LOCKED"});
   v.push_back({"flow_run.existing_ids", "SELECT id FROM flow_runs WHERE id = ANY($1::uuid[])"});
   return v;
 }
@@ -114,12 +129,16 @@ std::optional<FlowRunRecord> FlowRunRepo::Insert(Tx& tx, const FlowRunRecord& re
       rec.parameters_json.empty() ? std::string("{}") : rec.parameters_json, ArrayLiteral(rec.tags),
       f.run_count, RetryPolicyToJson(f.retry_policy), NullIfEmpty(rec.idempotency_key),
       TimeParam(f.expected_start_time), TimeParam(f.start_time), TimeParam(f.end_time),
-      f.total_run_time, NullIfEmpty(rec.deployment_id), rec.auto_scheduled, rec.work_queue);
+      f.total_run_time, NullIfEmpty(rec.deployment_id), rec.auto_scheduled, rec.work_queue,
+      NullIfEmpty(rec.parent_task_run_id));
   if (r.empty()) return std::nullopt;
   FlowRunRecord out = rec;
   out.run.id = r[0]["id"].c_str();
   out.created = ReadTimeOr(r[0]["created"]);
   out.updated = ReadTimeOr(r[0]["updated"]);
+  if (!rec.parent_task_run_id.empty()) {
+    if (auto stored = Get(tx, out.run.id)) out.parent_flow_run_id = stored->parent_flow_run_id;
+  }
   return out;
 }
 
@@ -156,7 +175,8 @@ std::vector<FlowRunRecord> FlowRunRepo::List(Tx& tx, const FlowRunFilter& filter
   auto r = tx.raw().exec_prepared(filter.oldest_first ? "flow_run.list_oldest" : "flow_run.list",
                                   NullIfEmpty(filter.flow_name), types, names, after_time, after_id,
                                   filter.limit, NullIfEmpty(filter.deployment_id),
-                                  NullIfEmpty(filter.tag), since, until);
+                                  NullIfEmpty(filter.tag), since, until,
+                                  NullIfEmpty(filter.parent_flow_run_id));
   std::vector<FlowRunRecord> out;
   out.reserve(r.size());
   for (const auto& row : r) out.push_back(ReadFlowRun(row));
@@ -183,6 +203,23 @@ std::vector<std::int64_t> FlowRunRepo::InsertStates(Tx& tx, const std::string& i
 
 std::vector<StateRecord> FlowRunRepo::ListStates(Tx& tx, const std::string& id) {
   return run_sql::ListStates(tx, kPrefix, id);
+}
+
+std::vector<std::string> FlowRunRepo::LockActiveChildren(Tx& tx, const std::string& parent_id) {
+  std::vector<std::string> out;
+  for (const auto& row : tx.raw().exec_prepared("flow_run.lock_active_children", parent_id)) {
+    out.push_back(row[0].c_str());
+  }
+  return out;
+}
+
+std::vector<RunFacts> FlowRunRepo::LockExpiredPauses(Tx& tx, core::TimePoint before, int limit) {
+  std::vector<RunFacts> out;
+  for (const auto& row :
+       tx.raw().exec_prepared("flow_run.lock_expired_pauses", TimeParam(before), limit)) {
+    out.push_back(ReadRunFacts(row));
+  }
+  return out;
 }
 
 std::vector<std::string> FlowRunRepo::ExistingIds(Tx& tx, const std::vector<std::string>& ids) {

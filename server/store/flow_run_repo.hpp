@@ -22,6 +22,7 @@ struct FlowRunFilter {
   std::string tag;                        // "" = any; else runs carrying this tag
   std::optional<core::TimePoint> since;   // created >= since
   std::optional<core::TimePoint> until;   // created < until
+  std::string parent_flow_run_id;         // "" = any; else only this run's subflow runs
 };
 
 // Methods throw database exceptions; Database::WithTransaction translates them.
@@ -43,6 +44,11 @@ class FlowRunRepo {
   static std::vector<std::int64_t> InsertStates(Tx& tx, const std::string& id,
                                                 const std::vector<core::State>& states);
   static std::vector<StateRecord> ListStates(Tx& tx, const std::string& id);
+  // Non-final subflow runs of `parent_id`, locked FOR UPDATE, oldest first.
+  static std::vector<std::string> LockActiveChildren(Tx& tx, const std::string& parent_id);
+  // Paused runs whose resume deadline (state_scheduled_time) is before `before`, locked
+  // (SKIP LOCKED), at most `limit`.
+  static std::vector<RunFacts> LockExpiredPauses(Tx& tx, core::TimePoint before, int limit);
   // The ids among `ids` that exist.
   static std::vector<std::string> ExistingIds(Tx& tx, const std::vector<std::string>& ids);
 };

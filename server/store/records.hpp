@@ -49,6 +49,8 @@ struct FlowRunRecord {
   std::string agent_id;    // the agent that claimed it ("" = none)
   std::string agent_name;  // read only
   std::optional<core::TimePoint> last_heartbeat;  // from its agent or its flow program
+  std::string parent_task_run_id;  // a subflow's wrapper task run ("" = not a subflow)
+  std::string parent_flow_run_id;  // the parent flow run (set from the task run on insert)
 };
 
 struct StorageRecord {

@@ -1,0 +1,55 @@
+// e2e program for subflows, pause/resume and the parameter schema (issue 6):
+//   nested --param n=3              calls the subflow `child_sum` (n) and a task
+//   nested --param fail_child=true  the child fails: the parent catches TaskRunFailed
+//   nested --param pause=true       pauses (60 s) until `weft flow-run resume ID`
+// It declares the deployment "manual" (no schedule), so `weft deployment create ./program`
+// registers the flow's parameters before the flow ever ran.
+#include <iostream>
+
+#include "sdk/flow/weft.hpp"
+
+namespace {
+
+auto add = weft::task("add", [](long a, long b) { return a + b; });
+
+auto child_sum = weft::flow(
+    "child_sum",
+    [](weft::FlowContext& ctx) {
+      long n = ctx.params().Int("n");
+      if (ctx.params().Bool("fail")) throw std::runtime_error("child asked to fail");
+      long total = 0;
+      for (long i = 1; i <= n; ++i) total = add(total, i);
+      ctx.logger().info("child sum={}", total);
+    },
+    weft::FlowOptions{.params = {weft::Param::Int("n").Min(0),
+                                 weft::Param::Bool("fail").Default(false)}});
+
+auto nested = weft::flow(
+    "nested",
+    [](weft::FlowContext& ctx) {
+      if (ctx.params().Bool("pause")) {
+        ctx.logger().info("about to pause");
+        weft::pause_flow_run(std::chrono::seconds(60));
+        ctx.logger().info("resumed and going on");
+      }
+      auto n = ctx.params().Int("n");
+      try {
+        auto r = child_sum(ctx, {{"n", n}, {"fail", ctx.params().Bool("fail_child")}});
+        std::cout << "child run " << r.flow_run_id << " ended " << r.state->name << std::endl;
+      } catch (const weft::TaskRunFailed& e) {
+        std::cout << "child failed: task run " << e.task_run_id() << ": " << e.what()
+                  << std::endl;
+      }
+      std::cout << "parent add " << add(n, 1) << std::endl;
+    },
+    weft::FlowOptions{.params = {weft::Param::Int("n").Default(3).Range(0, 100),
+                                 weft::Param::Bool("fail_child").Default(false),
+                                 weft::Param::Bool("pause").Default(false)}});
+
+const std::vector<weft::Deployment> deployments = {
+    weft::Deployment{.name = "manual", .work_queue = "nested"},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) { return weft::Main(argc, argv, nested, deployments); }
