@@ -52,7 +52,7 @@ TEST_CASE("weft concurrency-limit create/ls/inspect/reset/delete", "[concurrency
   weft::client::Client api(o);
 
   // Bad input: our message and exit 1; a missing argument is a usage error (exit 2).
-  RunResult neg = Weft(env, {"concurrency-limit", "create", "db", "--", "-1"});
+  RunResult neg = Weft(env, {"concurrency-limit", "create", "db", "-1"});
   CHECK(neg.exit_code == 1);
   CHECK(Has(neg.err, "error: limit: must be >= 0, got -1"));
   RunResult word = Weft(env, {"concurrency-limit", "create", "db", "two"});

@@ -2,8 +2,11 @@
 // tag is full, slots freed on any final state (SetTaskRunState and batched reports), when the
 // flow run ends and when its heartbeats stop (reaper), the WaitForConcurrencySlot long poll,
 // reset, delete, inspect and bad input.
+#include <httplib.h>
+
 #include <chrono>
 #include <future>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "sdk/client/convert.hpp"
@@ -92,6 +95,12 @@ struct Limits {
     return r->task_run();
   }
 };
+
+void WithHttp(server::app::Settings& s) {
+  s.http_enabled = true;
+  s.http_address = "127.0.0.1:0";
+  s.scheduler_interval = 3600;
+}
 
 void ShortHeartbeats(server::app::Settings& s) {
   test::QuietScheduler(s);
@@ -374,4 +383,49 @@ TEST_CASE("concurrency: bad input is refused naming the field", "[concurrency]")
   w = f.api.WaitForConcurrencySlot(wait);
   REQUIRE_FALSE(w.ok());
   CHECK_THAT(w.error().message, Catch::StartsWith("timeout_seconds: must be between 0 and 60"));
+}
+
+TEST_CASE("concurrency: the JSON API lists limits, shows holders and resets", "[concurrency]") {
+  using nlohmann::json;
+  Limits f(WithHttp);
+  f.SetLimit("db", 1);
+  f.SetLimit("api", 4);
+  std::string fr = f.FlowRun("http-run");
+  std::string a = f.TaskRun(fr, "load", {"db"});
+  REQUIRE(f.Start(a).decision() == v1::ACCEPT);
+
+  std::string addr = f.server.app->http_address();
+  auto colon = addr.rfind(':');
+  httplib::Client http(addr.substr(0, colon), std::stoi(addr.substr(colon + 1)));
+  auto list = http.Get("/api/concurrency-limits");
+  REQUIRE(list);
+  REQUIRE(list->status == 200);
+  json l = json::parse(list->body);
+  REQUIRE(l["concurrency_limits"].size() == 2);
+  CHECK(l["concurrency_limits"][0]["tag"] == "api");
+  CHECK(l["concurrency_limits"][1]["tag"] == "db");
+  CHECK(l["concurrency_limits"][1]["limit"] == 1);
+  CHECK(l["concurrency_limits"][1]["active_slots"] == 1);
+
+  auto one = http.Get("/api/concurrency-limits/db");
+  REQUIRE(one);
+  REQUIRE(one->status == 200);
+  json d = json::parse(one->body);
+  REQUIRE(d["holders"].size() == 1);
+  CHECK(d["holders"][0]["task_run_id"] == a);
+  CHECK(d["holders"][0]["task_run_name"] == "load-0");
+  CHECK(d["holders"][0]["flow_run_id"] == fr);
+  CHECK(d["holders"][0]["flow_run_name"] == "http-run");
+
+  auto missing = http.Get("/api/concurrency-limits/nope");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  CHECK(json::parse(missing->body)["error"]["message"] ==
+        "concurrency limit on tag \"nope\" not found");
+
+  auto reset = http.Post("/api/concurrency-limits/db/reset", "{}", "application/json");
+  REQUIRE(reset);
+  REQUIRE(reset->status == 200);
+  CHECK(json::parse(reset->body)["freed"] == 1);
+  CHECK(f.Inspect("db").active_slots() == 0);
 }
