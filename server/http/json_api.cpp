@@ -125,6 +125,11 @@ json FlowRunJson(const store::FlowRunRecord& r, core::TimePoint now) {
          {"work_queue", r.work_queue},
          {"agent_name", r.agent_name},
          {"last_heartbeat", OptTime(r.last_heartbeat)}};
+  // A subflow run's parent (null otherwise).
+  j["parent_task_run_id"] =
+      r.parent_task_run_id.empty() ? json(nullptr) : json(r.parent_task_run_id);
+  j["parent_flow_run_id"] =
+      r.parent_flow_run_id.empty() ? json(nullptr) : json(r.parent_flow_run_id);
   j["duration_seconds"] = DurationSeconds(r, now);
   return j;
 }
@@ -505,6 +510,14 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
           json hist = json::array();
           for (const auto& st : states) hist.push_back(StateJson(st.state));
           j["states"] = hist;
+          store::FlowRunFilter children;
+          children.parent_flow_run_id = run.run.id;
+          children.limit = kMaxLimit;
+          json subflows = json::array();
+          for (const auto& ch : Must(d.runs.ListFlowRuns(children))) {
+            subflows.push_back(FlowRunJson(ch, c->clock.Now()));
+          }
+          j["subflow_runs"] = subflows;
           SendJson(res, j);
         }));
 
@@ -554,6 +567,13 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
            auto body = ParseBody(req);
            std::string message = body.value("message", std::string("cancelled from the dashboard"));
            SendJson(res, OutcomeJson(Must(d.agents.Cancel(id, message))));
+         }));
+
+  // Paused -> Running (weft::pause_flow_run returns); 412 naming the state otherwise.
+  s.Post(R"(/api/flow-runs/([0-9a-fA-F-]+)/resume)",
+         Handle(ctx, [&d](const httplib::Request& req, httplib::Response& res) {
+           std::string id = req.matches[1];
+           SendJson(res, OutcomeJson(Must(d.runs.ResumeFlowRun(id))));
          }));
 
   // Logs of a run, oldest first, keyset-paged by line id (the dashboard polls with

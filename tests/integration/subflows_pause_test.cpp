@@ -1,6 +1,9 @@
 // Subflow links, the cancel cascade, pause/resume and the pause deadline (issue 6), against
 // the real server in-process (gRPC through the SDK's client).
+#include <httplib.h>
+
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <functional>
 #include <thread>
 
@@ -192,4 +195,65 @@ TEST_CASE("pause: the server fails a Paused run past its deadline", "[pause]") {
   auto late = f.Resume(expired);
   REQUIRE_FALSE(late.ok());
   CHECK_THAT(late.error().message, Catch::Contains("is not paused (it is Failed)"));
+}
+
+TEST_CASE("subflows and pause in the JSON API: links, subflow list, resume", "[subflows][pause]") {
+  test::ApiServer server([](server::app::Settings& s) {
+    s.http_enabled = true;
+    s.http_address = "127.0.0.1:0";
+    s.scheduler_interval = 3600;
+  });
+  std::string addr = server.app->http_address();
+  auto colon = addr.rfind(':');
+  httplib::Client http(addr.substr(0, colon), std::stoi(addr.substr(colon + 1)));
+  auto call = [&](const std::string& method, const std::string& path) {
+    auto res = method == "GET" ? http.Get(path) : http.Post(path, "{}", "application/json");
+    REQUIRE(res);
+    INFO(method << " " << path << " -> " << res->status << " " << res->body);
+    return std::make_pair(res->status, nlohmann::json::parse(res->body, nullptr, false));
+  };
+  auto create = [&](const std::string& flow, const std::string& parent_task) {
+    v1::CreateFlowRunRequest req;
+    req.set_flow_name(flow);
+    req.set_parent_task_run_id(parent_task);
+    auto r = server.client->CreateFlowRun(req);
+    REQUIRE(r.ok());
+    return r->flow_run().id();
+  };
+  std::string parent = create("parent", "");
+  v1::CreateTaskRunRequest tr;
+  tr.set_flow_run_id(parent);
+  tr.set_task_key("subflow:child");
+  tr.set_dynamic_key("0");
+  auto task = server.client->CreateTaskRun(tr);
+  REQUIRE(task.ok());
+  std::string child = create("child", task->task_run().id());
+
+  auto [st, c] = call("GET", "/api/flow-runs/" + child);
+  REQUIRE(st == 200);
+  CHECK(c["parent_flow_run_id"] == parent);
+  CHECK(c["parent_task_run_id"] == task->task_run().id());
+  auto [pst, p] = call("GET", "/api/flow-runs/" + parent);
+  REQUIRE(pst == 200);
+  CHECK(p["parent_flow_run_id"].is_null());
+  REQUIRE(p["subflow_runs"].size() == 1);
+  CHECK(p["subflow_runs"][0]["id"] == child);
+
+  // Resume: 412 naming the state unless Paused; then Running.
+  auto [bad, berr] = call("POST", "/api/flow-runs/" + child + "/resume");
+  CHECK(bad == 412);
+  CHECK_THAT(berr.dump(), Catch::Contains("is not paused"));
+  v1::SetFlowRunStateRequest sr;
+  sr.set_flow_run_id(child);
+  *sr.mutable_state() = client::ToProto(core::Running(Now()));
+  REQUIRE(server.client->SetFlowRunState(sr).ok());
+  core::State paused = core::Paused(Now(), "waiting");
+  paused.scheduled_time = Now() + 1h;
+  *sr.mutable_state() = client::ToProto(paused);
+  REQUIRE(server.client->SetFlowRunState(sr).ok());
+  auto [ok, out] = call("POST", "/api/flow-runs/" + child + "/resume");
+  CHECK(ok == 200);
+  CHECK(out["decision"] == "ACCEPT");
+  auto [gst, g] = call("GET", "/api/flow-runs/" + child);
+  CHECK(g["state"]["type"] == "RUNNING");
 }

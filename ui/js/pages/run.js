@@ -77,6 +77,9 @@ export async function render(view, [id]) {
     h('div', { class: 'panel actions' },
       h('button', { id: 'retry', onclick: () => act('retry'), disabled: !terminal, title: 'propose a new Scheduled state' }, 'Retry'),
       h('button', { id: 'cancel', class: 'danger', onclick: () => act('cancel'), disabled: terminal }, 'Cancel'),
+      run.state && run.state.type === 'PAUSED'
+        ? h('button', { id: 'resume', onclick: () => act('resume'), title: 'Paused -> Running: the flow goes on' }, 'Resume')
+        : '',
       h('span', { class: 'muted' }, run.state && run.state.message ? run.state.message : '')),
     h('div', { class: 'grid2' },
       h('div', { class: 'panel' }, h('h2', {}, 'Run'), facts([
@@ -89,6 +92,10 @@ export async function render(view, [id]) {
         ['Start', time(run.start_time)], ['End', time(run.end_time)],
         ['Duration', duration(run.duration_seconds)], ['Run count', run.run_count],
         ['Tags', tags(run.tags)],
+        ['Parent run', run.parent_flow_run_id ? h('a', { href: `#/runs/${run.parent_flow_run_id}` }, run.parent_flow_run_id) : '—'],
+        ['Subflow runs', run.subflow_runs && run.subflow_runs.length
+          ? h('span', {}, ...run.subflow_runs.map((ch) => h('a', { href: `#/runs/${ch.id}`, style: 'margin-right:0.6em' }, `${ch.flow_name}/${ch.name}`)))
+          : '—'],
       ])),
       h('div', { class: 'panel' }, h('h2', {}, 'Parameters'), json(run.parameters))),
     h('div', { class: 'panel' }, h('h2', {}, `Task runs (${tasks.task_runs.length}${tasks.next_cursor ? '+' : ''})`),
