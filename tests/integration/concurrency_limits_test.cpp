@@ -429,3 +429,33 @@ TEST_CASE("concurrency: the JSON API lists limits, shows holders and resets", "[
   CHECK(json::parse(reset->body)["freed"] == 1);
   CHECK(f.Inspect("db").active_slots() == 0);
 }
+
+TEST_CASE("concurrency: starts racing for the last slots never exceed the limit",
+          "[concurrency]") {
+  Limits f;
+  f.SetLimit("db", 2);
+  std::string fr = f.FlowRun();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 8; ++i) ids.push_back(f.TaskRun(fr, "t" + std::to_string(i), {"db"}));
+  std::vector<std::future<v1::Decision>> starts;
+  for (const auto& id : ids) {
+    starts.push_back(std::async(std::launch::async, [&f, id] {
+      client::ClientOptions o = f.api.options();
+      client::Client c(o);  // one channel each: the proposals really race
+      v1::SetTaskRunStateRequest req;
+      req.set_task_run_id(id);
+      *req.mutable_state() = client::ToProto(core::Running(Now()));
+      auto r = c.SetTaskRunState(req);
+      return r.ok() ? r->result().decision() : v1::DECISION_UNSPECIFIED;
+    }));
+  }
+  int accepted = 0, waiting = 0;
+  for (auto& s : starts) {
+    v1::Decision d = s.get();
+    accepted += d == v1::ACCEPT;
+    waiting += d == v1::WAIT;
+  }
+  CHECK(accepted == 2);
+  CHECK(waiting == 6);
+  CHECK(f.Inspect("db").active_slots() == 2);
+}
