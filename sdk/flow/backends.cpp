@@ -179,6 +179,7 @@ class ReportLane {
         cr->set_name(c.name);
         *cr->mutable_retry_policy() = client::ToProto(c.retry_policy);
         for (const auto& t : c.tags) cr->add_tags(t);
+        cr->set_task_inputs_json(c.task_inputs_json);
         *cr->mutable_initial_state() = client::ToProto(c.initial);
       }
       if (item.state) *report->add_states() = client::ToProto(*item.state);

@@ -93,7 +93,9 @@ core::Result<std::vector<core::DeploymentSpec>> DeploymentSpecs(
     spec.runner.env = d.runner.env;
     spec.catchup = d.catchup;
     spec.paused = d.paused;
-    spec.timeout_seconds = d.timeout_seconds;
+    // The flow's own timeout unless the deployment sets one (the agent enforces it).
+    spec.timeout_seconds =
+        d.timeout_seconds > 0 ? d.timeout_seconds : flow.options().timeout_seconds;
     spec.parameters_schema_json = core::SpecsToJson(flow.param_specs());
 
     // Parameters: the names, types and bounds the flow declares. Defaults stay the flow's;

@@ -1,8 +1,13 @@
 // The run engine: runs a flow body, orchestrates its task runs in this process (the default
 // policy from sdk/core, applied locally), hands their states to the backend, and drives the
 // flow run's own states through the backend (synchronously).
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
+#include <csignal>
+#include <cstdio>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -10,6 +15,7 @@
 
 #include "sdk/core/orchestration/rule.hpp"
 #include "sdk/flow/internal.hpp"
+#include "sdk/flow/task_runner.hpp"
 
 namespace weft {
 
@@ -78,9 +84,58 @@ struct TaskRun {
   Logger logger;
   std::vector<State> history;
   bool reported_create = false;
+  std::string task_inputs_json;  // which upstream runs fed this one ("" = none)
 };
 
 enum class AttemptEnd { kOk, kError, kTimedOut };
+
+// How long a flow body gets to return after its flow run timed out.
+constexpr double kFlowTimeoutGraceSeconds = 5;
+
+// SIGTERM -> a callback (on a thread of its own), then the default action. The handler only
+// writes a byte to a pipe.
+int g_term_pipe_write = -1;
+void OnTerm(int) {
+  char c = 1;
+  if (g_term_pipe_write >= 0) (void)!::write(g_term_pipe_write, &c, 1);
+}
+
+class TermWatcher {
+ public:
+  explicit TermWatcher(std::function<void()> on_term) {
+    if (::pipe2(fds_, O_CLOEXEC) != 0) return;
+    g_term_pipe_write = fds_[1];
+    struct sigaction sa {};
+    sa.sa_handler = OnTerm;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGTERM, &sa, &old_);
+    thread_ = std::thread([this, on_term = std::move(on_term)] {
+      char c = 0;
+      if (::read(fds_[0], &c, 1) == 1 && c == 1) {
+        on_term();
+        ::signal(SIGTERM, SIG_DFL);
+        ::raise(SIGTERM);
+      }
+    });
+  }
+  ~TermWatcher() {
+    if (!thread_.joinable()) return;
+    ::sigaction(SIGTERM, &old_, nullptr);
+    char c = 0;
+    (void)!::write(fds_[1], &c, 1);
+    thread_.join();
+    g_term_pipe_write = -1;
+    ::close(fds_[0]);
+    ::close(fds_[1]);
+  }
+  TermWatcher(const TermWatcher&) = delete;
+  TermWatcher& operator=(const TermWatcher&) = delete;
+
+ private:
+  int fds_[2] = {-1, -1};
+  struct sigaction old_ {};
+  std::thread thread_;
+};
 
 // Shared between the caller and the thread of a task with a timeout.
 struct AttemptShared {
@@ -108,6 +163,13 @@ struct Engine::Impl {
   std::vector<std::jthread> abandoned;  // timed-out attempts still running
   std::vector<State> flow_history;
   std::optional<State> flow_state;
+  std::stop_source flow_stop;            // signalled when the flow run times out
+  FlowContext* ctx_ptr = nullptr;        // the current attempt's context (hooks)
+  std::mutex hook_mu;
+  bool hook_ran = false;
+  std::unique_ptr<WorkerPool> pool;      // null: the sequential runner
+  std::mutex submitted_mu;
+  std::vector<std::shared_ptr<FutureCore>> submitted;  // this attempt's submitted runs
 
   // ---------------------------------------------------------------- task runs
 
@@ -143,6 +205,7 @@ struct Engine::Impl {
       create.name = run.name;
       create.retry_policy = run.policy;
       create.tags = run.tags;
+      create.task_inputs_json = run.task_inputs_json;
       create.initial = out.to_write.front();
       cfg.backend->TaskRunCreated(create);
       if (out.to_write.size() > 1) {
@@ -185,14 +248,16 @@ struct Engine::Impl {
   }
 
   AttemptEnd RunAttempt(TaskRun& run, const TaskDef& def, int attempt, const AttemptBody& body,
-                        std::exception_ptr& error) {
+                        std::exception_ptr& error, std::optional<State>& returned) {
     double timeout = def.options.timeout_seconds;
     if (timeout <= 0) {
       TaskContext ctx;
       FillContext(ctx, run, def, attempt);
+      ctx.stop_token_ = flow_stop.get_token();
       ScopedRunContext scope(self, &ctx.logger_);
       try {
         body(ctx);
+        returned = std::move(ctx.returned_state_);
         return AttemptEnd::kOk;
       } catch (...) {
         error = std::current_exception();
@@ -203,8 +268,13 @@ struct Engine::Impl {
     auto ctx = std::make_shared<TaskContext>();
     FillContext(*ctx, run, def, attempt);
     Engine* engine = self;
-    std::jthread worker([shared, ctx, body, engine](std::stop_token st) {
-      ctx->stop_token_ = st;
+    std::stop_token flow_token = flow_stop.get_token();
+    std::jthread worker([shared, ctx, body, engine, flow_token](std::stop_token st) {
+      // The attempt stops on its own timeout or the flow run's.
+      std::stop_source own;
+      std::stop_callback on_timeout(st, [&own] { own.request_stop(); });
+      std::stop_callback on_flow_stop(flow_token, [&own] { own.request_stop(); });
+      ctx->stop_token_ = own.get_token();
       std::exception_ptr err;
       {
         ScopedRunContext scope(engine, &ctx->logger_);
@@ -231,6 +301,7 @@ struct Engine::Impl {
         error = shared->error;
         return AttemptEnd::kError;
       }
+      returned = std::move(ctx->returned_state_);
       return AttemptEnd::kOk;
     }
     worker.request_stop();
@@ -246,36 +317,69 @@ struct Engine::Impl {
       throw std::invalid_argument("task '" + def.name + "': " + problem);
     }
     if (def.name.empty()) throw std::invalid_argument("a task's name must not be empty");
+    // A submitted call (or one fed by futures) reserved its identity and inputs.
+    std::shared_ptr<CallContext> call = TakeNextCall();
     TaskRun run;
-    run.id = NewUuid();
+    run.id = call && !call->id.empty() ? call->id : NewUuid();
     run.task_key = def.name;
     run.policy = def.policy;
     run.tags = def.options.tags;
     {
       std::lock_guard lock(mu);
-      run.dynamic_key = std::to_string(counters[def.name]++);
+      run.dynamic_key = call && !call->dynamic_key.empty() ? call->dynamic_key
+                                                           : std::to_string(counters[def.name]++);
       ++task_run_count;
     }
+    if (call) run.task_inputs_json = call->inputs_json;
     run.name = def.name + "-" + run.dynamic_key;
     run.logger = Logger("Task run '" + run.name + "'", cfg.flow_run_id, run.id, run.name);
+    // Keeps a future's State() current and hands the final state to hooks and the future.
+    auto observe = [&] {
+      if (call && call->core && run.state) call->core->SetState(*run.state);
+    };
+    auto end_run = [&](const State& final_state) {
+      if (call) call->final_state = final_state;
+      Finish(run);
+      RunTaskHooks(run, def, final_state);
+    };
 
     Propose(run, core::Pending(Now()));
+    observe();
+    if (call && !call->upstream_failure.empty()) {
+      // An upstream it needs did not complete: the run ends without running its body.
+      Propose(run, core::Failed(Now(), call->upstream_failure, "{\"upstream_failed\":true}"));
+      State s = run.state.value_or(core::Failed(Now(), call->upstream_failure));
+      end_run(s);
+      throw TaskRunFailed(run.id, run.name, s);
+    }
     State running = core::Running(Now());
     int succeeded = 0;
     for (;;) {
       Outcome started = Propose(run, running);
+      observe();
       if (started.decision != Decision::kAccept || !run.state ||
           run.state->type != StateType::kRunning) {
         State s = run.state.value_or(core::Failed(Now(), "could not start: " + started.reason));
-        Finish(run);
+        end_run(s);
         throw TaskRunFailed(run.id, run.name, s);
       }
       int attempt = run.run_count;
       std::exception_ptr error;
-      AttemptEnd end = RunAttempt(run, def, attempt, body, error);
+      std::optional<State> returned;
+      AttemptEnd end = RunAttempt(run, def, attempt, body, error, returned);
       Outcome out;
       if (end == AttemptEnd::kOk) {
-        out = Propose(run, core::Completed(Now()));
+        // A returned state is the final state (a returned Failed retries like a throw).
+        State proposed_end = core::Completed(Now());
+        if (returned) {
+          proposed_end = std::move(*returned);
+          proposed_end.timestamp = Now();
+          if (!proposed_end.IsTerminal()) {
+            proposed_end = core::Failed(Now(), "the task returned a non-final state " +
+                                                   proposed_end.name);
+          }
+        }
+        out = Propose(run, std::move(proposed_end));
         if (run.state && run.state->type == StateType::kCompleted) {
           succeeded = attempt;
           break;
@@ -299,11 +403,99 @@ struct Engine::Impl {
         continue;
       }
       State final_state = run.state.value_or(core::Failed(Now(), out.reason));
-      Finish(run);
+      end_run(final_state);
       throw TaskRunFailed(run.id, run.name, final_state);
     }
-    Finish(run);
+    end_run(*run.state);
     return succeeded;
+  }
+
+  // on_completion / on_failure of the task, in this thread; a throwing hook is only logged.
+  void RunTaskHooks(const TaskRun& run, const TaskDef& def, const State& final_state) {
+    bool completed = final_state.type == StateType::kCompleted;
+    bool failed =
+        final_state.type == StateType::kFailed || final_state.type == StateType::kCrashed;
+    const auto& hook = completed ? def.options.on_completion : def.options.on_failure;
+    if (!hook || (!completed && !failed)) return;
+    TaskContext ctx;
+    FillContext(ctx, run, def, std::max(1, run.run_count));
+    ctx.stop_token_ = flow_stop.get_token();
+    ScopedRunContext scope(self, &ctx.logger_);
+    try {
+      hook(ctx, final_state);
+    } catch (...) {
+      run.logger.error("{} hook failed: {}",
+                       final_state.type == StateType::kCompleted ? "on_completion" : "on_failure",
+                       DescribeException(std::current_exception()).Text());
+    }
+  }
+
+  // ---------------------------------------------------------------- submitted runs
+
+  void Submit(const std::shared_ptr<const TaskDef>& def, const std::shared_ptr<FutureCore>& core,
+              std::vector<Dep> deps, SubmitJob job) {
+    auto call = std::make_shared<CallContext>();
+    call->id = NewUuid();
+    {
+      std::lock_guard lock(mu);
+      call->dynamic_key = std::to_string(counters[def->name]++);
+    }
+    core->SetIdentity(call->id, def->name + "-" + call->dynamic_key);
+    call->inputs_json = TaskInputsJson(deps);
+    call->core = core;
+    {
+      std::lock_guard lock(submitted_mu);
+      submitted.push_back(core);
+    }
+    auto run = [this, def, core, deps, job = std::move(job), call] {
+      ScopedRunContext scope(self, &flow_logger);
+      call->upstream_failure = UpstreamProblem(deps);
+      SetNextCall(call);
+      std::exception_ptr error;
+      if (!call->upstream_failure.empty()) {
+        try {
+          RunTaskCall(*def, [](TaskContext&) {});
+        } catch (...) {
+          error = std::current_exception();
+        }
+      } else {
+        error = job();
+      }
+      SetNextCall(nullptr);  // when the call failed before its run started
+      State final_state = call->final_state
+                              ? *call->final_state
+                              : core::Failed(Now(), DescribeException(error).Text(),
+                                             DescribeException(error).DetailsJson());
+      if (final_state.type == StateType::kCompleted) error = nullptr;
+      core->Finish(std::move(final_state), error);
+    };
+    if (!pool) {
+      // Sequential: at once, in the caller's thread.
+      for (const auto& d : deps) d.core->Wait();
+      run();
+      return;
+    }
+    // Concurrent: queued once every upstream is final.
+    auto remaining = std::make_shared<std::atomic<int>>(static_cast<int>(deps.size()) + 1);
+    auto ready = [this, remaining, run = std::move(run)]() mutable {
+      if (remaining->fetch_sub(1) == 1) pool->Enqueue(std::move(run));
+    };
+    auto shared_ready = std::make_shared<decltype(ready)>(std::move(ready));
+    for (const auto& d : deps) d.core->OnDone([shared_ready] { (*shared_ready)(); });
+    (*shared_ready)();
+  }
+
+  // Waits for every run submitted so far (runs may submit more while we wait).
+  void AwaitSubmitted() {
+    for (size_t i = 0;; ++i) {
+      std::shared_ptr<FutureCore> core;
+      {
+        std::lock_guard lock(submitted_mu);
+        if (i >= submitted.size()) return;
+        core = submitted[i];
+      }
+      core->Wait();
+    }
   }
 
   void Finish(TaskRun& run) {
@@ -380,6 +572,108 @@ struct Engine::Impl {
     }
   }
 
+  int TaskRunCount() {
+    std::lock_guard lock(mu);
+    return task_run_count;
+  }
+
+  // "2 of 1000 task runs failed: square-17 (ValueError: x), ..." for the submitted runs that
+  // ended Failed/TimedOut/Crashed and that nobody handled; none when there are none.
+  std::optional<State> UnhandledFailures(int total) {
+    std::vector<std::shared_ptr<FutureCore>> runs;
+    {
+      std::lock_guard lock(submitted_mu);
+      runs = submitted;
+    }
+    constexpr size_t kNamed = 5;
+    std::string names, ids;
+    int count = 0;
+    for (const auto& r : runs) {
+      if (!r->failed() || r->handled()) continue;
+      State s = r->Current();
+      if (s.type != StateType::kFailed && s.type != StateType::kCrashed) continue;
+      if (++count <= static_cast<int>(kNamed)) {
+        if (!names.empty()) names += ", ";
+        names += r->task_run_name() + " (" + (s.message.empty() ? s.name : s.message) + ")";
+      }
+      if (!ids.empty()) ids += ",";
+      ids += "\"" + r->task_run_id() + "\"";
+    }
+    if (count == 0) return std::nullopt;
+    std::string message = fmt::format("{} of {} task runs failed: {}{}", count,
+                                      std::max(total, count), names,
+                                      count > static_cast<int>(kNamed) ? ", ..." : "");
+    return core::Failed(Now(), message, "{\"failed_task_runs\":[" + ids + "]}");
+  }
+
+  // Runs the body on its own thread; when the timeout passes first, proposes TimedOut at
+  // once, signals the stop tokens and gives the body a short grace to return. A body that
+  // does not return ends the process (exit 1) after flushing what it can.
+  std::optional<core::Result<FlowRunAnswer>> RunBodyWithTimeout(const std::function<void()>& body,
+                                                                double timeout) {
+    struct Shared {
+      std::mutex mu;
+      std::condition_variable cv;
+      bool done = false;
+    };
+    auto shared = std::make_shared<Shared>();
+    Engine* engine = self;
+    const Logger* logger = &flow_logger;
+    std::thread worker([shared, &body, engine, logger] {
+      {
+        ScopedRunContext scope(engine, logger);
+        body();
+      }
+      std::lock_guard lock(shared->mu);
+      shared->done = true;
+      shared->cv.notify_all();
+    });
+    auto wait = [&](double seconds) {
+      std::unique_lock lock(shared->mu);
+      return shared->cv.wait_for(lock, core::FromSeconds(seconds), [&] { return shared->done; });
+    };
+    if (wait(timeout)) {
+      worker.join();
+      return std::nullopt;
+    }
+    char msg[96];
+    std::snprintf(msg, sizeof msg, "Flow run exceeded its timeout of %gs", timeout);
+    State timed_out = core::TimedOut(Now(), msg);
+    timed_out.details_json = "{\"timeout_seconds\":" + std::to_string(timeout) + "}";
+    flow_stop.request_stop();
+    auto answer = ProposeFlow(timed_out);
+    if (!wait(kFlowTimeoutGraceSeconds)) {
+      flow_logger.error("the flow body did not return within {}s of its timeout; exiting",
+                        kFlowTimeoutGraceSeconds);
+      cfg.backend->Flush();
+      if (flow_state && flow_state->IsTerminal()) RunFlowHook(current_ctx(), *flow_state);
+      std::_Exit(1);
+    }
+    worker.join();
+    return answer;
+  }
+
+  FlowContext& current_ctx() { return *ctx_ptr; }
+
+  // on_completion / on_failure / on_crashed of the flow; a throwing hook is only logged.
+  void RunFlowHook(const FlowContext& ctx, const State& state) {
+    const FlowOptions& o = cfg.flow->options();
+    const auto* hook = state.type == StateType::kCompleted ? &o.on_completion
+                       : state.type == StateType::kFailed  ? &o.on_failure
+                       : state.type == StateType::kCrashed ? &o.on_crashed
+                                                           : nullptr;
+    if (!hook || !*hook) return;
+    std::lock_guard lock(hook_mu);  // on_crashed from a signal may race the final hook
+    if (hook_ran) return;
+    hook_ran = true;
+    try {
+      (*hook)(ctx, state);
+    } catch (...) {
+      flow_logger.error("flow hook for state {} failed: {}", state.name,
+                        DescribeException(std::current_exception()).Text());
+    }
+  }
+
   void Execute(FlowRunResult& result) {
     ScopedRunContext scope(self, &flow_logger);
     result.flow_run_id = cfg.flow_run_id;
@@ -395,6 +689,20 @@ struct Engine::Impl {
       result.exit_code = code;
       result.error = std::move(error);
     };
+
+    const FlowOptions& fopts = cfg.flow->options();
+    if (const auto* c = std::get_if<ConcurrentTaskRunner>(&fopts.task_runner)) {
+      pool = std::make_unique<WorkerPool>(c->max_workers);
+    }
+    FlowContext ctx;
+    ctx_ptr = &ctx;
+    std::unique_ptr<TermWatcher> term_watcher;
+    if (fopts.on_crashed) {
+      // Best effort: a stopped process (an agent's SIGTERM) runs on_crashed before it dies.
+      term_watcher = std::make_unique<TermWatcher>([this, &ctx] {
+        RunFlowHook(ctx, core::Crashed(Now(), "the flow process received SIGTERM"));
+      });
+    }
 
     State proposed = core::Running(Now());
     bool started_by_agent =
@@ -422,7 +730,14 @@ struct Engine::Impl {
         finish(1, "flow run " + cfg.flow_run_id + " did not start: " + started->reason);
         break;
       }
-      FlowContext ctx;
+      flow_stop = std::stop_source();
+      {
+        std::lock_guard lock(submitted_mu);
+        submitted.clear();
+      }
+      int first_task_run = TaskRunCount();
+      ctx = FlowContext();
+      ctx.stop_token_ = flow_stop.get_token();
       ctx.params_ = &cfg.params;
       ctx.flow_run_id_ = cfg.flow_run_id;
       ctx.flow_run_name_ = cfg.flow_run_name;
@@ -432,14 +747,24 @@ struct Engine::Impl {
       ctx.logger_ = flow_logger;
 
       std::optional<ExceptionInfo> failure;
-      try {
-        cfg.flow->body()(ctx);
-      } catch (const TaskRunFailed& e) {
-        failure = ExceptionInfo{"weft::TaskRunFailed", e.what()};
-        failure->message =
-            "task run '" + e.task_run_name() + "' ended " + e.state().name + ": " + e.what();
-      } catch (...) {
-        failure = DescribeException(std::current_exception());
+      auto run_body = [&] {
+        try {
+          cfg.flow->body()(ctx);
+        } catch (const TaskRunFailed& e) {
+          failure = ExceptionInfo{"weft::TaskRunFailed", e.what()};
+          failure->message =
+              "task run '" + e.task_run_name() + "' ended " + e.state().name + ": " + e.what();
+        } catch (...) {
+          failure = DescribeException(std::current_exception());
+        }
+        // Nothing dangles: runs the body submitted end before the flow's final state.
+        AwaitSubmitted();
+      };
+      std::optional<core::Result<FlowRunAnswer>> timed_out;
+      if (fopts.timeout_seconds > 0) {
+        timed_out = RunBodyWithTimeout(run_body, fopts.timeout_seconds);
+      } else {
+        run_body();
       }
       JoinAbandoned();
       auto t0 = std::chrono::steady_clock::now();
@@ -447,13 +772,28 @@ struct Engine::Impl {
       result.flush_seconds +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
+      // The final-state rule (docs/failure-handling.md): the body threw -> Failed; it
+      // returned a state -> that state; an unhandled failed task run -> Failed; else
+      // Completed.
       State final_state =
           failure ? core::Failed(
                         Now(),
                         failure->type == "weft::TaskRunFailed" ? failure->message : failure->Text(),
                         failure->DetailsJson())
                   : core::Completed(Now());
-      auto ended = ProposeFlow(final_state);
+      if (!failure && ctx.returned_state_) {
+        final_state = *ctx.returned_state_;
+        final_state.timestamp = Now();
+        if (!final_state.IsTerminal()) {
+          final_state = core::Failed(Now(), "the flow returned a non-final state " + final_state.name);
+        }
+      } else if (!failure) {
+        if (auto unhandled = UnhandledFailures(TaskRunCount() - first_task_run)) {
+          final_state = std::move(*unhandled);
+        }
+      }
+      auto ended = timed_out ? std::move(*timed_out) : ProposeFlow(final_state);
+      if (timed_out && ended) final_state = ended->state.value_or(final_state);
       if (!ended) {
         finish(1, "flow run " + cfg.flow_run_id + ": proposing " + final_state.name + ": " +
                       ended.error().message);
@@ -473,6 +813,12 @@ struct Engine::Impl {
       finish(completed ? 0 : 1, "");
       break;
     }
+    if (flow_state && flow_state->IsTerminal()) {
+      // The final state is written: hooks may look at it (on_crashed: found Crashed).
+      RunFlowHook(ctx, *flow_state);
+    }
+    term_watcher.reset();
+    if (pool) pool->Shutdown();
     result.state = flow_state;
     result.history = flow_history;
     result.task_run_count = task_run_count;
@@ -507,9 +853,27 @@ int Engine::RunTaskCall(const TaskDef& def, const AttemptBody& body) {
   return impl_->RunTaskCall(def, body);
 }
 
+void Engine::Submit(const std::shared_ptr<const TaskDef>& def,
+                    const std::shared_ptr<FutureCore>& core, std::vector<Dep> deps,
+                    SubmitJob job) {
+  impl_->Submit(def, core, std::move(deps), std::move(job));
+}
+
 const Logger& Engine::flow_logger() const { return impl_->flow_logger; }
 
 Engine* Engine::Current() { return tls_engine; }
+
+void SubmitTaskCall(const std::shared_ptr<const TaskDef>& def,
+                    const std::shared_ptr<FutureCore>& core, std::vector<Dep> deps,
+                    SubmitJob job) {
+  Engine* engine = Engine::Current();
+  if (!engine) {
+    throw std::logic_error("task '" + def->name +
+                           "' was submitted outside a flow run (submit it from a flow body, run "
+                           "by weft::Main or weft::Run)");
+  }
+  engine->Submit(def, core, std::move(deps), std::move(job));
+}
 
 int RunTaskCall(const TaskDef& def, const AttemptBody& body) {
   Engine* engine = Engine::Current();

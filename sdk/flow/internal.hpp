@@ -82,6 +82,7 @@ struct TaskRunCreate {
   core::RetryPolicy retry_policy;
   std::vector<std::string> tags;
   core::State initial;  // Pending
+  std::string task_inputs_json;  // upstream runs that fed it ("" = none)
 };
 
 struct FlowRunAnswer {
@@ -148,6 +149,9 @@ class Engine {
   void Execute(FlowRunResult& result);
 
   int RunTaskCall(const TaskDef& def, const AttemptBody& body);
+  // A submitted call (weft::Task::Submit/Map): see detail::SubmitTaskCall.
+  void Submit(const std::shared_ptr<const TaskDef>& def, const std::shared_ptr<FutureCore>& core,
+              std::vector<Dep> deps, SubmitJob job);
   const Logger& flow_logger() const;
 
   static Engine* Current();

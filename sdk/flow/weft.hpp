@@ -41,6 +41,7 @@
 #include "sdk/core/retry.hpp"
 #include "sdk/core/schedule.hpp"
 #include "sdk/core/state.hpp"
+#include "sdk/flow/futures.hpp"
 
 namespace weft {
 
@@ -158,6 +159,10 @@ struct TaskOptions {
   double timeout_seconds = 0;  // > 0: the call runs on its own thread; late runs become TimedOut
   std::vector<std::string> tags{};
   std::optional<core::RetryPolicy> retry_policy{};  // full control; overrides retries/retry_delays
+  // Run in the flow process after the run ends Completed / Failed (TimedOut, Crashed, an
+  // upstream failure included), in the thread that ran it. A throwing hook is logged only.
+  std::function<void(const TaskContext&, const core::State&)> on_completion{};
+  std::function<void(const TaskContext&, const core::State&)> on_failure{};
 };
 
 // A declared flow parameter:
@@ -231,6 +236,19 @@ struct FlowOptions {
   int retries = 0;  // flow retries re-run the body through AwaitingRetry -> Retrying
   RetryDelays retry_delays{};
   std::vector<std::string> tags{};
+  // How Submit/Map run tasks: weft::ConcurrentTaskRunner{.max_workers = N} (the default,
+  // bounded pool) or weft::SequentialTaskRunner{}.
+  TaskRunner task_runner{};
+  // > 0: an attempt that runs longer ends TimedOut (task stop tokens are signalled; a body
+  // that does not return within a short grace ends the process, exit 1). Deployments use it
+  // as their timeout_seconds unless they set one.
+  double timeout_seconds = 0;
+  // Run after the flow run's final state (not after an attempt that will be retried). A
+  // throwing hook is logged only. on_crashed: best effort on SIGTERM, or when the run is
+  // found Crashed.
+  std::function<void(const FlowContext&, const core::State&)> on_completion{};
+  std::function<void(const FlowContext&, const core::State&)> on_failure{};
+  std::function<void(const FlowContext&, const core::State&)> on_crashed{};
 };
 
 // ------------------------------------------------------------------ errors
@@ -267,6 +285,8 @@ class TaskContext {
 
  private:
   friend class detail::Engine;
+  friend void detail::ReturnState(TaskContext& ctx, const core::State& state);
+  std::optional<core::State> returned_state_;  // the body returned a state
   std::string task_run_id_;
   std::string task_run_name_;
   std::string task_name_;
@@ -286,9 +306,15 @@ class FlowContext {
   int attempt() const { return attempt_; }
   bool ephemeral() const { return ephemeral_; }  // states are not recorded on a server
   const Logger& logger() const { return logger_; }
+  // Signalled when the flow run's timeout passes (the run is already TimedOut): return soon.
+  std::stop_token stop_token() const { return stop_token_; }
+  bool stop_requested() const { return stop_token_.stop_requested(); }
 
  private:
   friend class detail::Engine;
+  friend void detail::ReturnFlowState(FlowContext& ctx, const core::State& state);
+  std::optional<core::State> returned_state_;  // the body returned a state
+  std::stop_token stop_token_;
   const Params* params_ = nullptr;
   std::string flow_run_id_;
   std::string flow_run_name_;
@@ -316,8 +342,13 @@ using AttemptBody = std::function<void(TaskContext&)>;
 // throws TaskRunFailed when the run ends Failed, std::logic_error outside a flow.
 int RunTaskCall(const TaskDef& def, const AttemptBody& body);
 
+template <typename T>
+struct IsWithState : std::false_type {};
+template <typename T>
+struct IsWithState<WithState<T>> : std::true_type {};
+
 template <typename F, typename... Args>
-decltype(auto) InvokeTask(F& fn, TaskContext& ctx, Args&... args) {
+decltype(auto) InvokeTaskRaw(F& fn, TaskContext& ctx, Args&... args) {
   if constexpr (std::is_invocable_v<F&, TaskContext&, Args&...>) {
     return std::invoke(fn, ctx, args...);
   } else {
@@ -325,6 +356,25 @@ decltype(auto) InvokeTask(F& fn, TaskContext& ctx, Args&... args) {
                   "a task callable takes (weft::TaskContext&, args...) or (args...); arguments "
                   "are passed as lvalues");
     return std::invoke(fn, args...);
+  }
+}
+
+// Calls the task's callable; a returned state (core::State, WithState) is handed to the
+// engine as the run's final state.
+template <typename F, typename... Args>
+decltype(auto) InvokeTask(F& fn, TaskContext& ctx, Args&... args) {
+  using Raw = decltype(InvokeTaskRaw(fn, ctx, args...));
+  using D = std::decay_t<Raw>;
+  if constexpr (std::is_same_v<D, core::State>) {
+    D r = InvokeTaskRaw(fn, ctx, args...);
+    ReturnState(ctx, r);
+    return r;
+  } else if constexpr (IsWithState<D>::value) {
+    D r = InvokeTaskRaw(fn, ctx, args...);
+    ReturnState(ctx, r.state);
+    return r;
+  } else {
+    return InvokeTaskRaw(fn, ctx, args...);
   }
 }
 
@@ -385,6 +435,41 @@ class Task {
   const std::string& name() const { return def_->name; }
   const TaskOptions& options() const { return def_->options; }
 
+  // Submits a run to the flow's task runner and returns its future at once. Futures among
+  // the arguments are waited for and their values passed; weft::allow_failure(f) passes a
+  // weft::Outcome<T>; a first argument weft::wait_for(...) orders without data.
+  template <typename... Args>
+  auto Submit(Args&&... args) const {
+    return SubmitWith(WaitFor{}, std::forward<Args>(args)...);
+  }
+  template <typename... Args>
+  auto Submit(WaitFor deps, Args&&... args) const {
+    return SubmitWith(std::move(deps), std::forward<Args>(args)...);
+  }
+
+  // One run per element of `items` (any range; its elements may be futures); `extra`
+  // arguments are passed unchanged to every call. Returns the futures, in order.
+  template <typename Range, typename... Extra>
+  auto Map(Range&& items, Extra&&... extra) const {
+    return MapWith(WaitFor{}, std::forward<Range>(items), std::forward<Extra>(extra)...);
+  }
+  template <typename Range, typename... Extra>
+  auto Map(WaitFor deps, Range&& items, Extra&&... extra) const {
+    return MapWith(std::move(deps), std::forward<Range>(items), std::forward<Extra>(extra)...);
+  }
+
+  // A direct call with futures among its arguments (or a wait_for): waits for them in the
+  // caller's thread, then runs like any direct call.
+  template <typename... Args>
+    requires(detail::kAnyFutureArg<Args...>)
+  auto operator()(Args&&... args) const {
+    return CallResolved(WaitFor{}, std::forward<Args>(args)...);
+  }
+  template <typename... Args>
+  auto operator()(WaitFor deps, Args&&... args) const {
+    return CallResolved(std::move(deps), std::forward<Args>(args)...);
+  }
+
   // Runs the task as a task run of the current flow run and returns its value.
   template <typename... Args>
   auto operator()(Args&&... args) const {
@@ -418,6 +503,63 @@ class Task {
   }
 
  private:
+  template <typename... Args>
+  auto SubmitWith(WaitFor wait, Args&&... args) const {
+    using R = detail::TaskResultT<
+        F, std::remove_reference_t<typename detail::ArgTraits<std::decay_t<Args>>::Passed>...>;
+    auto core = std::make_shared<detail::FutureValue<R>>();
+    std::vector<detail::Dep> deps = detail::CollectDeps(wait, std::as_const(args)...);
+    detail::SubmitTaskCall(
+        def_, core, std::move(deps),
+        [self = *this, core, stored = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...)]()
+            -> std::exception_ptr {
+          try {
+            std::apply(
+                [&](const auto&... a) {
+                  if constexpr (std::is_void_v<R>) {
+                    self(detail::ArgTraits<std::decay_t<decltype(a)>>::Resolve(a)...);
+                  } else {
+                    core->value.emplace(
+                        self(detail::ArgTraits<std::decay_t<decltype(a)>>::Resolve(a)...));
+                  }
+                },
+                stored);
+          } catch (...) {
+            return std::current_exception();
+          }
+          return nullptr;
+        });
+    return Future<R>(std::move(core));
+  }
+
+  template <typename Range, typename... Extra>
+  auto MapWith(WaitFor wait, Range&& items, Extra&&... extra) const {
+    using Elem = decltype(*std::begin(items));
+    using Fut = decltype(SubmitWith(wait, std::declval<Elem>(), extra...));
+    std::vector<Fut> out;
+    if constexpr (requires { std::size(items); }) out.reserve(std::size(items));
+    for (auto&& item : items) out.push_back(SubmitWith(wait, item, extra...));
+    return out;
+  }
+
+  template <typename... Args>
+  auto CallResolved(WaitFor wait, Args&&... args) const {
+    std::vector<detail::Dep> deps = detail::CollectDeps(wait, std::as_const(args)...);
+    std::string upstream = detail::AwaitDeps(deps);
+    detail::PrepareNextCall(detail::TaskInputsJson(deps), upstream);
+    using R = detail::TaskResultT<
+        F, std::remove_reference_t<typename detail::ArgTraits<std::decay_t<Args>>::Passed>...>;
+    if (!upstream.empty()) {
+      detail::RunTaskCall(*def_, [](TaskContext&) {});  // fails the run, throws
+      throw std::logic_error("task '" + def_->name + "': " + upstream);
+    }
+    if constexpr (std::is_void_v<R>) {
+      (*this)(detail::ArgTraits<std::decay_t<Args>>::Resolve(args)...);
+    } else {
+      return R((*this)(detail::ArgTraits<std::decay_t<Args>>::Resolve(args)...));
+    }
+  }
+
   std::shared_ptr<F> fn_;
   std::shared_ptr<detail::TaskDef> def_;
 };
@@ -479,11 +621,20 @@ Flow flow(std::string name, F&& fn, FlowOptions options = {}) {
   using Fn = std::decay_t<F>;
   auto shared = std::make_shared<Fn>(std::forward<F>(fn));
   Flow::Body body = [shared](FlowContext& ctx) {
-    if constexpr (std::is_invocable_v<Fn&, FlowContext&>) {
-      (void)std::invoke(*shared, ctx);
+    auto call = [&]() -> decltype(auto) {
+      if constexpr (std::is_invocable_v<Fn&, FlowContext&>) {
+        return std::invoke(*shared, ctx);
+      } else {
+        static_assert(std::is_invocable_v<Fn&>,
+                      "a flow body takes (weft::FlowContext&) or nothing");
+        return std::invoke(*shared);
+      }
+    };
+    using Ret = std::decay_t<decltype(call())>;
+    if constexpr (std::is_same_v<Ret, core::State>) {
+      detail::ReturnFlowState(ctx, call());  // a returned state is the run's final state
     } else {
-      static_assert(std::is_invocable_v<Fn&>, "a flow body takes (weft::FlowContext&) or nothing");
-      (void)std::invoke(*shared);
+      (void)call();
     }
   };
   return Flow(std::move(name), std::move(body), std::move(options));

@@ -101,6 +101,7 @@ v1::TaskRun ToProto(const store::TaskRunRecord& t) {
   p.set_cache_key(t.cache_key);
   if (t.cache_expiration) *p.mutable_cache_expiration() = client::ToProto(*t.cache_expiration);
   p.set_has_result(t.has_result);
+  p.set_task_inputs_json(t.task_inputs_json);
   return p;
 }
 

@@ -41,6 +41,10 @@ std::string ToSpec(const v1::CreateTaskRunRequest& req, const std::string& field
     return field + "cache_expiration_seconds: must be >= 0 (0 = never expires)";
   }
   spec.cache_expiration_seconds = req.cache_expiration_seconds();
+  if (!req.task_inputs_json().empty() && req.task_inputs_json().front() != '{') {
+    return field + "task_inputs_json: must be a JSON object";
+  }
+  spec.task_inputs_json = req.task_inputs_json();
   return {};
 }
 

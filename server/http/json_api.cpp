@@ -147,6 +147,9 @@ json TaskRunJson(const store::TaskRunRecord& t) {
               {"end_time", OptTime(f.end_time)},
               {"total_run_time_seconds", f.total_run_time},
               {"cache_key", t.cache_key},
+              {"task_inputs", t.task_inputs_json.empty()
+                                  ? json(nullptr)
+                                  : json::parse(t.task_inputs_json, nullptr, false)},
               {"created", Time(t.created)}};
 }
 

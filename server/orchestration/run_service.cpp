@@ -219,6 +219,7 @@ store::TaskRunRecord ToRecord(const TaskRunSpec& spec) {
   t.name = spec.name.empty() ? spec.task_key + "-" + spec.dynamic_key : spec.name;
   t.tags = spec.tags;
   t.cache_key = spec.cache_key;
+  t.task_inputs_json = spec.task_inputs_json;
   if (spec.initial_state && spec.initial_state->timestamp != core::TimePoint{}) {
     t.created = spec.initial_state->timestamp;  // listing order: the creator's own clock
   }

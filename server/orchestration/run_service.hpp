@@ -41,6 +41,7 @@ struct TaskRunSpec {
   std::optional<core::State> initial_state;  // none = Pending(now)
   std::string cache_key;
   double cache_expiration_seconds = 0;  // a result stored under cache_key serves this long; 0 = ever
+  std::string task_inputs_json;         // upstream runs that fed it ("" = none)
 };
 
 struct TaskRunReport {
@@ -77,10 +78,10 @@ class RunService {
   core::Result<store::FlowRunRecord> GetFlowRun(const std::string& id);
   core::Result<std::vector<store::FlowRunRecord>> ListFlowRuns(const store::FlowRunFilter& filter);
   core::Result<std::vector<store::StateRecord>> ListFlowRunStates(const std::string& id);
-
   // Paused -> Running (through the rules), in one transaction holding the run. NOT_FOUND for
   // an unknown run; FAILED_PRECONDITION naming the state when the run is not paused.
   core::Result<SetStateResult> ResumeFlowRun(const std::string& id);
+
   core::Result<Created<store::TaskRunRecord>> CreateTaskRun(const TaskRunSpec& spec);
   core::Result<store::TaskRunRecord> GetTaskRun(const std::string& id);
   core::Result<std::vector<store::TaskRunRecord>> ListTaskRuns(

@@ -111,6 +111,7 @@ struct TaskRunRecord {
   core::TimePoint updated{};
   bool has_result = false;                          // read only: task_run_results has a row
   std::optional<core::TimePoint> cache_expiration;  // read only: when its cached result expires
+  std::string task_inputs_json;  // upstream runs that fed it (migrations/0011), "" = none
 };
 
 // One row of a state history.

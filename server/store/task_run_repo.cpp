@@ -16,6 +16,7 @@ constexpr const char* kPrefix = "task_run";
 std::string SelectColumns() {
   return run_sql::FactColumns() +
          ", flow_run_id, task_key, dynamic_key, name, tags, cache_key, created, updated"
+         ", task_inputs::text AS task_inputs"  // migrations/0011
          // Results and the cache (migrations/0009): a stored result and its expiry.
          ", (SELECT r.expires FROM task_run_results r WHERE r.task_run_id = task_runs.id)"
          " AS cache_expiration,"
@@ -36,6 +37,7 @@ TaskRunRecord ReadTaskRun(const pqxx::row& r) {
   t.updated = ReadTimeOr(r["updated"]);
   t.cache_expiration = ReadTime(r["cache_expiration"]);
   t.has_result = r["has_result"].as<bool>();
+  t.task_inputs_json = ReadText(r["task_inputs"]);
   return t;
 }
 
@@ -48,17 +50,18 @@ std::vector<Statement> TaskRunRepoStatements() {
       {"task_run.insert_many",
        "WITH input AS ("
        " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],"
-       " $6::jsonb[], $7::text[], $8::text[], $9::timestamptz[]) WITH ORDINALITY"
+       " $6::jsonb[], $7::text[], $8::text[], $9::timestamptz[], $10::jsonb[]) WITH ORDINALITY"
        " AS u(id, flow_run_id, task_key, dynamic_key, name, retry_policy, tags, cache_key,"
-       " created, ord))"
+       " created, task_inputs, ord))"
        " INSERT INTO task_runs (id, flow_run_id, task_key, dynamic_key, name, retry_policy,"
-       " tags, cache_key, created)"
+       " tags, cache_key, created, task_inputs)"
        // `created` is the creator's own time of the first state when it sent one: task runs
        // of a flow run come from one process, possibly over several concurrent batches, and
        // list in the order that process created them. Otherwise clock_timestamp(), which is
        // volatile and so evaluated after the sort, row by row, in report order.
        " SELECT COALESCE(id, gen_random_uuid()), flow_run_id, task_key, dynamic_key, name,"
-       " retry_policy, tags::text[], cache_key, COALESCE(created, clock_timestamp())"
+       " retry_policy, tags::text[], cache_key, COALESCE(created, clock_timestamp()),"
+       " task_inputs"
        " FROM input ORDER BY ord"
        " ON CONFLICT DO NOTHING RETURNING id, flow_run_id, task_key, dynamic_key"});
   v.push_back({"task_run.ids_by_key",
@@ -80,7 +83,7 @@ std::vector<InsertedTaskRun> TaskRunRepo::InsertMany(Tx& tx,
   std::vector<InsertedTaskRun> out(runs.size());
   if (runs.empty()) return out;
   using Opt = std::optional<std::string>;
-  std::vector<Opt> id, flow_run, task_key, dyn, name, retry, tags, cache, created;
+  std::vector<Opt> id, flow_run, task_key, dyn, name, retry, tags, cache, created, inputs;
   for (const auto& t : runs) {
     created.push_back(t.created == core::TimePoint{} ? Opt{} : Opt{core::FormatTime(t.created)});
     id.push_back(NullIfEmpty(t.run.id));
@@ -91,6 +94,7 @@ std::vector<InsertedTaskRun> TaskRunRepo::InsertMany(Tx& tx,
     retry.push_back(RetryPolicyToJson(t.run.retry_policy));
     tags.push_back(ArrayLiteral(t.tags));
     cache.push_back(t.cache_key);
+    inputs.push_back(NullIfEmpty(t.task_inputs_json));
   }
   using Key = std::tuple<std::string, std::string, std::string>;
   std::map<Key, size_t> first_index;  // key -> first input with it
@@ -100,7 +104,7 @@ std::vector<InsertedTaskRun> TaskRunRepo::InsertMany(Tx& tx,
   auto r = tx.raw().exec_prepared("task_run.insert_many", ArrayLiteral(id), ArrayLiteral(flow_run),
                                   ArrayLiteral(task_key), ArrayLiteral(dyn), ArrayLiteral(name),
                                   ArrayLiteral(retry), ArrayLiteral(tags), ArrayLiteral(cache),
-                                  ArrayLiteral(created));
+                                  ArrayLiteral(created), ArrayLiteral(inputs));
   for (const auto& row : r) {
     Key k{row["flow_run_id"].c_str(), row["task_key"].c_str(), row["dynamic_key"].c_str()};
     auto it = first_index.find(k);
