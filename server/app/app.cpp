@@ -168,7 +168,8 @@ core::Status App::Start() {
   m.concurrency_service = api::MakeConcurrencyLimitService(*m.concurrency, Logger("server.api"));
   m.collector = std::make_unique<metrics::MetricsCollector>(
       *m.metrics, *m.db, m.clock, m.agents.get(),
-      metrics::CollectorOptions{m.settings.metrics_refresh}, Logger("server.app"));
+      metrics::CollectorOptions{m.settings.metrics_refresh, m.settings.heartbeat_timeout},
+      Logger("server.app"));
   m.collector->Install();
 
   grpc::ServerBuilder builder;

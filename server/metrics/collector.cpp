@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/orchestration/agent_manager.hpp"
+#include "server/store/concurrency_repo.hpp"
 #include "server/store/metrics_repo.hpp"
 #include "server/store/work_queue_repo.hpp"
 
@@ -44,6 +45,7 @@ void MetricsCollector::Refresh() {
     std::vector<store::StateCountRow> states;
     std::vector<ServerMetrics::QueueDepth> queues;
     std::int64_t pending = 0;
+    std::vector<ServerMetrics::TagSlots> tags;
   };
   auto now = clock_.Now();
   auto read = db_.WithTransaction([&](store::Tx& tx) -> core::Result<Read> {
@@ -63,6 +65,11 @@ void MetricsCollector::Refresh() {
       after_priority = page.back().priority;
     }
     r.pending = store::MetricsRepo::PendingDeliveries(tx);
+    // Holders of final or silent flow runs are not counted (as the rule does not count them).
+    for (const auto& l : store::ConcurrencyRepo::List(tx, now - core::FromSeconds(
+                                                           options_.heartbeat_timeout_seconds))) {
+      r.tags.push_back({l.tag, l.limit, l.active_slots});
+    }
     return r;
   });
   last_query_ = steady;
@@ -75,6 +82,7 @@ void MetricsCollector::Refresh() {
   metrics_.SetRunsByState(states);
   metrics_.SetQueueDepths(read->queues);
   metrics_.SetNotificationBacklog(read->pending);
+  metrics_.SetConcurrencySlots(read->tags);
 }
 
 }  // namespace weft::server::metrics

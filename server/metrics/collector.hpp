@@ -24,6 +24,8 @@ namespace weft::server::metrics {
 
 struct CollectorOptions {
   double refresh_seconds = 5;  // 0: query at every scrape
+  // Concurrency slots held by flow runs silent this long are not counted (--heartbeat-timeout).
+  double heartbeat_timeout_seconds = 30;
 };
 
 class MetricsCollector {

@@ -123,6 +123,17 @@ struct ServerMetrics::Impl {
   std::mutex transitions_mu;
   std::unordered_map<std::string, prometheus::Counter*> transition_counters;
   std::map<std::string, std::pair<prometheus::Gauge*, prometheus::Gauge*>> queues;
+  prometheus::Family<prometheus::Gauge>& slots_in_use =
+      BuildGauge()
+          .Name("weft_concurrency_slots_in_use")
+          .Help("Slots of each tag concurrency limit held by running task runs")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& slot_limit =
+      BuildGauge()
+          .Name("weft_concurrency_limit")
+          .Help("The limit of each tag concurrency limit")
+          .Register(*registry);
+  std::map<std::string, std::pair<prometheus::Gauge*, prometheus::Gauge*>> tags;
 };
 
 ServerMetrics::ServerMetrics() : impl_(std::make_unique<Impl>()) {}
@@ -213,6 +224,26 @@ void ServerMetrics::SetQueueDepths(const std::vector<QueueDepth>& queues) {
     }
   }
   m.queues = std::move(now);
+}
+
+void ServerMetrics::SetConcurrencySlots(const std::vector<TagSlots>& tags) {
+  auto& m = *impl_;
+  std::lock_guard lock(m.mu);
+  std::map<std::string, std::pair<prometheus::Gauge*, prometheus::Gauge*>> now;
+  for (const auto& t : tags) {
+    auto* in_use = &m.slots_in_use.Add({{"tag", t.tag}});
+    auto* limit = &m.slot_limit.Add({{"tag", t.tag}});
+    in_use->Set(static_cast<double>(t.in_use));
+    limit->Set(t.limit);
+    now[t.tag] = {in_use, limit};
+  }
+  for (const auto& [tag, gauges] : m.tags) {
+    if (!now.count(tag)) {
+      m.slots_in_use.Remove(gauges.first);
+      m.slot_limit.Remove(gauges.second);
+    }
+  }
+  m.tags = std::move(now);
 }
 
 void ServerMetrics::SetWaitingPolls(std::int64_t polls) {

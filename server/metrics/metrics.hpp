@@ -49,6 +49,13 @@ class ServerMetrics {
   };
   // The whole set: queues missing from it (deleted) disappear.
   void SetQueueDepths(const std::vector<QueueDepth>& queues);
+  struct TagSlots {
+    std::string tag;
+    int limit = 0;
+    std::int64_t in_use = 0;
+  };
+  // The whole set of tag concurrency limits: tags missing from it (deleted) disappear.
+  void SetConcurrencySlots(const std::vector<TagSlots>& tags);
   void SetWaitingPolls(std::int64_t polls);
   void SetPool(int in_use, int open, int size);
   void SetNotificationBacklog(std::int64_t pending);

@@ -459,3 +459,13 @@ TEST_CASE("concurrency: starts racing for the last slots never exceed the limit"
   CHECK(waiting == 6);
   CHECK(f.Inspect("db").active_slots() == 2);
 }
+
+TEST_CASE("concurrency: /metrics shows each tag's limit and slots in use", "[concurrency]") {
+  Limits f;
+  f.SetLimit("db", 2);
+  std::string fr = f.FlowRun();
+  REQUIRE(f.Start(f.TaskRun(fr, "a", {"db"})).decision() == v1::ACCEPT);
+  std::string text = f.server.app->metrics_text();
+  CHECK_THAT(text, Catch::Contains("weft_concurrency_slots_in_use{tag=\"db\"} 1"));
+  CHECK_THAT(text, Catch::Contains("weft_concurrency_limit{tag=\"db\"} 2"));
+}
