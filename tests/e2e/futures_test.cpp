@@ -154,3 +154,16 @@ TEST_CASE("flow timeout: the run becomes TimedOut and a body that ignores it end
   CHECK(doc["flow_run"]["state"]["name"] == "TimedOut");
   CHECK(Has(o.run.err, "did not return within 5s of its timeout"));
 }
+
+TEST_CASE("on_crashed: a flow process stopped with SIGTERM runs its hook", "[e2e][futures]") {
+  Server server(FreshDatabase("futcrash"));
+  Env env = server.ClientEnv();
+  std::string dir = TempDir("futcrash");
+  std::string out = dir + "/sleep.log";
+  Background flow({FUTURES_FLOW_BIN, "--param", "mode=sleep", "--param", "out=" + out}, env,
+                  dir + "/flow.log");
+  REQUIRE(Eventually([&] { return Has(ReadFile(out), "started"); }, 60));
+  int status = flow.Stop();
+  CHECK(status == 128 + 15);  // it still dies of the signal
+  CHECK(ReadFile(out) == "started\nflow crashed hook the flow process received SIGTERM\n");
+}

@@ -1,6 +1,6 @@
 // futures_flow: Submit/Map, allow_failure, hooks, task inputs, flow retries and the flow
 // timeout against a live server. Parameters: mode (map | allow | hooks | inputs | retry |
-// timeout), out (a file the flow appends observations to), n (elements for map).
+// timeout | sleep), out (a file the flow appends observations to), n (elements for map).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -59,6 +59,10 @@ weft::FlowOptions Options(double timeout) {
           [](const weft::FlowContext&, const weft::core::State& s) {
             AppendLine(g_out, "flow failure hook " + s.name);
           },
+      .on_crashed =
+          [](const weft::FlowContext&, const weft::core::State& s) {
+            AppendLine(g_out, "flow crashed hook " + s.message);
+          },
   };
 }
 
@@ -89,6 +93,9 @@ void Body(weft::FlowContext& ctx) {
   } else if (mode == "retry") {
     AppendLine(g_out, "attempt " + std::to_string(ctx.attempt()));
     if (ctx.attempt() == 1) throw std::runtime_error("first attempt fails");
+  } else if (mode == "sleep") {
+    AppendLine(g_out, "started");
+    std::this_thread::sleep_for(std::chrono::seconds(60));  // stopped by SIGTERM
   } else if (mode == "timeout") {
     AppendLine(g_out, "started");
     // Ignores its stop token: the process ends after the grace.
