@@ -61,7 +61,10 @@ void pause_flow_run(double timeout_seconds) {
 
   auto interval = std::chrono::milliseconds(200);
   for (;;) {
-    std::this_thread::sleep_for(interval);
+    auto left = deadline - std::chrono::system_clock::now();
+    if (left > std::chrono::system_clock::duration::zero()) {
+      std::this_thread::sleep_for(std::min<std::chrono::system_clock::duration>(interval, left));
+    }
     interval = std::min(interval * 3 / 2, std::chrono::milliseconds(1000));
     v1::GetFlowRunRequest get;
     get.set_id(id);

@@ -675,15 +675,18 @@ core::Result<int> AgentManager::CancelChildren(const std::string& parent_id) {
   return r;
 }
 
-// Paused runs whose resume deadline passed -> Failed, whether or not their process is
-// still there (a live one sees Failed when its pause ends and raises in the flow).
+// Paused runs whose resume deadline passed (by more than kPauseGraceSeconds) -> Failed. The
+// flow process itself ends the pause at the deadline (weft::PauseTimedOut, and its Failed
+// state); this pass is the backstop for a process that is gone or that caught the exception
+// and went on.
 core::Result<int> AgentManager::FailExpiredPauses(int limit) {
   std::vector<std::string> failed;
   auto r = orch_.db().WithRetry([&](store::Tx& tx) -> core::Result<int> {
     failed.clear();
     core::TimePoint now = orch_.clock().Now();
     int n = 0;
-    for (auto& f : store::FlowRunRepo::LockExpiredPauses(tx, now, limit)) {
+    core::TimePoint before = now - core::FromSeconds(kPauseGraceSeconds);
+    for (auto& f : store::FlowRunRepo::LockExpiredPauses(tx, before, limit)) {
       std::string deadline = f.state && f.state->scheduled_time
                                  ? core::FormatTime(*f.state->scheduled_time)
                                  : core::FormatTime(now);

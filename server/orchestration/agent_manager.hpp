@@ -129,7 +129,9 @@ class AgentManager {
   core::Result<SetStateResult> Cancel(const std::string& run_id, const std::string& message);
   // The cancel cascade alone: returns how many subflow runs changed state.
   core::Result<int> CancelChildren(const std::string& parent_id);
-  // Paused runs past their resume deadline (state scheduled_time) -> Failed.
+  // Paused runs past their resume deadline (state scheduled_time) by more than
+  // kPauseGraceSeconds -> Failed (the flow process normally ends the pause itself).
+  static constexpr double kPauseGraceSeconds = 5;
   core::Result<int> FailExpiredPauses(int limit);
 
   // Liveness passes (services/liveness.*), each one transaction of at most `limit` runs.
