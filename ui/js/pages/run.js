@@ -46,6 +46,15 @@ function logsPanel(id, logs, live) {
   return logs.logs.length ? box : empty;
 }
 
+// Which runs fed a task run (task_inputs): upstream names, "after x" for wait_for.
+function taskInputs(inputs, runs) {
+  if (!inputs) return '—';
+  const names = new Map(runs.map((r) => [r.id, r.name]));
+  const name = (i) => names.get(i.task_run_id) || i.task_run_id.slice(0, 8);
+  const parts = [...(inputs.args || []).map(name), ...(inputs.wait_for || []).map((i) => `after ${name(i)}`)];
+  return parts.length ? [...new Set(parts)].join(', ') : '—';
+}
+
 export async function render(view, [id]) {
   const [run, tasks, logs] = await Promise.all([
     get(`/api/flow-runs/${id}`),
@@ -100,8 +109,9 @@ export async function render(view, [id]) {
       h('div', { class: 'panel' }, h('h2', {}, 'Parameters'), json(run.parameters))),
     h('div', { class: 'panel' }, h('h2', {}, `Task runs (${tasks.task_runs.length}${tasks.next_cursor ? '+' : ''})`),
       timeline(tasks.task_runs, run.start_time, run.end_time),
-      h('div', { id: 'task-runs' }, table(['Task run', 'State', 'Start', 'End', 'Duration'], tasks.task_runs.map((t) => [
+      h('div', { id: 'task-runs' }, table(['Task run', 'State', 'Start', 'End', 'Duration', 'Inputs'], tasks.task_runs.map((t) => [
         h('span', { class: 'task-run-name' }, t.name), badge(t.state), time(t.start_time), time(t.end_time), duration(t.total_run_time_seconds),
+        h('span', { class: 'task-run-inputs' }, taskInputs(t.task_inputs, tasks.task_runs)),
       ]), 'This run has no task runs.'))),
     h('div', { class: 'panel' }, h('h2', {}, 'State history'),
       table(['Time', 'State', 'Message'], run.states.map((st) => [time(st.timestamp), badge(st), st.message || '']))),
