@@ -3,6 +3,7 @@
 // task run (created synchronously, so it exists before the child links to it) whose final
 // state is the child's. docs/subflows.md has the contract.
 #include <algorithm>
+#include <thread>
 
 #include "sdk/client/client.hpp"
 #include "sdk/client/convert.hpp"
@@ -109,7 +110,77 @@ std::shared_ptr<RunHost> FindRunHost(const Engine* engine) {
   return it == Hosts().end() ? nullptr : it->second;
 }
 
-FlowRunResult RunSubflow(const Flow& child, const ParamMap& args) {
+namespace {
+
+// A submitted subflow: the current task run is the wrapper. The engine reports it in the
+// background, so the child's creation retries while the server does not know it yet.
+FlowRunResult RunSubmittedChild(const Flow& child, RunHost& parent, core::ParamValues params,
+                                const TaskContext& task) {
+  const Logger& wrapper_log = task.logger();
+  FlowRunResult result;
+  if (!parent.client) {
+    result = RunChildEphemeral(child, parent, std::move(params), wrapper_log);
+  } else {
+    client::Client& c = *parent.client;
+    v1::CreateFlowRequest cf;
+    cf.set_name(child.name());
+    for (const auto& t : child.options().tags) cf.add_tags(t);
+    cf.set_parameters_schema_json(core::SpecsToJson(child.param_specs()));
+    if (auto r = WithRetries([&] { return c.CreateFlow(cf); }); !r) {
+      throw std::runtime_error("subflow '" + child.name() + "': registering the flow: " +
+                               r.error().message);
+    }
+    v1::CreateFlowRunRequest cr;
+    cr.set_flow_name(child.name());
+    cr.set_parameters_json(core::ParamsToJson(params));
+    for (const auto& t : child.options().tags) cr.add_tags(t);
+    *cr.mutable_retry_policy() = client::ToProto(child.retry_policy());
+    *cr.mutable_initial_state() = client::ToProto(core::Pending(Now()));
+    cr.set_idempotency_key("subflow:" + task.task_run_id());
+    cr.set_parent_task_run_id(task.task_run_id());
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    auto created = WithRetries([&] { return c.CreateFlowRun(cr); });
+    while (!created && created.error().code == core::Code::kNotFound &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the report is on its way
+      created = WithRetries([&] { return c.CreateFlowRun(cr); });
+    }
+    if (!created) {
+      throw std::runtime_error("subflow '" + child.name() + "': creating its flow run: " +
+                               created.error().message);
+    }
+    const v1::FlowRun& run = created->flow_run();
+    std::optional<core::State> current;
+    if (run.has_state()) current = client::FromProto(run.state());
+    wrapper_log.info("Created subflow run '{}' of flow '{}' (id {})", run.name(), child.name(),
+                     run.id());
+    auto backend = MakeServerBackend(c, run.id(), current, /*stop_on_cancel=*/false);
+    EngineConfig cfg;
+    cfg.flow = &child;
+    cfg.params = std::move(params);
+    cfg.backend = backend.get();
+    cfg.flow_run_id = run.id();
+    cfg.flow_run_name = run.name().empty() ? run.id() : run.name();
+    cfg.keep_history = parent.keep_history;
+    cfg.initial_state = current;
+    cfg.initial_run_count = run.run_count();
+    Engine engine(std::move(cfg));
+    ScopedRunHost host(&engine, &c, run.id(), run.name(), parent.keep_history);
+    engine.Execute(result);
+    if (current) result.history.insert(result.history.begin(), *current);
+  }
+  core::State final_state = WrapperState(child, result);
+  if (final_state.type != core::StateType::kCompleted) {
+    throw TaskRunFailed(task.task_run_id(), task.task_run_name(), final_state);
+  }
+  return result;
+}
+
+}  // namespace
+
+// `in_task`: the call runs as the body of a submitted task run (Flow::Submit), which is then
+// the wrapper task run (created by the engine, not here).
+FlowRunResult RunSubflow(const Flow& child, const ParamMap& args, const TaskContext* in_task) {
   Engine* parent_engine = Engine::Current();
   std::shared_ptr<RunHost> parent = parent_engine ? FindRunHost(parent_engine) : nullptr;
   if (!parent) {
@@ -124,6 +195,7 @@ FlowRunResult RunSubflow(const Flow& child, const ParamMap& args) {
   if (!resolved) {
     throw std::invalid_argument("subflow '" + child.name() + "': " + resolved.error().message);
   }
+  if (in_task) return RunSubmittedChild(child, *parent, std::move(*resolved), *in_task);
   int n;
   {
     std::lock_guard lock(parent->mu);
@@ -241,15 +313,34 @@ FlowRunResult RunSubflow(const Flow& child, const ParamMap& args) {
 
 }  // namespace detail
 
-FlowRunResult Flow::Call(const ParamMap& params) const { return detail::RunSubflow(*this, params); }
-FlowRunResult Flow::Call() const { return detail::RunSubflow(*this, {}); }
+FlowRunResult Flow::Call(const ParamMap& params) const {
+  return detail::RunSubflow(*this, params, nullptr);
+}
+FlowRunResult Flow::Call() const { return detail::RunSubflow(*this, {}, nullptr); }
 FlowRunResult Flow::operator()(FlowContext& parent, const ParamMap& params) const {
   (void)parent;  // the thread's current run is the parent; the context documents the call
-  return detail::RunSubflow(*this, params);
+  return detail::RunSubflow(*this, params, nullptr);
 }
 FlowRunResult Flow::operator()(FlowContext& parent) const {
   (void)parent;
-  return detail::RunSubflow(*this, {});
+  return detail::RunSubflow(*this, {}, nullptr);
 }
+
+Future<FlowRunResult> Flow::Submit(const ParamMap& params) const {
+  // Checked in the caller's thread, so a bad parameter throws here, before any run exists.
+  if (!declaration_error().empty()) {
+    throw std::invalid_argument("subflow '" + name() + "': " + declaration_error());
+  }
+  if (auto resolved = core::ResolveParams(param_specs(), ParamMapToJson(params), {}); !resolved) {
+    throw std::invalid_argument("subflow '" + name() + "': " + resolved.error().message);
+  }
+  // The submitted task run is the wrapper; the flow object outlives its runs (a declared
+  // flow is a long-lived value), the parameters are copied.
+  auto wrapper = weft::task(name(), [self = this, params](TaskContext& ctx) {
+    return detail::RunSubflow(*self, params, &ctx);
+  });
+  return wrapper.Submit();
+}
+Future<FlowRunResult> Flow::Submit() const { return Submit(ParamMap{}); }
 
 }  // namespace weft

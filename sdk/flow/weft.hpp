@@ -595,6 +595,12 @@ class Flow {
   FlowRunResult Call() const;
   FlowRunResult operator()(FlowContext& parent, const ParamMap& params) const;
   FlowRunResult operator()(FlowContext& parent) const;
+  // Submits the subflow to the flow's task runner (runs concurrently with other submitted
+  // work) and returns its future at once: the wrapper task run is the submitted task run,
+  // named "<flow>-<n>" (task_key = the flow's name); Result() returns the child's result or
+  // throws weft::TaskRunFailed. Same parameter check, links and cancel cascade as Call.
+  Future<FlowRunResult> Submit(const ParamMap& params) const;
+  Future<FlowRunResult> Submit() const;
 
   const std::string& name() const { return name_; }
   const FlowOptions& options() const { return options_; }

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 
 #include "tests/e2e/cli_support.hpp"
 
@@ -56,6 +57,24 @@ TEST_CASE("subflows: the child run links to its parent task run", "[e2e][subflow
   CHECK(Has(text.out, "parent:      flow run " + parent_id + ", task run " + wrapper_id));
   RunResult ptext = WeftOk(env, {"flow-run", "inspect", parent_id});
   CHECK(Has(ptext.out, "Subflow runs (1)"));
+
+  SECTION("submitted subflows run as futures, each linked to its own task run") {
+    RunResult s = Run({SUBFLOW_PAUSE_FLOW_BIN, "--param", "parallel=3"}, env);
+    INFO("stdout:\n" << s.out << "\nstderr:\n" << s.err);
+    REQUIRE(s.exit_code == 0);
+    json all = RunsOf(env, "nested");
+    REQUIRE(all.size() == 2);
+    std::string second = all[0]["id"];  // newest first
+
+    json kids = WeftJson(env, {"flow-run", "inspect", second})["subflow_runs"]["flow_runs"];
+    REQUIRE(kids.size() == 3);
+    std::set<std::string> wrappers;
+    for (const auto& k : kids) {
+      CHECK(k["state"]["type"] == "COMPLETED");
+      wrappers.insert(k["parent_task_run_id"].get<std::string>());
+    }
+    CHECK(wrappers.size() == 3);
+  }
 
   SECTION("a failed child fails its wrapper task run; the parent catches it") {
     RunResult f = Run({SUBFLOW_PAUSE_FLOW_BIN, "--param", "fail_child=true"}, env);

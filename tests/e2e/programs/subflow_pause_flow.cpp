@@ -33,6 +33,14 @@ auto nested = weft::flow(
         ctx.logger().info("resumed and going on");
       }
       auto n = ctx.params().Int("n");
+      if (long parallel = ctx.params().Int("parallel"); parallel > 0) {
+        // Submitted subflows run concurrently on the flow's task runner.
+        std::vector<weft::Future<weft::FlowRunResult>> children;
+        for (long i = 0; i < parallel; ++i) children.push_back(child_sum.Submit({{"n", i + 1}}));
+        for (auto& f : children) std::cout << "submitted child " << f.Result().flow_run_id
+                                            << " ended Completed" << std::endl;
+        return;
+      }
       try {
         auto r = child_sum(ctx, {{"n", n}, {"fail", ctx.params().Bool("fail_child")}});
         std::cout << "child run " << r.flow_run_id << " ended " << r.state->name << std::endl;
@@ -44,7 +52,8 @@ auto nested = weft::flow(
     },
     weft::FlowOptions{.params = {weft::Param::Int("n").Default(3).Range(0, 100),
                                  weft::Param::Bool("fail_child").Default(false),
-                                 weft::Param::Bool("pause").Default(false)}});
+                                 weft::Param::Bool("pause").Default(false),
+                                 weft::Param::Int("parallel").Default(0).Range(0, 10)}});
 
 const std::vector<weft::Deployment> deployments = {
     weft::Deployment{.name = "manual", .work_queue = "nested"},
