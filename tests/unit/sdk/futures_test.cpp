@@ -470,3 +470,14 @@ TEST_CASE("Submit outside a flow is an error", "[futures]") {
   auto t = weft::task("t", [] {});
   CHECK_THROWS_AS(t.Submit(), std::logic_error);
 }
+
+TEST_CASE("a deployment uses the flow's timeout unless it sets its own", "[timeout]") {
+  auto f = weft::flow("timed", [] {}, weft::FlowOptions{.timeout_seconds = 30});
+  auto specs = weft::DeploymentSpecs(
+      f, {weft::Deployment{.name = "inherits"}, weft::Deployment{.name = "own", .timeout_seconds = 5}},
+      "./timed");
+  REQUIRE(specs);
+  REQUIRE(specs->size() == 2);
+  CHECK((*specs)[0].timeout_seconds == 30);
+  CHECK((*specs)[1].timeout_seconds == 5);
+}
