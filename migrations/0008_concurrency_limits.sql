@@ -49,24 +49,27 @@ CREATE TRIGGER task_runs_release_slots AFTER UPDATE ON task_runs
   REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION weft_release_task_run_slots();
 
--- A flow run that reaches a final state: its task runs still RUNNING end too (Cancelled when
--- the flow run was cancelled, Crashed otherwise, with a message naming the flow run's
--- state), which releases their slots through the trigger above; any slot of the flow run
--- left over is released as well.
+-- A flow run that reaches a final state, or whose attempt ends in a retry (RUNNING ->
+-- AwaitingRetry): its task runs still RUNNING end too (Cancelled when the flow run was
+-- cancelled, Crashed otherwise, with a message naming the flow run's state), which releases
+-- their slots through the trigger above; any slot of the flow run left over is released as
+-- well.
 CREATE FUNCTION weft_finish_flow_run_task_runs() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   freed text;
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM new_rows n JOIN old_rows o ON o.id = n.id
-                  WHERE n.state_type IN ('COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED')
-                    AND o.state_type IS DISTINCT FROM n.state_type) THEN
+                  WHERE (n.state_type IN ('COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED')
+                         AND o.state_type IS DISTINCT FROM n.state_type)
+                     OR (o.state_type = 'RUNNING' AND n.state_type = 'SCHEDULED')) THEN
     RETURN NULL;
   END IF;
   WITH fin AS (
     SELECT n.id, n.state_type, n.state_name, n.state_timestamp
       FROM new_rows n JOIN old_rows o ON o.id = n.id
-     WHERE n.state_type IN ('COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED')
-       AND o.state_type IS DISTINCT FROM n.state_type),
+     WHERE (n.state_type IN ('COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED')
+            AND o.state_type IS DISTINCT FROM n.state_type)
+        OR (o.state_type = 'RUNNING' AND n.state_type = 'SCHEDULED')),
   running AS (
     SELECT t.id, f.state_type AS flow_type, f.state_name AS flow_state,
            coalesce(f.state_timestamp, now()) AS at
@@ -80,7 +83,11 @@ BEGIN
            CASE WHEN r.flow_type = 'CANCELLED' THEN 'CANCELLED' ELSE 'CRASHED' END,
            CASE WHEN r.flow_type = 'CANCELLED' THEN 'Cancelled' ELSE 'Crashed' END,
            r.at,
-           'its flow run ended ' || coalesce(r.flow_state, r.flow_type) || ' while it was running'
+           CASE WHEN r.flow_type = 'SCHEDULED'
+                THEN 'its flow run''s attempt ended (' || coalesce(r.flow_state, r.flow_type) ||
+                     ') while it was running'
+                ELSE 'its flow run ended ' || coalesce(r.flow_state, r.flow_type) ||
+                     ' while it was running' END
       FROM running r
     RETURNING id, task_run_id, type, name, timestamp, message)
   UPDATE task_runs t
@@ -94,8 +101,10 @@ BEGIN
    WHERE t.id = ins.task_run_id;
   FOR freed IN
     WITH d AS (
-      DELETE FROM concurrency_slots s USING new_rows n
-       WHERE s.flow_run_id = n.id AND n.state_type IN ('COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED')
+      DELETE FROM concurrency_slots s USING new_rows n JOIN old_rows o ON o.id = n.id
+       WHERE s.flow_run_id = n.id
+         AND (n.state_type IN ('COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED')
+              OR (o.state_type = 'RUNNING' AND n.state_type = 'SCHEDULED'))
       RETURNING s.tag)
     SELECT DISTINCT tag FROM d
   LOOP

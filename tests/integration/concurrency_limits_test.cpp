@@ -469,3 +469,29 @@ TEST_CASE("concurrency: /metrics shows each tag's limit and slots in use", "[con
   CHECK_THAT(text, Catch::Contains("weft_concurrency_slots_in_use{tag=\"db\"} 1"));
   CHECK_THAT(text, Catch::Contains("weft_concurrency_limit{tag=\"db\"} 2"));
 }
+
+TEST_CASE("concurrency: a flow run's attempt that ends in a retry frees its task runs' slots",
+          "[concurrency]") {
+  Limits f;
+  f.SetLimit("db", 1);
+  v1::CreateFlowRunRequest req;
+  req.set_flow_name("limited");
+  req.mutable_retry_policy()->set_max_retries(1);
+  *req.mutable_initial_state() = client::ToProto(core::Running(Now()));
+  auto created = f.api.CreateFlowRun(req);
+  REQUIRE(created.ok());
+  std::string fr = created->flow_run().id();
+  std::string a = f.TaskRun(fr, "a", {"db"});
+  REQUIRE(f.Start(a).decision() == v1::ACCEPT);
+
+  v1::SetFlowRunStateRequest fail;
+  fail.set_flow_run_id(fr);
+  *fail.mutable_state() = client::ToProto(core::Failed(Now(), "boom"));
+  auto r = f.api.SetFlowRunState(fail);
+  REQUIRE(r.ok());
+  REQUIRE(r->result().state().name() == "AwaitingRetry");
+  auto ta = f.GetTaskRun(a);
+  CHECK(ta.state().name() == "Crashed");
+  CHECK_THAT(ta.state().message(), Catch::Contains("its flow run's attempt ended (AwaitingRetry)"));
+  CHECK(f.Inspect("db").active_slots() == 0);
+}
