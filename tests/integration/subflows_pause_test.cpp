@@ -257,3 +257,53 @@ TEST_CASE("subflows and pause in the JSON API: links, subflow list, resume", "[s
   auto [gst, g] = call("GET", "/api/flow-runs/" + child);
   CHECK(g["state"]["type"] == "RUNNING");
 }
+
+TEST_CASE("parameters: a deployment's parameters_schema_json becomes the flow's schema",
+          "[deployments][params]") {
+  test::ApiServerWithStorage f;
+  auto& c = *f.client;
+  v1::CreateDeploymentRequest req;
+  auto* s = req.mutable_spec();
+  s->set_name("manual");
+  s->set_flow_name("never_ran");
+  s->add_entrypoint("./never_ran");
+  s->mutable_bundle()->set_storage("flows");
+  s->mutable_bundle()->set_digest(
+      "sha256:0000000000000000000000000000000000000000000000000000000000000000");
+  s->mutable_bundle()->set_size(1);
+
+  SECTION("a malformed schema is refused naming the field") {
+    s->set_parameters_schema_json(R"([{"name":"n","type":"matrix"}])");
+    auto r = c.CreateDeployment(req);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == core::Code::kInvalidArgument);
+    CHECK_THAT(r.error().message, Catch::StartsWith("spec.parameters_schema_json: "));
+  }
+  SECTION("runs are checked against it before the flow ever ran") {
+    s->set_parameters_schema_json(
+        R"([{"name":"n","type":"int","required":true,"minimum":0,"maximum":10}])");
+    REQUIRE(c.CreateDeployment(req).ok());
+    v1::GetFlowRequest gf;
+    gf.set_name("never_ran");
+    auto flow = c.GetFlow(gf);
+    REQUIRE(flow.ok());
+    CHECK_THAT(flow->flow().parameters_schema_json(), Catch::Contains("\"n\""));
+
+    v1::RunDeploymentRequest run;
+    run.mutable_ref()->set_full_name("never_ran/manual");
+    for (const char* bad : {R"({"n":"abc"})", R"({"n":11})", R"({})", R"({"n":1,"m":2})"}) {
+      run.set_parameters_json(bad);
+      auto r = c.RunDeployment(run);
+      INFO(bad);
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.error().code == core::Code::kInvalidArgument);
+      CHECK_THAT(r.error().message, Catch::Contains("parameter \""));
+    }
+    v1::ListFlowRunsRequest list;
+    list.set_flow_name("never_ran");
+    CHECK(c.ListFlowRuns(list)->flow_runs_size() == 0);
+    run.set_parameters_json(R"({"n":3})");
+    REQUIRE(c.RunDeployment(run).ok());
+    CHECK(c.ListFlowRuns(list)->flow_runs_size() == 1);
+  }
+}

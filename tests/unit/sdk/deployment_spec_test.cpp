@@ -4,6 +4,7 @@
 #include <string>
 
 #include "sdk/core/deployment_spec.hpp"
+#include "sdk/core/params.hpp"
 
 namespace {
 
@@ -311,7 +312,7 @@ TEST_CASE("documents: one spec, a list, and what is not a spec", "[deployment_sp
   CHECK(ErrorOf("[" + Spec("") + R"(, {"name": "b", "colour": 1}])") ==
         "deploy.yaml: deployments[1]: unknown field \"colour\" (known: name, flow_name, "
         "description, version, entrypoint, include, storage, schedule, parameters, tags, "
-        "work_queue, runner, catchup, max_lateness, paused, timeout)");
+        "work_queue, runner, catchup, max_lateness, paused, timeout, parameters_schema)");
   CHECK(ErrorOf("42") == "deploy.yaml: expected a deployment or a list of deployments, got the "
                          "number 42");
   CHECK(ErrorOf("[42]") ==
@@ -337,4 +338,39 @@ TEST_CASE("catch-up policy names", "[deployment_spec]") {
   CHECK(std::string(CatchupPolicyName(CatchupPolicy::kAll)) == "all");
   CHECK(std::string(CatchupPolicyName(CatchupPolicy::kLatest)) == "latest");
   CHECK(std::string(CatchupPolicyName(CatchupPolicy::kNone)) == "none");
+}
+
+TEST_CASE("parameters_schema: the flow's declared parameters survive the JSON form",
+          "[deployment_spec]") {
+  DeploymentSpec s;
+  s.name = "manual";
+  s.flow_name = "nested";
+  s.entrypoint = {"./nested"};
+  s.parameters_schema_json = SpecsToJson(
+      {ParamSpec{.name = "n",
+                 .type = ParamType::kInt,
+                 .default_value = ParamValue{std::int64_t{3}},
+                 .required = false,
+                 .minimum = 0,
+                 .maximum = 100}});
+  std::string text = DeploymentSpecsToJson({s});
+  CHECK(text.find("\"parameters_schema\"") != std::string::npos);
+  auto out = DeploymentSpecsFromJson(text, "describe");
+  REQUIRE(out.ok());
+  REQUIRE(out->size() == 1);
+  CHECK((*out)[0].parameters_schema_json == s.parameters_schema_json);
+
+  // Without one, the key is absent and the field empty (deploy.yaml).
+  s.parameters_schema_json.clear();
+  std::string bare = DeploymentSpecsToJson({s});
+  CHECK(bare.find("parameters_schema") == std::string::npos);
+  REQUIRE(DeploymentSpecsFromJson(bare, "describe")->at(0).parameters_schema_json.empty());
+
+  // A malformed one names the field.
+  auto bad = DeploymentSpecsFromJson(
+      R"([{"name":"manual","flow_name":"nested","entrypoint":["./nested"],)"
+      R"("parameters_schema":{"n":"int"}}])",
+      "deploy.yaml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.find("parameters_schema") != std::string::npos);
 }

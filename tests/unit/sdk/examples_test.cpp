@@ -72,10 +72,13 @@ DeploymentSpec FromProgram() {
 }
 
 void RequireSameDeployment(const DeploymentSpec& a, const DeploymentSpec& b) {
-  // Everything but `include` (paths relative to where each spec lives) is the same text.
+  // Everything but `include` (paths relative to where each spec lives) and the flow's
+  // parameter schema (only a program reports it) is the same text.
   DeploymentSpec x = a, y = b;
   x.include.clear();
   y.include.clear();
+  x.parameters_schema_json.clear();
+  y.parameters_schema_json.clear();
   CHECK(weft::core::DeploymentSpecsToJson({x}) == weft::core::DeploymentSpecsToJson({y}));
 }
 
@@ -92,6 +95,8 @@ TEST_CASE("taxi_training's deploy.yaml and its program declare the same deployme
   CHECK(program.tags == std::vector<std::string>{"ml"});
   REQUIRE(program.schedule.has_value());
   CHECK(std::get<weft::core::CronSchedule>(*program.schedule).expression == "0 6 * * 1");
+
+  CHECK(program.parameters_schema_json.find("\"months\"") != std::string::npos);
 
   DeploymentSpec source = FromYaml(TAXI_DEPLOY_YAML);
   RequireSameDeployment(source, program);
