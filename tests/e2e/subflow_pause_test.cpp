@@ -90,6 +90,33 @@ TEST_CASE("subflows: the child run links to its parent task run", "[e2e][subflow
   }
 }
 
+TEST_CASE("subflows: cancelling the parent run cancels its running subflow run",
+          "[e2e][subflows]") {
+  Server server(FreshDatabase("subflow_cancel"));
+  Env env = server.ClientEnv();
+  std::string log = TempDir("subflow_cancel") + "/flow.log";
+  Background flow({SUBFLOW_PAUSE_FLOW_BIN, "--param", "child_sleep=120"}, env, log);
+  std::string child_id, parent_id;
+  REQUIRE(Eventually(
+      [&] {
+        json kids = RunsOf(env, "child_sum");
+        if (kids.empty() || kids[0]["state"]["type"] != "RUNNING") return false;
+        child_id = kids[0]["id"];
+        parent_id = kids[0]["parent_flow_run_id"];
+        return true;
+      },
+      60, 0.1));
+  WeftOk(env, {"flow-run", "cancel", parent_id});
+  // The child at once (the cascade); the parent when its program sees it and stops (130).
+  json child = WeftJson(env, {"flow-run", "inspect", child_id})["flow_run"];
+  CHECK(child["state"]["type"] == "CANCELLED");
+  CHECK(Has(child["state"]["message"], "cancelled with its parent flow run " + parent_id));
+  REQUIRE(Eventually([&] { return !flow.Running(); }, 60, 0.1));
+  CHECK(flow.Stop() == 130);
+  json parent = WeftJson(env, {"flow-run", "inspect", parent_id})["flow_run"];
+  CHECK(parent["state"]["type"] == "CANCELLED");
+}
+
 TEST_CASE("pause: a paused flow waits for `weft flow-run resume` and completes",
           "[e2e][pause]") {
   Server server(FreshDatabase("pause"));

@@ -4,7 +4,9 @@
 //   nested --param pause=true       pauses (60 s) until `weft flow-run resume ID`
 // It declares the deployment "manual" (no schedule), so `weft deployment create ./program`
 // registers the flow's parameters before the flow ever ran.
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 #include "sdk/flow/weft.hpp"
 
@@ -17,12 +19,17 @@ auto child_sum = weft::flow(
     [](weft::FlowContext& ctx) {
       long n = ctx.params().Int("n");
       if (ctx.params().Bool("fail")) throw std::runtime_error("child asked to fail");
+      if (double s = ctx.params().Double("sleep"); s > 0) {
+        ctx.logger().info("child sleeping {}s", s);
+        std::this_thread::sleep_for(std::chrono::duration<double>(s));
+      }
       long total = 0;
       for (long i = 1; i <= n; ++i) total = add(total, i);
       ctx.logger().info("child sum={}", total);
     },
     weft::FlowOptions{.params = {weft::Param::Int("n").Min(0),
-                                 weft::Param::Bool("fail").Default(false)}});
+                                 weft::Param::Bool("fail").Default(false),
+                                 weft::Param::Double("sleep").Default(0.0)}});
 
 auto nested = weft::flow(
     "nested",
@@ -42,7 +49,9 @@ auto nested = weft::flow(
         return;
       }
       try {
-        auto r = child_sum(ctx, {{"n", n}, {"fail", ctx.params().Bool("fail_child")}});
+        auto r = child_sum(ctx, {{"n", n},
+                                 {"fail", ctx.params().Bool("fail_child")},
+                                 {"sleep", ctx.params().Double("child_sleep")}});
         std::cout << "child run " << r.flow_run_id << " ended " << r.state->name << std::endl;
       } catch (const weft::TaskRunFailed& e) {
         std::cout << "child failed: task run " << e.task_run_id() << ": " << e.what()
@@ -53,7 +62,8 @@ auto nested = weft::flow(
     weft::FlowOptions{.params = {weft::Param::Int("n").Default(3).Range(0, 100),
                                  weft::Param::Bool("fail_child").Default(false),
                                  weft::Param::Bool("pause").Default(false),
-                                 weft::Param::Int("parallel").Default(0).Range(0, 10)}});
+                                 weft::Param::Int("parallel").Default(0).Range(0, 10),
+                                 weft::Param::Double("child_sleep").Default(0.0)}});
 
 const std::vector<weft::Deployment> deployments = {
     weft::Deployment{.name = "manual", .work_queue = "nested"},
