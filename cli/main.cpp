@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   fr_ls->add_option("--deployment", fr.deployment, "Only runs of this deployment (FLOW/NAME)");
   fr_ls->add_option("--state", fr.states, "Only runs in this state type or name (repeatable)");
   fr_ls->add_option("--limit", fr.limit, "How many")->check(CLI::Range(1, 1000));
+  fr_ls->add_option("--parent", fr.parent, "Only the subflow runs of this flow run (id)");
   fr_ls->callback([&] { action = [&] { return FlowRunLs(g, fr); }; });
   std::string fr_id;
   auto* fr_inspect = flow_run->add_subcommand("inspect", "A flow run with its state history");

@@ -32,6 +32,7 @@ struct FlowRunLsOptions {
   std::string deployment;           // "flow/name" or an id
   std::vector<std::string> states;  // types or names
   int limit = 20;
+  std::string parent;  // only the subflow runs of this flow run
 };
 int FlowRunLs(const Globals& g, const FlowRunLsOptions& o);
 int FlowRunInspect(const Globals& g, const std::string& id);

@@ -26,6 +26,7 @@ int FlowRunLs(const Globals& g, const FlowRunLsOptions& o) {
   req.mutable_page()->set_limit(o.limit);
   req.set_flow_name(o.flow);
   req.set_deployment(o.deployment);
+  req.set_parent_flow_run_id(o.parent);
   for (const auto& s : o.states) {
     auto type = core::ParseStateType(s);
     if (!type) {

@@ -57,6 +57,12 @@ TEST_CASE("subflows: the child run links to its parent task run", "[e2e][subflow
   CHECK(Has(text.out, "parent:      flow run " + parent_id + ", task run " + wrapper_id));
   RunResult ptext = WeftOk(env, {"flow-run", "inspect", parent_id});
   CHECK(Has(ptext.out, "Subflow runs (1)"));
+  json listed = WeftJson(env, {"flow-run", "ls", "--parent", parent_id})["flow_runs"];
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0]["id"] == child["id"]);
+  RunResult bad_parent = Weft(env, {"flow-run", "ls", "--parent", "nope"});
+  CHECK(bad_parent.exit_code != 0);
+  CHECK(Has(bad_parent.err, "parent_flow_run_id"));
 
   SECTION("submitted subflows run as futures, each linked to its own task run") {
     RunResult s = Run({SUBFLOW_PAUSE_FLOW_BIN, "--param", "parallel=3"}, env);
