@@ -60,9 +60,9 @@ class Client {
   core::Result<v1::ReportTaskRunsResponse> ReportTaskRuns(const v1::ReportTaskRunsRequest& req);
   core::Result<v1::ListTaskRunStatesResponse> ListTaskRunStates(
       const v1::ListTaskRunStatesRequest& req);
-
   core::Result<v1::GetTaskRunResultResponse> GetTaskRunResult(
       const v1::GetTaskRunResultRequest& req);
+
   core::Result<v1::CreateStorageResponse> CreateStorage(const v1::CreateStorageRequest& req);
   core::Result<v1::GetStorageResponse> GetStorage(const v1::GetStorageRequest& req);
   core::Result<v1::ListStoragesResponse> ListStorages(const v1::ListStoragesRequest& req);

@@ -20,8 +20,38 @@ using core::State;
 using core::orchestration::Decision;
 
 namespace {
-
 core::TimePoint Now() { return std::chrono::system_clock::now(); }
+}  // namespace
+
+core::Result<TaskRunAnswer> Backend::CreateTaskRun(const TaskRunCreate& create) {
+  return core::Error{core::Code::kUnimplemented,
+                     "task run " + create.name + ": this backend has no synchronous path"};
+}
+
+core::Result<TaskRunAnswer> Backend::ProposeTaskRunState(const std::string& task_run_id,
+                                                         const State&, const std::string&) {
+  return core::Error{core::Code::kUnimplemented,
+                     "task run " + task_run_id + ": this backend has no synchronous path"};
+}
+
+void Backend::WaitForSlot(const std::vector<std::string>&, double max_seconds) {
+  std::this_thread::sleep_for(core::FromSeconds(std::clamp(max_seconds, 0.01, 1.0)));
+}
+
+namespace {
+
+// The states a proposal appended, from the proposal and the state that holds afterwards
+// (the server answers with the latter only): the proposal, then a follow-up (AwaitingRetry)
+// when the state that holds differs.
+std::vector<State> WrittenStates(const State& proposed, const std::optional<State>& now) {
+  std::vector<State> written{proposed};
+  if (now && (now->name != proposed.name || now->type != proposed.type)) {
+    written.push_back(*now);
+  } else if (now) {
+    written.back() = *now;
+  }
+  return written;
+}
 
 // ------------------------------------------------------------------ ephemeral
 
@@ -261,17 +291,78 @@ class ServerBackend final : public Backend {
     a.wait_seconds = r.wait_seconds();
     a.run_count = r.run_count();
     if (r.has_state()) a.state = client::FromProto(r.state());
+    // The server appended the proposal, and maybe follow-ups (AwaitingRetry): the state
+    // that holds now tells which.
+    if (a.decision == Decision::kAccept) a.written = WrittenStates(s, a.state);
+    return a;
+  }
+
+  bool sync_tasks() const override { return true; }
+
+  core::Result<TaskRunAnswer> CreateTaskRun(const TaskRunCreate& c) override {
+    v1::CreateTaskRunRequest req;
+    req.set_id(c.id);
+    req.set_flow_run_id(c.flow_run_id);
+    req.set_task_key(c.task_key);
+    req.set_dynamic_key(c.dynamic_key);
+    req.set_name(c.name);
+    *req.mutable_retry_policy() = client::ToProto(c.retry_policy);
+    for (const auto& t : c.tags) req.add_tags(t);
+    req.set_task_inputs_json(c.task_inputs_json);
+    State initial = c.initial;
+    if (initial.timestamp == core::TimePoint{}) initial.timestamp = Now();
+    *req.mutable_initial_state() = client::ToProto(initial);
+    req.set_cache_key(c.cache_key);
+    req.set_cache_expiration_seconds(c.cache_expiration_seconds);
+    auto resp = WithRetries([&] { return client_.CreateTaskRun(req); });
+    if (!resp) return resp.error();
+    const auto& run = resp->task_run();
+    TaskRunAnswer a;
+    a.task_run_id = run.id();
+    a.run_count = run.run_count();
+    if (run.has_state()) a.state = client::FromProto(run.state());
+    if (resp->created() && a.state) a.written.push_back(*a.state);
+    return a;
+  }
+
+  core::Result<TaskRunAnswer> ProposeTaskRunState(const std::string& task_run_id,
+                                                  const State& proposed,
+                                                  const std::string& result_json) override {
+    v1::SetTaskRunStateRequest req;
+    req.set_task_run_id(task_run_id);
+    State s = proposed;
+    if (s.timestamp == core::TimePoint{}) s.timestamp = Now();
+    if (s.idempotency_key.empty()) s.idempotency_key = NewUuid();  // safe to resend
+    *req.mutable_state() = client::ToProto(s);
+    if (!result_json.empty()) req.mutable_state()->set_result_json(result_json);
+    auto resp = WithRetries([&] { return client_.SetTaskRunState(req); });
+    if (!resp) return resp.error();
+    const auto& r = resp->result();
+    TaskRunAnswer a;
+    a.task_run_id = task_run_id;
+    a.decision = client::FromProto(r.decision());
+    a.reason = r.reason();
+    a.rule = r.rule();
+    a.wait_seconds = r.wait_seconds();
+    a.run_count = r.run_count();
+    if (r.has_state()) {
+      a.state = client::FromProto(r.state());
+      a.result_json = r.state().result_json();
+    }
     if (a.decision == Decision::kAccept) {
-      // The server appended the proposal, and maybe follow-ups (AwaitingRetry): the state
-      // that holds now tells which.
-      a.written.push_back(s);
-      if (a.state && (a.state->name != s.name || a.state->type != s.type)) {
-        a.written.push_back(*a.state);
-      } else if (a.state) {
-        a.written.back() = *a.state;
-      }
+      a.written = WrittenStates(s, a.state);
+    } else if (a.state && a.state->name == "Cached") {
+      a.written.push_back(*a.state);  // the server wrote Cached instead of Running
     }
     return a;
+  }
+
+  void WaitForSlot(const std::vector<std::string>& tags, double max_seconds) override {
+    v1::WaitForConcurrencySlotRequest req;
+    for (const auto& t : tags) req.add_tags(t);
+    req.set_timeout_seconds(std::clamp(max_seconds, 0.05, 30.0));
+    auto resp = client_.WaitForConcurrencySlot(req);
+    if (!resp) Backend::WaitForSlot(tags, max_seconds);  // e.g. the server is restarting
   }
 
   void TaskRunCreated(const TaskRunCreate& create) override {

@@ -85,6 +85,11 @@ struct TaskRun {
   std::vector<State> history;
   bool reported_create = false;
   std::string task_inputs_json;  // which upstream runs fed this one ("" = none)
+  // The synchronous path (TransitionOnServer): the server decides this run's states.
+  bool sync = false;
+  std::string cache_key;
+  double cache_expiration_seconds = 0;
+  std::string result_json;  // sent with Completed; on a Cached answer, the stored result
 };
 
 enum class AttemptEnd { kOk, kError, kTimedOut };
@@ -173,8 +178,10 @@ struct Engine::Impl {
 
   // ---------------------------------------------------------------- task runs
 
-  // Applies the default policy locally and reports what was written.
+  // Applies the default policy locally and reports what was written; a synchronous run
+  // asks the server instead.
   Outcome Transition(TaskRun& run, State proposed) {
+    if (run.sync) return TransitionOnServer(run, std::move(proposed));
     TransitionContext ctx;
     ctx.kind = RunKind::kTaskRun;
     ctx.initial = run.state;
@@ -236,14 +243,92 @@ struct Engine::Impl {
     }
   }
 
-  // Proposes until accepted or refused; WAIT sleeps (the local policy only waits for a
-  // scheduled time, which the caller already slept to).
+  // A synchronous run's creation or proposal: the server decides (tag concurrency slots,
+  // the cache) and its answer is logged and kept like a local outcome.
+  Outcome TransitionOnServer(TaskRun& run, State proposed) {
+    core::Result<TaskRunAnswer> answer = core::Error{};
+    if (!run.reported_create) {
+      TaskRunCreate create;
+      create.id = run.id;
+      create.flow_run_id = cfg.flow_run_id;
+      create.task_key = run.task_key;
+      create.dynamic_key = run.dynamic_key;
+      create.name = run.name;
+      create.retry_policy = run.policy;
+      create.tags = run.tags;
+      create.task_inputs_json = run.task_inputs_json;
+      create.initial = proposed;
+      create.cache_key = run.cache_key;
+      create.cache_expiration_seconds = run.cache_expiration_seconds;
+      answer = cfg.backend->CreateTaskRun(create);
+      if (answer) {
+        run.reported_create = true;
+        if (!answer->task_run_id.empty()) run.id = answer->task_run_id;
+      }
+    } else {
+      const std::string& result =
+          proposed.type == StateType::kCompleted ? run.result_json : std::string();
+      answer = cfg.backend->ProposeTaskRunState(run.id, proposed, result);
+    }
+    Outcome out;
+    if (!answer) {
+      run.logger.error("proposing {}: {}", proposed.name, answer.error().message);
+      out.decision = Decision::kAbort;
+      out.reason = answer.error().message;
+      out.state = run.state;
+      out.run_count = run.run_count;
+      return out;
+    }
+    out.decision = answer->decision;
+    out.reason = answer->reason;
+    out.rule = answer->rule;
+    out.wait_seconds = answer->wait_seconds;
+    out.run_count = answer->run_count;
+    out.to_write = answer->written;
+    out.state = answer->state;
+    bool cached = answer->state && answer->state->name == "Cached";
+    if (out.decision != Decision::kAccept && out.decision != Decision::kWait && !cached) {
+      run.logger.warning("proposal refused ({}): {}",
+                         core::orchestration::DecisionName(out.decision), out.reason);
+    }
+    for (size_t i = 0; i < out.to_write.size(); ++i) {
+      LogTaskState(run, out.to_write[i], i + 1 == out.to_write.size());
+    }
+    if (cfg.keep_history) {
+      for (const auto& s : out.to_write) run.history.push_back(s);
+    }
+    if (answer->state) run.state = answer->state;
+    run.run_count = answer->run_count;
+    if (cached) run.result_json = std::move(answer->result_json);
+    return out;
+  }
+
+  // Proposes until accepted or refused. WAIT: a local run sleeps (the local policy only
+  // waits for a scheduled time, which the caller already slept to); a synchronous run waits
+  // for a concurrency slot (woken by the server as soon as one frees) or the time the server
+  // said, as long as it takes.
   Outcome Propose(TaskRun& run, State proposed) {
+    auto logged = std::chrono::steady_clock::time_point{};
     for (int i = 0;; ++i) {
       Outcome out = Transition(run, proposed);
-      if (out.decision != Decision::kWait || i > 100) return out;
-      std::this_thread::sleep_for(core::FromSeconds(std::min(out.wait_seconds, 1.0) + 0.001));
+      if (out.decision != Decision::kWait || (!run.sync && i > 100)) return out;
+      if (!run.sync) {
+        std::this_thread::sleep_for(core::FromSeconds(std::min(out.wait_seconds, 1.0) + 0.001));
+      } else {
+        auto now = std::chrono::steady_clock::now();
+        if (now - logged > std::chrono::minutes(1)) {
+          run.logger.info("waiting to enter {}: {}", proposed.name, out.reason);
+          logged = now;
+        }
+        double wait = std::clamp(out.wait_seconds, 0.01, 30.0);
+        if (out.rule.find("Concurrency") != std::string::npos) {
+          cfg.backend->WaitForSlot(run.tags, wait);
+        } else {
+          std::this_thread::sleep_for(core::FromSeconds(wait));
+        }
+      }
       proposed.timestamp = {};
+      proposed.idempotency_key.clear();
     }
   }
 
@@ -319,6 +404,7 @@ struct Engine::Impl {
     if (def.name.empty()) throw std::invalid_argument("a task's name must not be empty");
     // A submitted call (or one fed by futures) reserved its identity and inputs.
     std::shared_ptr<CallContext> call = TakeNextCall();
+    CallCache* cache = TakeNextCallCache();  // the call caches or persists its result
     TaskRun run;
     run.id = call && !call->id.empty() ? call->id : NewUuid();
     run.task_key = def.name;
@@ -331,6 +417,14 @@ struct Engine::Impl {
       ++task_run_count;
     }
     if (call) run.task_inputs_json = call->inputs_json;
+    // A server rule decides this run's states (a tag that may be limited, the cache): its
+    // creation and proposals go to the server synchronously.
+    run.sync = cfg.backend->sync_tasks() &&
+               (!run.tags.empty() || (cache && (!cache->key.empty() || cache->persist)));
+    if (cache && run.sync) {
+      run.cache_key = cache->key;
+      run.cache_expiration_seconds = cache->expiration_seconds;
+    }
     run.name = def.name + "-" + run.dynamic_key;
     run.logger = Logger("Task run '" + run.name + "'", cfg.flow_run_id, run.id, run.name);
     // Keeps a future's State() current and hands the final state to hooks and the future.
@@ -357,6 +451,13 @@ struct Engine::Impl {
     for (;;) {
       Outcome started = Propose(run, running);
       observe();
+      if (cache && run.state && run.state->name == "Cached") {
+        // The server had a valid result for the key: the body does not run.
+        cache->cached = true;
+        cache->cached_json = std::move(run.result_json);
+        end_run(*run.state);
+        return run.run_count;
+      }
       if (started.decision != Decision::kAccept || !run.state ||
           run.state->type != StateType::kRunning) {
         State s = run.state.value_or(core::Failed(Now(), "could not start: " + started.reason));
@@ -367,6 +468,14 @@ struct Engine::Impl {
       std::exception_ptr error;
       std::optional<State> returned;
       AttemptEnd end = RunAttempt(run, def, attempt, body, error, returned);
+      if (end == AttemptEnd::kOk && cache && run.sync && cache->encode) {
+        try {
+          run.result_json = cache->encode(attempt);
+        } catch (...) {
+          error = std::current_exception();
+          end = AttemptEnd::kError;
+        }
+      }
       Outcome out;
       if (end == AttemptEnd::kOk) {
         // A returned state is the final state (a returned Failed retries like a throw).
@@ -379,7 +488,12 @@ struct Engine::Impl {
                                                    proposed_end.name);
           }
         }
-        out = Propose(run, std::move(proposed_end));
+        out = Propose(run, proposed_end);
+        if (out.decision == Decision::kAbort && !run.result_json.empty()) {
+          // The server refused the result (e.g. over its size limit): the run fails.
+          run.result_json.clear();
+          out = Propose(run, core::Failed(Now(), "the result was not stored: " + out.reason));
+        }
         if (run.state && run.state->type == StateType::kCompleted) {
           succeeded = attempt;
           break;

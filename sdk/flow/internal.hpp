@@ -83,6 +83,22 @@ struct TaskRunCreate {
   std::vector<std::string> tags;
   core::State initial;  // Pending
   std::string task_inputs_json;  // upstream runs that fed it ("" = none)
+  // The synchronous path only (see Backend::CreateTaskRun):
+  std::string cache_key;                // "" = no caching
+  double cache_expiration_seconds = 0;  // 0 = the cached result never expires
+};
+
+// The server's answer to a synchronous task-run creation or proposal.
+struct TaskRunAnswer {
+  core::orchestration::Decision decision = core::orchestration::Decision::kAccept;
+  std::string task_run_id;           // the server's id (an existing run when it matched one)
+  std::optional<core::State> state;  // holds afterwards
+  std::vector<core::State> written;  // states appended, in order, for the log
+  std::string reason;
+  std::string rule;  // the rule that decided when not ACCEPT
+  double wait_seconds = 0;
+  int run_count = 0;
+  std::string result_json;  // a Cached answer: the stored result
 };
 
 struct FlowRunAnswer {
@@ -107,6 +123,20 @@ class Backend {
   // Blocks until every queued task-run report was sent (or given up on).
   virtual void Flush() = 0;
   virtual int dropped() const { return 0; }
+
+  // The synchronous task-run path, for task runs a server rule must decide (a tag that may
+  // be limited, a cache key, a persisted result): creation and each proposal are RPCs
+  // (transient errors retried with the same idempotency key). Only server backends have it
+  // (sync_tasks()); these runs are never also reported in batches.
+  virtual bool sync_tasks() const { return false; }
+  virtual core::Result<TaskRunAnswer> CreateTaskRun(const TaskRunCreate& create);
+  // `result_json`: the run's result, sent with a COMPLETED proposal ("" = none).
+  virtual core::Result<TaskRunAnswer> ProposeTaskRunState(const std::string& task_run_id,
+                                                          const core::State& proposed,
+                                                          const std::string& result_json);
+  // After a WAIT from a tag-concurrency rule: blocks until a slot of one of `tags` frees or
+  // `max_seconds` pass (whichever first); the caller proposes again.
+  virtual void WaitForSlot(const std::vector<std::string>& tags, double max_seconds);
 };
 
 // Applies the default policy locally to the flow run; task reports go nowhere.

@@ -2,13 +2,16 @@
 #include <cxxabi.h>
 
 #include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <typeinfo>
+#include <utility>
 
 #include "sdk/flow/internal.hpp"
+#include "sdk/flow/result_codec.hpp"
 
 namespace weft::detail {
 
@@ -96,3 +99,33 @@ std::string DescribeState(const core::State& state) {
 }
 
 }  // namespace weft::detail
+
+namespace weft {
+
+namespace {
+thread_local detail::CallCache* tls_next_call_cache = nullptr;
+}  // namespace
+
+void detail::SetNextCallCache(CallCache* cache) { tls_next_call_cache = cache; }
+detail::CallCache* detail::TakeNextCallCache() { return std::exchange(tls_next_call_cache, nullptr); }
+
+std::string task_input_hash(const CacheKeyInputs& inputs) {
+  // Two 64-bit FNV-1a hashes with different offsets over "name\0inputs": 128 bits, stable
+  // across builds and machines (std::hash is neither).
+  auto fnv = [&](std::uint64_t h) {
+    auto mix = [&](std::string_view text) {
+      for (unsigned char c : text) {
+        h ^= c;
+        h *= 0x100000001b3ULL;
+      }
+    };
+    mix(inputs.task_name);
+    mix(std::string_view("\0", 1));
+    mix(inputs.inputs_json);
+    return h;
+  };
+  return fmt::format("{}-{:016x}{:016x}", inputs.task_name, fnv(0xcbf29ce484222325ULL),
+                     fnv(0x84222325cbf29ce4ULL));
+}
+
+}  // namespace weft

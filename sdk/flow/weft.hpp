@@ -42,6 +42,7 @@
 #include "sdk/core/schedule.hpp"
 #include "sdk/core/state.hpp"
 #include "sdk/flow/futures.hpp"
+#include "sdk/flow/result_codec.hpp"
 
 namespace weft {
 
@@ -163,6 +164,13 @@ struct TaskOptions {
   // upstream failure included), in the thread that ran it. A throwing hook is logged only.
   std::function<void(const TaskContext&, const core::State&)> on_completion{};
   std::function<void(const TaskContext&, const core::State&)> on_failure{};
+  // Caching (needs a server; docs/caching.md): the key of a call, from its inputs (e.g.
+  // weft::task_input_hash; "" = do not cache this call). A stored result for the key that has
+  // not expired is returned without running the task, and the run ends Cached. The result
+  // (and, for the key, the arguments) must convert to JSON: include sdk/flow/json.hpp.
+  std::function<std::string(const CacheKeyInputs&)> cache_key_fn{};
+  double cache_expiration_seconds = 0;  // 0 = a cached result never expires
+  bool persist_result = false;          // store the result on the server even without a key
 };
 
 // A declared flow parameter:
@@ -404,6 +412,10 @@ struct TimedCall {
     std::lock_guard lock(mu);
     return std::move(results.at(attempt));
   }
+  const R& Peek(int attempt) {
+    std::lock_guard lock(mu);
+    return results.at(attempt);
+  }
 };
 
 template <typename F, typename... Args>
@@ -474,29 +486,49 @@ class Task {
   template <typename... Args>
   auto operator()(Args&&... args) const {
     using R = detail::TaskResultT<F, std::remove_reference_t<Args>...>;
+    detail::CallCache cache;
+    bool caching = PrepareCache<R>(cache, args...);
     if (def_->options.timeout_seconds > 0) {
       if constexpr (std::is_void_v<R>) {
         auto call = std::make_shared<detail::TimedCallVoid<F, std::decay_t<Args>...>>(
             fn_, std::forward<Args>(args)...);
+        if (caching) detail::SetNextCallCache(&cache);
         detail::RunTaskCall(*def_, [call](TaskContext& ctx) { call->Invoke(ctx); });
         return;
       } else {
         auto call = std::make_shared<detail::TimedCall<F, R, std::decay_t<Args>...>>(
             fn_, std::forward<Args>(args)...);
+        if constexpr (ResultCodec<R>::kAvailable) {
+          cache.encode = [call](int attempt) {
+            return ResultCodec<R>::Encode(call->Peek(attempt));
+          };
+        }
+        if (caching) detail::SetNextCallCache(&cache);
         int attempt = detail::RunTaskCall(*def_, [call](TaskContext& ctx) { call->Invoke(ctx); });
+        if constexpr (ResultCodec<R>::kAvailable) {
+          if (cache.cached) return ResultCodec<R>::Decode(cache.cached_json);
+        }
         return call->Take(attempt);
       }
     } else {
       if constexpr (std::is_void_v<R>) {
+        if (caching) detail::SetNextCallCache(&cache);
         detail::RunTaskCall(*def_,
                             [&](TaskContext& ctx) { detail::InvokeTask(*fn_, ctx, args...); });
         return;
       } else {
         std::optional<R> result;
+        if constexpr (ResultCodec<R>::kAvailable) {
+          cache.encode = [&](int) { return ResultCodec<R>::Encode(*result); };
+        }
+        if (caching) detail::SetNextCallCache(&cache);
         detail::RunTaskCall(*def_, [&](TaskContext& ctx) {
           result.reset();
           result.emplace(detail::InvokeTask(*fn_, ctx, args...));
         });
+        if constexpr (ResultCodec<R>::kAvailable) {
+          if (cache.cached) return ResultCodec<R>::Decode(cache.cached_json);
+        }
         return R(std::move(*result));
       }
     }
@@ -558,6 +590,48 @@ class Task {
     } else {
       return R((*this)(detail::ArgTraits<std::decay_t<Args>>::Resolve(args)...));
     }
+  }
+
+  // Fills `cache` for one call when the task caches or persists its result: the key from
+  // cache_key_fn over the arguments as JSON. False when this call is not cached. Throws
+  // std::invalid_argument when the result or an argument the key needs has no JSON form.
+  template <typename R, typename... Args>
+  bool PrepareCache(detail::CallCache& cache, const Args&... args) const {
+    const TaskOptions& o = def_->options;
+    if (!o.cache_key_fn && !o.persist_result) return false;
+    if constexpr (!std::is_void_v<R> && !ResultCodec<R>::kAvailable) {
+      throw std::invalid_argument(
+          "task '" + def_->name +
+          "': its result is cached or persisted, so it must convert to JSON: include "
+          "sdk/flow/json.hpp (and give your own types to_json/from_json)");
+    }
+    if constexpr (std::is_void_v<R>) cache.encode = [](int) { return std::string("null"); };
+    if (o.cache_key_fn) {
+      CacheKeyInputs in;
+      in.task_name = def_->name;
+      in.inputs_json = "[";
+      int position = 0;
+      auto add = [&](const auto& arg) {
+        using A = std::decay_t<decltype(arg)>;
+        ++position;
+        if constexpr (ResultCodec<A>::kAvailable) {
+          if (position > 1) in.inputs_json += ',';
+          in.inputs_json += ResultCodec<A>::Encode(arg);
+        } else {
+          throw std::invalid_argument(
+              "task '" + def_->name + "': its cache key reads the arguments as JSON, and "
+              "argument " + std::to_string(position) + " has no JSON form: include "
+              "sdk/flow/json.hpp (and give your own types to_json/from_json)");
+        }
+      };
+      (add(args), ...);
+      (void)add;
+      in.inputs_json += ']';
+      cache.key = o.cache_key_fn(in);
+    }
+    cache.expiration_seconds = o.cache_expiration_seconds;
+    cache.persist = o.persist_result;
+    return !cache.key.empty() || cache.persist;
   }
 
   std::shared_ptr<F> fn_;
