@@ -1,8 +1,9 @@
 // limited_flow: tasks tagged "db" (a tag the tests limit with `weft concurrency-limit`).
 // Each task appends "start <flow run id> <µs>" and "end <flow run id> <µs>" lines to `out`
 // (O_APPEND: processes never interleave a line), so a test can compute how many held the tag
-// at once across processes. Parameters: out (required), tasks (how many calls), sleep_ms
-// (time each task holds its slot).
+// at once across processes. The calls are submitted at once (Map on the concurrent runner),
+// so without the limit they would all run together. Parameters: out (required), tasks (how
+// many calls), sleep_ms (time each task holds its slot).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "sdk/flow/weft.hpp"
 
@@ -32,7 +34,7 @@ void AppendLine(const std::string& path, const std::string& line) {
 
 auto query = weft::task(
     "query",
-    [](weft::TaskContext& ctx, const std::string& out, std::int64_t sleep_ms) {
+    [](weft::TaskContext& ctx, std::int64_t, const std::string& out, std::int64_t sleep_ms) {
       AppendLine(out, "start " + ctx.task_run_id() + " " + std::to_string(NowMicros()));
       std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
       AppendLine(out, "end " + ctx.task_run_id() + " " + std::to_string(NowMicros()));
@@ -43,9 +45,9 @@ auto limited = weft::flow(
     "limited",
     [](weft::FlowContext& ctx) {
       const std::string out = ctx.params().String("out");
-      for (std::int64_t i = 0; i < ctx.params().Int("tasks"); ++i) {
-        query(out, ctx.params().Int("sleep_ms"));
-      }
+      std::vector<std::int64_t> calls;
+      for (std::int64_t i = 0; i < ctx.params().Int("tasks"); ++i) calls.push_back(i);
+      for (const auto& f : query.Map(calls, out, ctx.params().Int("sleep_ms"))) f.Result();
     },
     weft::FlowOptions{
         .description = "tasks tagged db (tag concurrency e2e tests)",
