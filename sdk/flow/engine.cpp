@@ -204,17 +204,7 @@ struct Engine::Impl {
     }
     if (!run.reported_create) {
       // The first state is the creation (Pending); the rest are ordinary reports.
-      TaskRunCreate create;
-      create.id = run.id;
-      create.flow_run_id = cfg.flow_run_id;
-      create.task_key = run.task_key;
-      create.dynamic_key = run.dynamic_key;
-      create.name = run.name;
-      create.retry_policy = run.policy;
-      create.tags = run.tags;
-      create.task_inputs_json = run.task_inputs_json;
-      create.initial = out.to_write.front();
-      cfg.backend->TaskRunCreated(create);
+      cfg.backend->TaskRunCreated(Creation(run, out.to_write.front()));
       if (out.to_write.size() > 1) {
         cfg.backend->TaskRunStates(run.id, {out.to_write.begin() + 1, out.to_write.end()});
       }
@@ -227,6 +217,23 @@ struct Engine::Impl {
     }
     run.state = out.state;
     return out;
+  }
+
+  // The creation a backend reports for `run`, starting in `initial`.
+  TaskRunCreate Creation(const TaskRun& run, const State& initial) const {
+    TaskRunCreate create;
+    create.id = run.id;
+    create.flow_run_id = cfg.flow_run_id;
+    create.task_key = run.task_key;
+    create.dynamic_key = run.dynamic_key;
+    create.name = run.name;
+    create.retry_policy = run.policy;
+    create.tags = run.tags;
+    create.task_inputs_json = run.task_inputs_json;
+    create.initial = initial;
+    create.cache_key = run.cache_key;
+    create.cache_expiration_seconds = run.cache_expiration_seconds;
+    return create;
   }
 
   void LogTaskState(const TaskRun& run, const State& s, bool last) {
@@ -248,19 +255,7 @@ struct Engine::Impl {
   Outcome TransitionOnServer(TaskRun& run, State proposed) {
     core::Result<TaskRunAnswer> answer = core::Error{};
     if (!run.reported_create) {
-      TaskRunCreate create;
-      create.id = run.id;
-      create.flow_run_id = cfg.flow_run_id;
-      create.task_key = run.task_key;
-      create.dynamic_key = run.dynamic_key;
-      create.name = run.name;
-      create.retry_policy = run.policy;
-      create.tags = run.tags;
-      create.task_inputs_json = run.task_inputs_json;
-      create.initial = proposed;
-      create.cache_key = run.cache_key;
-      create.cache_expiration_seconds = run.cache_expiration_seconds;
-      answer = cfg.backend->CreateTaskRun(create);
+      answer = cfg.backend->CreateTaskRun(Creation(run, proposed));
       if (answer) {
         run.reported_create = true;
         if (!answer->task_run_id.empty()) run.id = answer->task_run_id;

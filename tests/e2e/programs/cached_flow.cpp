@@ -2,8 +2,6 @@
 // appends "ran <input>" to `out`; the flow appends "result <sum>" with the value it got
 // (from the run or from the cache). Parameters: out (required), n (the task's input),
 // expire (cache expiration in seconds, 0 = never).
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <numeric>
 #include <stdexcept>
@@ -11,23 +9,17 @@
 #include <vector>
 
 #include "sdk/flow/json.hpp"
+#include "tests/e2e/programs/program_support.hpp"
 
 namespace {
+
+using weft::e2e::AppendLine;
 
 struct Summary {
   std::vector<std::int64_t> values;
   std::string label;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Summary, values, label)
-
-void AppendLine(const std::string& path, const std::string& line) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot open " + path);
-  std::string data = line + "\n";
-  ssize_t n = ::write(fd, data.data(), data.size());
-  ::close(fd);
-  if (n != static_cast<ssize_t>(data.size())) throw std::runtime_error("short write to " + path);
-}
 
 weft::TaskOptions CacheOptions(double expire) {
   weft::TaskOptions o;

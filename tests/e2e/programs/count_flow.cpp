@@ -5,7 +5,6 @@
 // Before its work it appends "<flow run id> <pid>" to <out>.started (to find the process).
 // Parameters: out (required), sleep_ms (time spent in the work task), crash (raise SIGSEGV
 // inside the work task).
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,23 +13,12 @@
 #include <thread>
 
 #include "sdk/flow/weft.hpp"
+#include "tests/e2e/programs/program_support.hpp"
 
 namespace {
 
-std::int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-void AppendLine(const std::string& path, const std::string& line) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot open " + path);
-  std::string data = line + "\n";
-  ssize_t n = ::write(fd, data.data(), data.size());
-  ::close(fd);
-  if (n != static_cast<ssize_t>(data.size())) throw std::runtime_error("short write to " + path);
-}
+using weft::e2e::AppendLine;
+using weft::e2e::NowMicros;
 
 auto announce = weft::task("announce", [](const std::string& out, const std::string& run_id) {
   AppendLine(out + ".started", run_id + " " + std::to_string(::getpid()));

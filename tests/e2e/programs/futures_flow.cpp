@@ -1,8 +1,6 @@
 // futures_flow: Submit/Map, allow_failure, hooks, task inputs, flow retries and the flow
 // timeout against a live server. Parameters: mode (map | allow | hooks | inputs | retry |
 // timeout | sleep), out (a file the flow appends observations to), n (elements for map).
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <numeric>
@@ -12,18 +10,11 @@
 #include <vector>
 
 #include "sdk/flow/weft.hpp"
+#include "tests/e2e/programs/program_support.hpp"
 
 namespace {
 
-void AppendLine(const std::string& path, const std::string& line) {
-  if (path.empty()) return;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot open " + path);
-  std::string data = line + "\n";
-  ssize_t n = ::write(fd, data.data(), data.size());
-  ::close(fd);
-  if (n != static_cast<ssize_t>(data.size())) throw std::runtime_error("short write to " + path);
-}
+using weft::e2e::AppendLine;
 
 std::string g_out;  // the out parameter, for hooks
 

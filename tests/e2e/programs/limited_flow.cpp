@@ -4,8 +4,6 @@
 // at once across processes. The calls are submitted at once (Map on the concurrent runner),
 // so without the limit they would all run together. Parameters: out (required), tasks (how
 // many calls), sleep_ms (time each task holds its slot).
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <stdexcept>
@@ -14,23 +12,12 @@
 #include <vector>
 
 #include "sdk/flow/weft.hpp"
+#include "tests/e2e/programs/program_support.hpp"
 
 namespace {
 
-std::int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-void AppendLine(const std::string& path, const std::string& line) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot open " + path);
-  std::string data = line + "\n";
-  ssize_t n = ::write(fd, data.data(), data.size());
-  ::close(fd);
-  if (n != static_cast<ssize_t>(data.size())) throw std::runtime_error("short write to " + path);
-}
+using weft::e2e::AppendLine;
+using weft::e2e::NowMicros;
 
 auto query = weft::task(
     "query",
