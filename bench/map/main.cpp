@@ -1,13 +1,15 @@
 // bench_map: the overhead of task.Map over N trivial elements.
 //
 //   scripts/with_pg.sh build/release/bench/map/bench_map [--elements 10000] [--runs 3]
-//       [--workers 0] [--mode both|ephemeral|server]
+//       [--workers 0] [--mode both|ephemeral|server] [--tagged]
 //
 // Starts a weft-server on the database in WEFT_TEST_DATABASE_URL (or --database-url URL),
 // then runs a flow whose body maps a trivial task over N elements and reads every result,
 // in ephemeral mode and against the server. Per element = weft::Run end to end (flow run
 // created, N task runs submitted, run and reported, final flush, final state) / N. Prints
-// the figures; asserts nothing.
+// the figures; asserts nothing. --tagged gives the task a tag (no limit on it), which sends
+// every task run through the SDK's synchronous path (creation and each state as RPCs, as
+// for tasks a concurrency limit or a cache key concerns) instead of the batched reports.
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -102,8 +104,10 @@ struct Figures {
   double total_ms = 0;    // weft::Run end to end
 };
 
-Figures RunOnce(weft::RunOptions::Mode mode, int n, int workers) {
-  auto trivial = weft::task("trivial", [](int x) { return x + 1; });
+Figures RunOnce(weft::RunOptions::Mode mode, int n, int workers, bool tagged) {
+  weft::TaskOptions options_of_task;
+  if (tagged) options_of_task.tags = {"bench"};
+  auto trivial = weft::task("trivial", [](int x) { return x + 1; }, options_of_task);
   std::vector<int> items(static_cast<size_t>(n));
   std::iota(items.begin(), items.end(), 0);
   double submit_ms = 0, results_ms = 0;
@@ -147,6 +151,7 @@ void Print(const char* label, int n, const Figures& f) {
 int main(int argc, char** argv) {
   int n = 10000, runs = 3, workers = 0;
   std::string mode = "both";
+  bool tagged = false;
   std::string database_url;
   if (const char* u = std::getenv("WEFT_TEST_DATABASE_URL")) database_url = u;
   for (int i = 1; i < argc; ++i) {
@@ -163,12 +168,14 @@ int main(int argc, char** argv) {
       workers = std::atoi(next().c_str());
     } else if (a == "--mode") {
       mode = next();
+    } else if (a == "--tagged") {
+      tagged = true;
     } else if (a == "--database-url") {
       database_url = next();
     } else {
       std::fprintf(stderr,
                    "usage: bench_map [--elements N] [--runs R] [--workers W] "
-                   "[--mode both|ephemeral|server] [--database-url URL]\n");
+                   "[--mode both|ephemeral|server] [--tagged] [--database-url URL]\n");
       return 2;
     }
   }
@@ -177,10 +184,10 @@ int main(int argc, char** argv) {
     Die("--elements and --runs must be > 0, --workers >= 0, --mode both|ephemeral|server");
   }
   weft::SetLogLevel(weft::LogLevel::kWarning);
-  std::printf("bench_map: Map over %d trivial elements, %u hardware threads, workers=%d\n", n,
-              std::thread::hardware_concurrency(), workers);
+  std::printf("bench_map: Map over %d trivial%s elements, %u hardware threads, workers=%d\n", n,
+              tagged ? " tagged" : "", std::thread::hardware_concurrency(), workers);
   if (mode != "server") {
-    for (int r = 0; r < runs; ++r) Print("ephemeral", n, RunOnce(weft::RunOptions::Mode::kEphemeral, n, workers));
+    for (int r = 0; r < runs; ++r) Print("ephemeral", n, RunOnce(weft::RunOptions::Mode::kEphemeral, n, workers, tagged));
   }
   if (mode != "ephemeral") {
     if (database_url.empty()) Die("no database: run under scripts/with_pg.sh or pass --database-url");
@@ -188,7 +195,7 @@ int main(int argc, char** argv) {
     std::string log = "/tmp/bench_map_server_" + std::to_string(getpid()) + ".log";
     Server server(api, database_url, log);
     setenv("WEFT_API_URL", api.c_str(), 1);
-    for (int r = 0; r < runs; ++r) Print("server", n, RunOnce(weft::RunOptions::Mode::kServer, n, workers));
+    for (int r = 0; r < runs; ++r) Print("server", n, RunOnce(weft::RunOptions::Mode::kServer, n, workers, tagged));
   }
   return 0;
 }
