@@ -5,13 +5,18 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <condition_variable>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "sdk/core/orchestration/rule.hpp"
 #include "sdk/flow/internal.hpp"
@@ -97,49 +102,87 @@ enum class AttemptEnd { kOk, kError, kTimedOut };
 // How long a flow body gets to return after its flow run timed out.
 constexpr double kFlowTimeoutGraceSeconds = 5;
 
-// SIGTERM -> a callback (on a thread of its own), then the default action. The handler only
-// writes a byte to a pipe.
-int g_term_pipe_write = -1;
+// SIGTERM -> the callbacks of every flow run of this process that registered one (a subflow
+// runs inside its parent: the innermost first), on a thread of its own, then the default
+// action. The handler only writes a byte to a pipe. One pipe and thread serve every run: the
+// first registration sets them up, the last one to go takes them down (a subflow's watcher
+// ending must not leave its parent's SIGTERM unhandled, nor race a sibling's).
+std::atomic<int> g_term_pipe_write{-1};
 void OnTerm(int) {
   char c = 1;
-  if (g_term_pipe_write >= 0) (void)!::write(g_term_pipe_write, &c, 1);
+  int fd = g_term_pipe_write.load();
+  if (fd >= 0) (void)!::write(fd, &c, 1);
+}
+
+struct TermHooks {
+  std::mutex mu;  // held while the callbacks run: a watcher cannot end under them
+  std::vector<std::pair<std::uint64_t, std::function<void()>>> callbacks;
+  std::uint64_t next_id = 1;
+  int fds[2] = {-1, -1};
+  struct sigaction old {};
+  std::thread thread;
+};
+TermHooks& Term() {
+  static auto* hooks = new TermHooks();  // never destroyed: a signal may come at exit
+  return *hooks;
 }
 
 class TermWatcher {
  public:
   explicit TermWatcher(std::function<void()> on_term) {
-    if (::pipe2(fds_, O_CLOEXEC) != 0) return;
-    g_term_pipe_write = fds_[1];
-    struct sigaction sa {};
-    sa.sa_handler = OnTerm;
-    sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGTERM, &sa, &old_);
-    thread_ = std::thread([this, on_term = std::move(on_term)] {
-      char c = 0;
-      if (::read(fds_[0], &c, 1) == 1 && c == 1) {
-        on_term();
+    TermHooks& h = Term();
+    std::lock_guard lock(h.mu);
+    if (h.callbacks.empty()) {
+      if (::pipe2(h.fds, O_CLOEXEC) != 0) return;
+      int read_fd = h.fds[0];
+      h.thread = std::thread([read_fd] {
+        char c = 0;
+        ssize_t n;
+        do {
+          n = ::read(read_fd, &c, 1);
+        } while (n < 0 && errno == EINTR);
+        if (n != 1 || c != 1) return;  // the last watcher ended
+        TermHooks& hooks = Term();
+        hooks.mu.lock();  // kept: the process dies below
+        for (auto it = hooks.callbacks.rbegin(); it != hooks.callbacks.rend(); ++it) it->second();
         ::signal(SIGTERM, SIG_DFL);
         ::raise(SIGTERM);
-      }
-    });
+      });
+      g_term_pipe_write.store(h.fds[1]);
+      struct sigaction sa {};
+      sa.sa_handler = OnTerm;
+      sigemptyset(&sa.sa_mask);
+      ::sigaction(SIGTERM, &sa, &h.old);
+    }
+    id_ = h.next_id++;
+    h.callbacks.emplace_back(id_, std::move(on_term));
   }
   ~TermWatcher() {
-    if (!thread_.joinable()) return;
-    ::sigaction(SIGTERM, &old_, nullptr);
+    if (id_ == 0) return;
+    TermHooks& h = Term();
+    std::thread thread;
+    int fds[2];
+    {
+      std::lock_guard lock(h.mu);
+      std::erase_if(h.callbacks, [&](const auto& c) { return c.first == id_; });
+      if (!h.callbacks.empty()) return;
+      ::sigaction(SIGTERM, &h.old, nullptr);
+      g_term_pipe_write.store(-1);
+      thread = std::move(h.thread);
+      fds[0] = std::exchange(h.fds[0], -1);
+      fds[1] = std::exchange(h.fds[1], -1);
+    }
     char c = 0;
-    (void)!::write(fds_[1], &c, 1);
-    thread_.join();
-    g_term_pipe_write = -1;
-    ::close(fds_[0]);
-    ::close(fds_[1]);
+    (void)!::write(fds[1], &c, 1);
+    thread.join();
+    ::close(fds[0]);
+    ::close(fds[1]);
   }
   TermWatcher(const TermWatcher&) = delete;
   TermWatcher& operator=(const TermWatcher&) = delete;
 
  private:
-  int fds_[2] = {-1, -1};
-  struct sigaction old_ {};
-  std::thread thread_;
+  std::uint64_t id_ = 0;
 };
 
 // Shared between the caller and the thread of a task with a timeout.

@@ -167,3 +167,17 @@ TEST_CASE("on_crashed: a flow process stopped with SIGTERM runs its hook", "[e2e
   CHECK(status == 128 + 15);  // it still dies of the signal
   CHECK(ReadFile(out) == "started\nflow crashed hook the flow process received SIGTERM\n");
 }
+
+TEST_CASE("on_crashed: SIGTERM after a subflow with its own hook still runs the parent's",
+          "[e2e][futures]") {
+  Server server(FreshDatabase("futcrashsub"));
+  Env env = server.ClientEnv();
+  std::string dir = TempDir("futcrashsub");
+  std::string out = dir + "/sleep.log";
+  Background flow({FUTURES_FLOW_BIN, "--param", "mode=subflow-sleep", "--param", "out=" + out},
+                  env, dir + "/flow.log");
+  REQUIRE(Eventually([&] { return Has(ReadFile(out), "started"); }, 60));
+  int status = flow.Stop();
+  CHECK(status == 128 + 15);  // it dies of the signal, not of the SIGKILL after the grace
+  CHECK(ReadFile(out) == "started\nflow crashed hook the flow process received SIGTERM\n");
+}

@@ -1,6 +1,6 @@
 // futures_flow: Submit/Map, allow_failure, hooks, task inputs, flow retries and the flow
 // timeout against a live server. Parameters: mode (map | allow | hooks | inputs | retry |
-// timeout | sleep), out (a file the flow appends observations to), n (elements for map).
+// timeout | sleep | subflow-sleep), out (a file the flow appends observations to), n (elements for map).
 
 #include <chrono>
 #include <numeric>
@@ -42,20 +42,30 @@ weft::FlowOptions Options(double timeout) {
       .retries = 1,
       .retry_delays = 0.0,
       .timeout_seconds = timeout,
+      // Flow hooks read the path from the context, not g_out: after a flow timeout (or a
+      // SIGTERM) a hook runs while the body may still be running on its own thread.
       .on_completion =
           [](const weft::FlowContext& c, const weft::core::State& s) {
-            AppendLine(g_out, "flow hook " + c.flow_run_name() + " " + s.name);
+            AppendLine(c.params().String("out"), "flow hook " + c.flow_run_name() + " " + s.name);
           },
       .on_failure =
-          [](const weft::FlowContext&, const weft::core::State& s) {
-            AppendLine(g_out, "flow failure hook " + s.name);
+          [](const weft::FlowContext& c, const weft::core::State& s) {
+            AppendLine(c.params().String("out"), "flow failure hook " + s.name);
           },
       .on_crashed =
-          [](const weft::FlowContext&, const weft::core::State& s) {
-            AppendLine(g_out, "flow crashed hook " + s.message);
+          [](const weft::FlowContext& c, const weft::core::State& s) {
+            AppendLine(c.params().String("out"), "flow crashed hook " + s.message);
           },
   };
 }
+
+// A subflow with its own on_crashed hook: once it has ended, a SIGTERM still reaches the
+// parent's hook (and still ends the process).
+auto child = weft::flow(
+    "futures_child", [](weft::FlowContext&) {},
+    weft::FlowOptions{.on_crashed = [](const weft::FlowContext&, const weft::core::State&) {
+      AppendLine(g_out, "child crashed hook");
+    }});
 
 void Body(weft::FlowContext& ctx) {
   const auto& p = ctx.params();
@@ -85,6 +95,10 @@ void Body(weft::FlowContext& ctx) {
     AppendLine(g_out, "attempt " + std::to_string(ctx.attempt()));
     if (ctx.attempt() == 1) throw std::runtime_error("first attempt fails");
   } else if (mode == "sleep") {
+    AppendLine(g_out, "started");
+    std::this_thread::sleep_for(std::chrono::seconds(60));  // stopped by SIGTERM
+  } else if (mode == "subflow-sleep") {
+    child(ctx);
     AppendLine(g_out, "started");
     std::this_thread::sleep_for(std::chrono::seconds(60));  // stopped by SIGTERM
   } else if (mode == "timeout") {
