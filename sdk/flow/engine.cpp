@@ -888,15 +888,20 @@ struct Engine::Impl {
         submitted.clear();
       }
       int first_task_run = TaskRunCount();
-      ctx = FlowContext();
-      ctx.stop_token_ = flow_stop.get_token();
-      ctx.params_ = &cfg.params;
-      ctx.flow_run_id_ = cfg.flow_run_id;
-      ctx.flow_run_name_ = cfg.flow_run_name;
-      ctx.flow_name_ = cfg.flow->name();
-      ctx.attempt_ = std::max(1, started->run_count);
-      ctx.ephemeral_ = cfg.backend->ephemeral();
-      ctx.logger_ = flow_logger;
+      {
+        // The SIGTERM watcher may run on_crashed with this context at any time (under
+        // hook_mu, on its own thread).
+        std::lock_guard lock(hook_mu);
+        ctx = FlowContext();
+        ctx.stop_token_ = flow_stop.get_token();
+        ctx.params_ = &cfg.params;
+        ctx.flow_run_id_ = cfg.flow_run_id;
+        ctx.flow_run_name_ = cfg.flow_run_name;
+        ctx.flow_name_ = cfg.flow->name();
+        ctx.attempt_ = std::max(1, started->run_count);
+        ctx.ephemeral_ = cfg.backend->ephemeral();
+        ctx.logger_ = flow_logger;
+      }
 
       std::optional<ExceptionInfo> failure;
       auto run_body = [&] {
