@@ -629,8 +629,12 @@ struct Engine::Impl {
     }
     // Concurrent: queued once every upstream is final.
     auto remaining = std::make_shared<std::atomic<int>>(static_cast<int>(deps.size()) + 1);
-    auto ready = [this, remaining, run = std::move(run)]() mutable {
-      if (remaining->fetch_sub(1) == 1) pool->Enqueue(std::move(run));
+    auto ready = [this, remaining, core, run = std::move(run)]() mutable {
+      if (remaining->fetch_sub(1) != 1) return;
+      auto job = std::make_shared<FutureCore::PendingJob>();
+      job->fn = std::move(run);
+      core->SetPendingJob(job);
+      pool->Enqueue([job] { job->TryRun(); });
     };
     auto shared_ready = std::make_shared<decltype(ready)>(std::move(ready));
     for (const auto& d : deps) d.core->OnDone([shared_ready] { (*shared_ready)(); });

@@ -34,7 +34,20 @@ void FutureCore::SetIdentity(std::string id, std::string name) {
   name_ = std::move(name);
 }
 
+void FutureCore::SetPendingJob(std::shared_ptr<PendingJob> job) {
+  std::lock_guard lock(mu_);
+  if (!done_) pending_ = std::move(job);
+}
+
 core::State FutureCore::Wait() const {
+  if (InPoolWorker()) {
+    std::shared_ptr<PendingJob> job;
+    {
+      std::lock_guard lock(mu_);
+      if (!done_) job = pending_;
+    }
+    if (job) job->TryRun();  // still queued: run it here rather than wait for a worker
+  }
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return done_; });
   return *state_;
@@ -72,6 +85,7 @@ void FutureCore::Finish(core::State final_state, std::exception_ptr error) {
     state_ = std::move(final_state);
     error_ = std::move(error);
     done_ = true;
+    pending_.reset();
     callbacks.swap(on_done_);
   }
   cv_.notify_all();

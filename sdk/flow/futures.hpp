@@ -84,6 +84,21 @@ class FutureCore {
   void MarkHandled() { handled_ = true; }
   bool handled() const { return handled_; }
 
+  // A queued run not yet taken by a worker. A pool worker that waits for this future takes
+  // it and runs it itself (instead of holding its thread while the run waits in the queue
+  // behind it), so tasks that submit and wait inside the pool can never starve it.
+  struct PendingJob {
+    std::atomic<bool> claimed{false};
+    std::function<void()> fn;
+    // Runs fn unless someone already has; true when this call ran it.
+    bool TryRun() {
+      if (claimed.exchange(true)) return false;
+      fn();
+      return true;
+    }
+  };
+  void SetPendingJob(std::shared_ptr<PendingJob> job);
+
  private:
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
@@ -94,6 +109,7 @@ class FutureCore {
   std::exception_ptr error_;
   std::vector<std::function<void()>> on_done_;
   std::atomic<bool> handled_{false};
+  std::shared_ptr<PendingJob> pending_;  // until Finish
 };
 
 template <typename R>

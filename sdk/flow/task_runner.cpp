@@ -8,7 +8,10 @@ namespace weft::detail {
 
 namespace {
 thread_local std::shared_ptr<CallContext> tls_next_call;
+thread_local bool tls_in_pool_worker = false;
 }  // namespace
+
+bool InPoolWorker() { return tls_in_pool_worker; }
 
 void SetNextCall(std::shared_ptr<CallContext> call) { tls_next_call = std::move(call); }
 std::shared_ptr<CallContext> TakeNextCall() { return std::exchange(tls_next_call, nullptr); }
@@ -35,6 +38,7 @@ void WorkerPool::Enqueue(std::function<void()> job) {
 }
 
 void WorkerPool::Loop() {
+  tls_in_pool_worker = true;
   std::unique_lock lock(mu_);
   for (;;) {
     ++idle_;

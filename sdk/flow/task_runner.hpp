@@ -43,6 +43,8 @@ class WorkerPool {
 
 // The default pool size: 4 x hardware threads, clamped to [4, 64].
 int DefaultMaxWorkers();
+// True on a WorkerPool's threads.
+bool InPoolWorker();
 
 // Given to the next task run started on this thread (read and cleared at its start).
 struct CallContext {

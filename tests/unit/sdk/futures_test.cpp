@@ -2,6 +2,8 @@
 // hooks and the flow timeout, in ephemeral mode: what a user observes through weft::Run.
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <future>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -170,6 +172,35 @@ TEST_CASE("the concurrent runner never runs more than max_workers at once", "[ru
   CHECK(r.task_run_count == 40);
   CHECK(gauge.peak.load() <= 3);
   CHECK(gauge.peak.load() >= 2);  // it does run concurrently
+}
+
+TEST_CASE("tasks that submit and wait inside a full pool do not starve it", "[runners]") {
+  // 6 outer runs on 2 workers, each submitting 3 inner runs and waiting for them: a waiting
+  // worker runs its queued inner runs itself instead of holding its thread.
+  auto inner = weft::task("inner", [](int x) { return x * 10; });
+  auto outer = weft::task("outer", [&](int x) {
+    int sum = 0;
+    for (auto& f : inner.Map(std::vector<int>{x, x + 1, x + 2})) sum += f.Result();
+    return sum;
+  });
+  int total = 0;
+  auto f = weft::flow(
+      "nested",
+      [&] {
+        for (auto& o : outer.Map(std::vector<int>{0, 1, 2, 3, 4, 5})) total += o.Result();
+      },
+      weft::FlowOptions{.task_runner = weft::ConcurrentTaskRunner{.max_workers = 2}});
+  auto done = std::make_shared<std::promise<weft::FlowRunResult>>();
+  auto result = done->get_future();
+  std::thread([&f, done] { done->set_value(weft::Run(f, Ephemeral())); }).detach();
+  if (result.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    FAIL_CHECK("the flow deadlocked: every worker waits for a run queued behind it");
+    std::_Exit(1);  // its threads can never finish
+  }
+  auto r = result.get();
+  CHECK(r.exit_code == 0);
+  CHECK(r.task_run_count == 6 + 18);
+  CHECK(total == 10 * (0 + 1 + 2 + 1 + 2 + 3 + 2 + 3 + 4 + 3 + 4 + 5 + 4 + 5 + 6 + 5 + 6 + 7));
 }
 
 TEST_CASE("the sequential runner runs each submitted task at once, in order", "[runners]") {
