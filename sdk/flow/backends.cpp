@@ -415,7 +415,10 @@ class ServerBackend final : public Backend {
         if (resp->heartbeat_interval_seconds() > 0) {
           interval = std::clamp(resp->heartbeat_interval_seconds(), 0.05, 300.0);
         }
-        if (resp->state().type() == v1::CANCELLING && stop_on_cancel_) StopForCancel();
+        if (resp->state().type() == v1::CANCELLING) {
+          if (stop_on_cancel_) StopForCancel();
+          NotifyCancel();
+        }
         if (auto now_state = client::FromProto(resp->state()); now_state && now_state->IsTerminal()) {
           return;
         }
@@ -427,6 +430,29 @@ class ServerBackend final : public Backend {
     }
   }
 
+  void NotifyCancel() {
+    std::function<void()> fn;
+    {
+      std::lock_guard lock(cancel_mu_);
+      if (cancel_seen_) return;
+      cancel_seen_ = true;
+      fn = on_cancel_;
+    }
+    if (fn) fn();
+  }
+
+ public:
+  void OnCancelRequested(std::function<void()> fn) override {
+    bool seen;
+    {
+      std::lock_guard lock(cancel_mu_);
+      on_cancel_ = fn;
+      seen = cancel_seen_;
+    }
+    if (seen && fn) fn();
+  }
+
+ private:
   // A run started by hand was cancelled: record Cancelled and end the process (the task
   // threads cannot be stopped from outside). An agent stops the runs it started itself.
   [[noreturn]] void StopForCancel() {
@@ -451,6 +477,9 @@ class ServerBackend final : public Backend {
   bool stop_on_cancel_ = false;
   std::vector<std::unique_ptr<ReportLane>> lanes_;
   std::shared_ptr<client::LogShipper> logs_;  // also held by the run loggers (logger.cpp)
+  std::mutex cancel_mu_;  // on_cancel_, cancel_seen_
+  std::function<void()> on_cancel_;
+  bool cancel_seen_ = false;
   std::condition_variable_any heartbeat_cv_;
   std::jthread heartbeat_;
 };

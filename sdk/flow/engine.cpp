@@ -214,6 +214,7 @@ struct Engine::Impl {
   std::stop_source flow_stop;            // signalled when the flow run times out
   FlowContext* ctx_ptr = nullptr;        // the current attempt's context (hooks)
   std::mutex hook_mu;
+  std::atomic<bool> cancel_requested{false};  // the server is cancelling the run (cooperative)
   bool hook_ran = false;
   std::unique_ptr<WorkerPool> pool;      // null: the sequential runner
   std::mutex submitted_mu;
@@ -562,6 +563,15 @@ struct Engine::Impl {
     return succeeded;
   }
 
+  // The server is cancelling the run: signal the flow's stop token (the body and its tasks
+  // should return soon); the run then ends Cancelled.
+  void RequestCancel() {
+    if (cancel_requested.exchange(true)) return;
+    flow_logger.warning("cancellation requested: the flow's stop token is signalled");
+    std::lock_guard lock(hook_mu);
+    flow_stop.request_stop();
+  }
+
   // on_completion / on_failure of the task, in this thread; a throwing hook is only logged.
   void RunTaskHooks(const TaskRun& run, const TaskDef& def, const State& final_state) {
     bool completed = final_state.type == StateType::kCompleted;
@@ -886,7 +896,11 @@ struct Engine::Impl {
         finish(1, "flow run " + cfg.flow_run_id + " did not start: " + started->reason);
         break;
       }
-      flow_stop = std::stop_source();
+      {
+        std::lock_guard lock(hook_mu);
+        flow_stop = std::stop_source();
+        if (cancel_requested) flow_stop.request_stop();
+      }
       {
         std::lock_guard lock(submitted_mu);
         submitted.clear();
@@ -953,6 +967,9 @@ struct Engine::Impl {
           final_state = std::move(*unhandled);
         }
       }
+      if (cancel_requested && !timed_out) {
+        final_state = core::Cancelled(Now(), "cancelled while running (the flow's stop token was signalled)");
+      }
       auto ended = timed_out ? std::move(*timed_out) : ProposeFlow(final_state);
       if (timed_out && ended) final_state = ended->state.value_or(final_state);
       if (!ended) {
@@ -1004,9 +1021,16 @@ Engine::Engine(EngineConfig config) : impl_(std::make_unique<Impl>()) {
   impl_->self = this;
   impl_->flow_logger =
       Logger("Flow run '" + impl_->cfg.flow_run_name + "'", impl_->cfg.flow_run_id, "", "");
+  if (impl_->cfg.cancel_cooperatively) {
+    Impl* impl = impl_.get();
+    impl_->cfg.backend->OnCancelRequested([impl] { impl->RequestCancel(); });
+  }
 }
 
-Engine::~Engine() { impl_->JoinAbandoned(); }
+Engine::~Engine() {
+  if (impl_->cfg.cancel_cooperatively) impl_->cfg.backend->OnCancelRequested(nullptr);
+  impl_->JoinAbandoned();
+}
 
 void Engine::Execute(FlowRunResult& result) { impl_->Execute(result); }
 

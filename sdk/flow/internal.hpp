@@ -3,6 +3,7 @@
 // users include sdk/flow/weft.hpp only.
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -134,6 +135,9 @@ class Backend {
   virtual core::Result<TaskRunAnswer> ProposeTaskRunState(const std::string& task_run_id,
                                                           const core::State& proposed,
                                                           const std::string& result_json);
+  // `fn` is called once, on a backend thread, when the server says the run is being
+  // cancelled (at once if it already said so); nullptr unregisters. Server backends only.
+  virtual void OnCancelRequested(std::function<void()> fn) { (void)fn; }
   // After a WAIT from a tag-concurrency rule: blocks until a slot of one of `tags` frees or
   // `max_seconds` pass (whichever first); the caller proposes again.
   virtual void WaitForSlot(const std::vector<std::string>& tags, double max_seconds);
@@ -165,6 +169,10 @@ struct EngineConfig {
   std::optional<core::State> initial_state;
   int initial_run_count = 0;
   bool adopted = false;  // the run was created elsewhere (WEFT_FLOW_RUN_ID)
+  // A run cancelled on the server while it runs (seen through the backend's heartbeats)
+  // signals the flow's stop token and ends Cancelled; for runs whose process must go on
+  // (a subflow inside its parent's process).
+  bool cancel_cooperatively = false;
 };
 
 class Engine {

@@ -164,6 +164,7 @@ FlowRunResult RunSubmittedChild(const Flow& child, RunHost& parent, core::ParamV
     cfg.keep_history = parent.keep_history;
     cfg.initial_state = current;
     cfg.initial_run_count = run.run_count();
+    cfg.cancel_cooperatively = true;  // cancelling this child alone stops it, not the process
     Engine engine(std::move(cfg));
     ScopedRunHost host(&engine, &c, run.id(), run.name(), parent.keep_history);
     engine.Execute(result);
@@ -298,6 +299,7 @@ FlowRunResult RunSubflow(const Flow& child, const ParamMap& args, const TaskCont
     cfg.keep_history = parent->keep_history;
     cfg.initial_state = current;
     cfg.initial_run_count = run.run_count();
+    cfg.cancel_cooperatively = true;  // cancelling this child alone stops it, not the process
     Engine engine(std::move(cfg));
     ScopedRunHost host(&engine, &c, run.id(), run.name(), parent->keep_history);
     engine.Execute(result);  // sets and restores this thread's engine and logger

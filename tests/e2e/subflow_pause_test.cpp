@@ -123,6 +123,37 @@ TEST_CASE("subflows: cancelling the parent run cancels its running subflow run",
   CHECK(parent["state"]["type"] == "CANCELLED");
 }
 
+TEST_CASE("subflows: cancelling only a subflow run stops it; its parent goes on",
+          "[e2e][subflows]") {
+  Server server(FreshDatabase("subflow_cancel_child"), "", 0, {"--heartbeat-interval", "0.2s"});
+  Env env = server.ClientEnv();
+  std::string log = TempDir("subflow_cancel_child") + "/flow.log";
+  Background flow({SUBFLOW_PAUSE_FLOW_BIN, "--param", "child_sleep=120"}, env, log);
+  std::string child_id, parent_id;
+  REQUIRE(Eventually(
+      [&] {
+        json kids = RunsOf(env, "child_sum");
+        if (kids.empty() || kids[0]["state"]["type"] != "RUNNING") return false;
+        child_id = kids[0]["id"];
+        parent_id = kids[0]["parent_flow_run_id"];
+        return true;
+      },
+      60, 0.1));
+  WeftOk(env, {"flow-run", "cancel", child_id});
+  // The child sees Cancelling through its heartbeats, its stop token is signalled, its body
+  // returns and it ends Cancelled; the parent's process goes on and ends by itself.
+  REQUIRE(Eventually([&] { return !flow.Running(); }, 60, 0.1));
+  INFO(flow.Log());
+  json child = WeftJson(env, {"flow-run", "inspect", child_id})["flow_run"];
+  CHECK(child["state"]["type"] == "CANCELLED");
+  CHECK(Has(flow.Log(), "child stopped early"));
+  json parent = WeftJson(env, {"flow-run", "inspect", parent_id})["flow_run"];
+  // The parent caught the child's TaskRunFailed (program: "child failed: ...") and finished.
+  CHECK(Has(flow.Log(), "child failed"));
+  CHECK(parent["state"]["type"] == "COMPLETED");
+  CHECK(flow.Stop() == 0);
+}
+
 TEST_CASE("pause: a paused flow waits for `weft flow-run resume` and completes",
           "[e2e][pause]") {
   Server server(FreshDatabase("pause"));

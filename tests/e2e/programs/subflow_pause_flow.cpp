@@ -21,7 +21,15 @@ auto child_sum = weft::flow(
       if (ctx.params().Bool("fail")) throw std::runtime_error("child asked to fail");
       if (double s = ctx.params().Double("sleep"); s > 0) {
         ctx.logger().info("child sleeping {}s", s);
-        std::this_thread::sleep_for(std::chrono::duration<double>(s));
+        // Returns early when the run is cancelled (its stop token is signalled).
+        auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(s);
+        while (std::chrono::steady_clock::now() < until && !ctx.stop_requested()) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        if (ctx.stop_requested()) {
+          ctx.logger().info("child stopped early");
+          return;
+        }
       }
       long total = 0;
       for (long i = 1; i <= n; ++i) total = add(total, i);
