@@ -18,6 +18,19 @@ json RunsOf(const Env& env, const std::string& flow) {
   return WeftJson(env, {"flow-run", "ls", "--flow", flow})["flow_runs"];
 }
 
+// Waits for a running child_sum run; fills its id and its parent's.
+bool RunningChild(const Env& env, std::string* child_id, std::string* parent_id) {
+  return Eventually(
+      [&] {
+        json kids = RunsOf(env, "child_sum");
+        if (kids.empty() || kids[0]["state"]["type"] != "RUNNING") return false;
+        *child_id = kids[0]["id"];
+        *parent_id = kids[0]["parent_flow_run_id"];
+        return true;
+      },
+      60, 0.1);
+}
+
 }  // namespace
 
 TEST_CASE("subflows: the child run links to its parent task run", "[e2e][subflows]") {
@@ -103,15 +116,7 @@ TEST_CASE("subflows: cancelling the parent run cancels its running subflow run",
   std::string log = TempDir("subflow_cancel") + "/flow.log";
   Background flow({SUBFLOW_PAUSE_FLOW_BIN, "--param", "child_sleep=120"}, env, log);
   std::string child_id, parent_id;
-  REQUIRE(Eventually(
-      [&] {
-        json kids = RunsOf(env, "child_sum");
-        if (kids.empty() || kids[0]["state"]["type"] != "RUNNING") return false;
-        child_id = kids[0]["id"];
-        parent_id = kids[0]["parent_flow_run_id"];
-        return true;
-      },
-      60, 0.1));
+  REQUIRE(RunningChild(env, &child_id, &parent_id));
   WeftOk(env, {"flow-run", "cancel", parent_id});
   // The child at once (the cascade); the parent when its program sees it and stops (130).
   json child = WeftJson(env, {"flow-run", "inspect", child_id})["flow_run"];
@@ -130,15 +135,7 @@ TEST_CASE("subflows: cancelling only a subflow run stops it; its parent goes on"
   std::string log = TempDir("subflow_cancel_child") + "/flow.log";
   Background flow({SUBFLOW_PAUSE_FLOW_BIN, "--param", "child_sleep=120"}, env, log);
   std::string child_id, parent_id;
-  REQUIRE(Eventually(
-      [&] {
-        json kids = RunsOf(env, "child_sum");
-        if (kids.empty() || kids[0]["state"]["type"] != "RUNNING") return false;
-        child_id = kids[0]["id"];
-        parent_id = kids[0]["parent_flow_run_id"];
-        return true;
-      },
-      60, 0.1));
+  REQUIRE(RunningChild(env, &child_id, &parent_id));
   WeftOk(env, {"flow-run", "cancel", child_id});
   // The child sees Cancelling through its heartbeats, its stop token is signalled, its body
   // returns and it ends Cancelled; the parent's process goes on and ends by itself.
