@@ -567,9 +567,23 @@ struct Agent::Impl {
     for (const auto& [k, v] : runner_env) rs.env.emplace_back(k, v);
     // The runner's env may point pods or containers at another address; the run's identity
     // is always ours.
-    if (!runner_env.count("WEFT_API_URL")) rs.env.emplace_back("WEFT_API_URL", options.address);
-    if (!runner_env.count("WEFT_API_KEY") && !options.api_key.empty()) {
-      rs.env.emplace_back("WEFT_API_KEY", options.api_key);
+    if (!runner_env.count("WEFT_API_URL")) {
+      rs.env.emplace_back("WEFT_API_URL", client::ApiUrl(options));
+      // The flow process reaches the server the way the agent does (same CA, same client
+      // certificate under mutual TLS).
+      if (options.tls && !options.tls_ca_file.empty()) {
+        rs.env.emplace_back("WEFT_TLS_CA", options.tls_ca_file);
+      }
+      if (options.tls && !options.tls_cert_file.empty()) {
+        rs.env.emplace_back("WEFT_TLS_CERT", options.tls_cert_file);
+        rs.env.emplace_back("WEFT_TLS_KEY", options.tls_key_file);
+      }
+      if (options.insecure) rs.env.emplace_back("WEFT_INSECURE", "1");
+    }
+    // The flow process gets the run's own token (scoped to the run, dead once it is final),
+    // never the agent's key.
+    if (!runner_env.count("WEFT_API_KEY") && !claimed.run_token().empty()) {
+      rs.env.emplace_back("WEFT_API_KEY", claimed.run_token());
     }
     rs.env.emplace_back("WEFT_FLOW_RUN_ID", run.id());
     rs.env.emplace_back("WEFT_FLOW_RUN_PARAMETERS",

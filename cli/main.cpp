@@ -4,10 +4,12 @@
 #include <string_view>
 
 #include "cli/commands/agent.hpp"
+#include "cli/commands/api_key.hpp"
 #include "cli/commands/common.hpp"
 #include "cli/commands/concurrency_limit.hpp"
 #include "cli/commands/notification.hpp"
 #include "cli/commands/logs.hpp"
+#include "cli/commands/tls_cert.hpp"
 #include "cli/commands/work_queue.hpp"
 #include "sdk/core/time.hpp"
 
@@ -30,6 +32,14 @@ int main(int argc, char** argv) {
   std::string output = "table";
   std::string api_url;
   app.add_option("--api-url", api_url, "gRPC address of weft-server (env WEFT_API_URL)");
+  std::string api_key;
+  app.add_option("--api-key", api_key, "API key (env WEFT_API_KEY; default: the local admin key)");
+  std::string tls_ca;
+  app.add_option("--tls-ca", tls_ca,
+                 "PEM CA that signed the server's certificate, for https:// URLs (env WEFT_TLS_CA)");
+  bool insecure = false;
+  app.add_flag("--insecure", insecure,
+               "Allow plaintext to a host that is not loopback (env WEFT_INSECURE=1)");
   app.add_option("-o,--output", output, "table or json")->check(CLI::IsMember({"table", "json"}));
   std::function<int()> action;
 
@@ -39,6 +49,23 @@ int main(int argc, char** argv) {
   server->add_subcommand("start",
                          "Start weft-server in the foreground (arguments go to weft-server; "
                          "see 'weft server start --help')");
+  CertOptions cert;
+  auto* server_cert = server->add_subcommand(
+      "cert", "Make a private CA and a server certificate for TLS across machines");
+  server_cert->add_option("--host", cert.hosts,
+                          "A DNS name or IP address clients use to reach the server (repeatable)");
+  server_cert->add_option("--client", cert.clients,
+                          "Also make a client certificate with this name, for mutual TLS "
+                          "(repeatable)");
+  server_cert->add_option("--dir", cert.dir, "Where to write them (default $WEFT_HOME/tls)");
+  server_cert->add_option("--days", cert.days, "Validity of the certificates")
+      ->capture_default_str();
+  server_cert->callback([&] {
+    action = [&] {
+      if (cert.dir.empty()) cert.dir = weft::client::DefaultHome() + "/tls";
+      return ServerCert(cert);
+    };
+  });
 
   // flow
   auto* flow = app.add_subcommand("flow", "Flows")->require_subcommand(1);
@@ -290,6 +317,30 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   tr_logs->callback([&] { action = [&] { return TaskRunLogs(g, tr_logs_opt); }; });
 
+  // api-key
+  auto* ak = app.add_subcommand("api-key", "API keys (admin)")->require_subcommand(1);
+  ApiKeyCreateOptions akc;
+  auto* ak_create =
+      ak->add_subcommand("create", "Create a key and print its token (shown this once)");
+  ak_create->add_option("name", akc.name, "Key name ([A-Za-z0-9_.@-], at most 64)")->required();
+  ak_create->add_option("--scope", akc.scope, "admin, operator, viewer or agent")
+      ->required()
+      ->check(CLI::IsMember({"admin", "operator", "viewer", "agent"}));
+  ak_create->add_option("--work-queue,-q", akc.work_queues,
+                        "Agent keys: a work queue it may serve (repeatable; default any)");
+  ak_create->add_option("--expires", akc.expires, "Expire after this long (e.g. 90d); default never");
+  ak_create->callback([&] { action = [&] { return ApiKeyCreate(g, akc); }; });
+  ak->add_subcommand("ls", "List keys (never their secrets)")->callback([&] {
+    action = [&] { return ApiKeyLs(g); };
+  });
+  std::string ak_name;
+  auto* ak_revoke = ak->add_subcommand("revoke", "Revoke a key (refused within a second)");
+  ak_revoke->add_option("name", ak_name, "Key name")->required();
+  ak_revoke->callback([&] { action = [&] { return ApiKeyRevoke(g, ak_name); }; });
+  app.add_subcommand("whoami", "The key this CLI uses: its name and scope")->callback([&] {
+    action = [&] { return WhoAmI(g); };
+  });
+
   // notification
   auto* notif = app.add_subcommand("notification", "Webhook notifications on flow run states")
                     ->require_subcommand(1);
@@ -376,6 +427,9 @@ int main(int argc, char** argv) {
     setenv("WEFT_API_URL", api_url.c_str(), 1);
     g.api = weft::client::OptionsFromEnv();
   }
+  if (!api_key.empty()) g.api.api_key = api_key;
+  if (!tls_ca.empty()) g.api.tls_ca_file = tls_ca;
+  if (insecure) g.api.insecure = true;
   g.format = output == "json" ? Format::kJson : Format::kTable;
   if (!action) {
     std::cerr << "error: no command given\n(run 'weft --help' for usage)" << std::endl;

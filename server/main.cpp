@@ -22,6 +22,16 @@ int main(int argc, char** argv) {
                  "postgresql:// URL; empty = embedded PostgreSQL under --home (env "
                  "WEFT_DATABASE_URL)");
   cli.add_option("--home", s.home, "state directory (env WEFT_HOME)")->capture_default_str();
+  cli.add_option("--tls-cert", s.tls_cert,
+                 "PEM certificate (chain) for gRPC and HTTP; TLS is required off loopback (env "
+                 "WEFT_SERVER_TLS_CERT; `weft server cert` makes one)");
+  cli.add_option("--tls-key", s.tls_key, "PEM private key of --tls-cert (env WEFT_SERVER_TLS_KEY)");
+  cli.add_option("--tls-client-ca", s.tls_client_ca,
+                 "require gRPC clients to present a certificate signed by this CA: mutual TLS "
+                 "(env WEFT_SERVER_TLS_CLIENT_CA)");
+  cli.add_option("--admin-key-file", s.admin_key_file,
+                 "where the local admin key is written, mode 0600 (env "
+                 "WEFT_SERVER_ADMIN_KEY_FILE; default <home>/admin.key)");
   auto* pool =
       cli.add_option("--pool-size", s.pool_size, "database connections (env WEFT_SERVER_POOL_SIZE)")
           ->capture_default_str();

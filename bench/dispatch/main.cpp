@@ -270,10 +270,14 @@ int main(int argc, char** argv) {
 
   std::string api = "127.0.0.1:" + std::to_string(FreePort());
   Proc server({WEFT_SERVER_BIN, "--grpc-address", api, "--http-address", "127.0.0.1:0",
-               "--database-url", database_url,
+               "--database-url", database_url, "--admin-key-file", work + "/admin.key",
                "--log-level", "warning"},
               work + "/server.log");
   if (!server.WaitFor("weft-server ready", 60)) Die("weft-server did not start:\n" + server.Log());
+  // Every process started from here on (CLI, agents) and the client below use the admin key.
+  std::string admin_key = ReadAll(work + "/admin.key");
+  while (!admin_key.empty() && admin_key.back() == '\n') admin_key.pop_back();
+  setenv("WEFT_API_KEY", admin_key.c_str(), 1);
 
   std::string cli_log = work + "/cli.log";
   std::string project = work + "/project";
@@ -306,6 +310,7 @@ int main(int argc, char** argv) {
 
   weft::client::ClientOptions co;
   co.address = api;
+  co.api_key = admin_key;
   weft::client::Client client(co);
 
   std::printf("bench_dispatch: server %s, work dir %s\n", api.c_str(), work.c_str());

@@ -17,6 +17,9 @@
 
 namespace {
 
+// The embedded server's admin key (every call is authenticated).
+std::string g_api_key;
+
 using Clock = std::chrono::steady_clock;
 
 std::string NewUuid(std::mt19937_64& rng) {
@@ -76,6 +79,7 @@ Figures RunBatched(const std::string& address, int reporters, int batch, double 
     threads.emplace_back([&, m] {
       weft::client::ClientOptions o;
       o.address = address;
+      o.api_key = g_api_key;
       o.timeout_seconds = 60;
       weft::client::Client c(o);
       std::mt19937_64 rng(std::random_device{}() + m);
@@ -145,6 +149,7 @@ Figures RunSingle(const std::string& address, int reporters, double seconds) {
     threads.emplace_back([&, m] {
       weft::client::ClientOptions o;
       o.address = address;
+      o.api_key = g_api_key;
       weft::client::Client c(o);
       std::string flow_run = CreateFlowRun(c);
       long n = 0;
@@ -240,7 +245,9 @@ int main(int argc, char** argv) {
     s.log_level = "warn";
     weft::server::app::ConfigureLogging(s.log_level);
     weft::server::app::App app(s);
-    if (auto st = app.Start(); !st.ok()) {
+    auto started = app.Start();
+    g_api_key = app.admin_key();
+    if (auto st = started; !st.ok()) {
       std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
       rc = 1;
     } else {

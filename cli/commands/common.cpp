@@ -16,6 +16,14 @@ int Fail(const core::Error& error) {
              ? "UNIMPLEMENTED: the server does not have this call (is it older than this weft?)"
              : core::CodeName(error.code);
   }
+  if (error.code == core::Code::kUnauthenticated) {
+    m += "\nhint: set WEFT_API_KEY (or --api-key) to a key from `weft api-key create`; on the "
+         "server's machine, as its user, the local admin key (" +
+         client::LocalAdminKeyFile() + ") is used when nothing is set";
+  } else if (error.code == core::Code::kPermissionDenied) {
+    m += "\nhint: `weft whoami` shows this key's scope; an admin can create one with the "
+         "scope needed (weft api-key create NAME --scope ...)";
+  }
   return Fail(m);
 }
 

@@ -1,15 +1,22 @@
 #include "sdk/client/client.hpp"
 
 #include <grpcpp/grpcpp.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <sstream>
 #include <mutex>
 #include <set>
 
+#include "sdk/core/address.hpp"
 #include "weft/v1/admin.grpc.pb.h"
 #include "weft/v1/agents.grpc.pb.h"
+#include "weft/v1/api_keys.grpc.pb.h"
 #include "weft/v1/concurrency_limits.grpc.pb.h"
 #include "weft/v1/deployments.grpc.pb.h"
 #include "weft/v1/flow_runs.grpc.pb.h"
@@ -22,22 +29,97 @@
 
 namespace weft::client {
 
+std::string DefaultHome() {
+  if (const char* h = std::getenv("WEFT_HOME"); h && *h) return h;
+  if (geteuid() == 0) return "/var/lib/weft";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.weft";
+  if (const passwd* pw = getpwuid(geteuid()); pw && pw->pw_dir) {
+    return std::string(pw->pw_dir) + "/.weft";
+  }
+  return "/tmp/weft";
+}
+
+std::string LocalAdminKeyFile() { return DefaultHome() + "/admin.key"; }
+
+std::string ReadKeyFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return "";
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  if (line.size() > 512) return "";
+  return line;
+}
+
 ClientOptions OptionsFromEnv() {
   ClientOptions o;
   if (const char* url = std::getenv("WEFT_API_URL"); url && *url) {
     std::string a = url;
-    for (const char* prefix : {"http://", "grpc://", "https://"}) {
+    for (const char* prefix : {"https://", "grpcs://"}) {
+      if (a.rfind(prefix, 0) == 0) o.tls = true;
+    }
+    for (const char* prefix : {"http://", "grpc://", "https://", "grpcs://"}) {
       if (a.rfind(prefix, 0) == 0) a = a.substr(std::char_traits<char>::length(prefix));
     }
     while (!a.empty() && a.back() == '/') a.pop_back();
     o.address = a;
   }
-  if (const char* key = std::getenv("WEFT_API_KEY"); key && *key) o.api_key = key;
+  if (const char* key = std::getenv("WEFT_API_KEY"); key && *key) {
+    o.api_key = key;
+  } else {
+    o.api_key = ReadKeyFile(LocalAdminKeyFile());
+  }
+  if (const char* v = std::getenv("WEFT_TLS_CA"); v && *v) o.tls_ca_file = v;
+  if (const char* v = std::getenv("WEFT_TLS_CERT"); v && *v) o.tls_cert_file = v;
+  if (const char* v = std::getenv("WEFT_TLS_KEY"); v && *v) o.tls_key_file = v;
+  if (const char* v = std::getenv("WEFT_INSECURE"); v && *v) {
+    std::string t = v;
+    o.insecure = t == "1" || t == "true" || t == "yes";
+  }
   if (const char* t = std::getenv("WEFT_API_TIMEOUT"); t && *t) {
     double v = std::atof(t);
     if (v > 0) o.timeout_seconds = v;
   }
   return o;
+}
+
+std::string ApiUrl(const ClientOptions& o) {
+  return o.tls ? "https://" + o.address : o.address;
+}
+
+namespace {
+
+std::optional<std::string> ReadPem(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+std::string ConnectionProblem(const ClientOptions& o) {
+  if (!o.tls && !o.insecure && !core::IsLoopbackAddress(o.address)) {
+    return "refusing to send the API key in plaintext to " + o.address +
+           " (not a loopback address): use https://" + o.address +
+           " (TLS; WEFT_TLS_CA names a private CA), or --insecure / WEFT_INSECURE=1 on a "
+           "network you trust";
+  }
+  if (o.tls) {
+    for (const auto* f : {&o.tls_ca_file, &o.tls_cert_file, &o.tls_key_file}) {
+      if (!f->empty() && ::access(f->c_str(), R_OK) != 0) {
+        const char* which = f == &o.tls_ca_file     ? "WEFT_TLS_CA"
+                            : f == &o.tls_cert_file ? "WEFT_TLS_CERT"
+                                                    : "WEFT_TLS_KEY";
+        return std::string(which) + ": cannot read " + *f;
+      }
+    }
+    if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+      return "WEFT_TLS_CERT and WEFT_TLS_KEY go together (a client certificate and its key)";
+    }
+  }
+  return "";
 }
 
 struct Client::Impl {
@@ -53,6 +135,8 @@ struct Client::Impl {
   std::unique_ptr<v1::LogService::Stub> logs;
   std::unique_ptr<v1::NotificationService::Stub> notifications;
   std::unique_ptr<v1::ConcurrencyLimitService::Stub> concurrency;
+  std::unique_ptr<v1::ApiKeyService::Stub> api_keys;
+  std::string problem;                     // ConnectionProblem(options): every call fails with it
   std::mutex polls_mu;                     // PollWorkQueues calls in flight, for CancelPolls
   std::set<grpc::ClientContext*> polls;
 };
@@ -66,8 +150,18 @@ Client::Client(ClientOptions options) : options_(std::move(options)), impl_(std:
   // SETTINGS frame" on a loaded machine.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  impl_->channel =
-      grpc::CreateCustomChannel(options_.address, grpc::InsecureChannelCredentials(), args);
+  impl_->problem = ConnectionProblem(options_);
+  std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
+  if (options_.tls && impl_->problem.empty()) {
+    grpc::SslCredentialsOptions so;
+    if (!options_.tls_ca_file.empty()) so.pem_root_certs = ReadPem(options_.tls_ca_file).value_or("");
+    if (!options_.tls_cert_file.empty()) {
+      so.pem_cert_chain = ReadPem(options_.tls_cert_file).value_or("");
+      so.pem_private_key = ReadPem(options_.tls_key_file).value_or("");
+    }
+    creds = grpc::SslCredentials(so);
+  }
+  impl_->channel = grpc::CreateCustomChannel(options_.address, creds, args);
   impl_->flows = v1::FlowService::NewStub(impl_->channel);
   impl_->flow_runs = v1::FlowRunService::NewStub(impl_->channel);
   impl_->task_runs = v1::TaskRunService::NewStub(impl_->channel);
@@ -79,6 +173,7 @@ Client::Client(ClientOptions options) : options_(std::move(options)), impl_(std:
   impl_->logs = v1::LogService::NewStub(impl_->channel);
   impl_->notifications = v1::NotificationService::NewStub(impl_->channel);
   impl_->concurrency = v1::ConcurrencyLimitService::NewStub(impl_->channel);
+  impl_->api_keys = v1::ApiKeyService::NewStub(impl_->channel);
 }
 
 Client::~Client() = default;
@@ -103,9 +198,10 @@ core::Error FromStatus(const grpc::Status& s, const std::string& address) {
 }
 
 template <typename Stub, typename Req, typename Resp>
-core::Result<Resp> Call(const ClientOptions& o, Stub* stub,
+core::Result<Resp> Call(const ClientOptions& o, const std::string& problem, Stub* stub,
                         grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
                         const Req& req) {
+  if (!problem.empty()) return core::FailedPrecondition(problem);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(static_cast<long>(o.timeout_seconds * 1000)));
@@ -121,7 +217,7 @@ core::Result<Resp> Call(const ClientOptions& o, Stub* stub,
 #define WEFT_CALL(STUB, SVC, NAME)                                                 \
   core::Result<v1::NAME##Response> Client::NAME(const v1::NAME##Request& req) {     \
     return Call<v1::SVC::Stub, v1::NAME##Request, v1::NAME##Response>(             \
-        options_, impl_->STUB.get(), &v1::SVC::Stub::NAME, req);                   \
+        options_, impl_->problem, impl_->STUB.get(), &v1::SVC::Stub::NAME, req);   \
   }
 
 WEFT_CALL(flows, FlowService, CreateFlow)
@@ -176,6 +272,10 @@ WEFT_CALL(concurrency, ConcurrencyLimitService, GetConcurrencyLimit)
 WEFT_CALL(concurrency, ConcurrencyLimitService, ListConcurrencyLimits)
 WEFT_CALL(concurrency, ConcurrencyLimitService, ResetConcurrencyLimit)
 WEFT_CALL(concurrency, ConcurrencyLimitService, DeleteConcurrencyLimit)
+WEFT_CALL(api_keys, ApiKeyService, CreateApiKey)
+WEFT_CALL(api_keys, ApiKeyService, ListApiKeys)
+WEFT_CALL(api_keys, ApiKeyService, RevokeApiKey)
+WEFT_CALL(api_keys, ApiKeyService, WhoAmI)
 WEFT_CALL(admin, AdminService, ListRules)
 WEFT_CALL(admin, AdminService, GetVersion)
 
@@ -183,6 +283,7 @@ WEFT_CALL(admin, AdminService, GetVersion)
 
 core::Result<v1::PollWorkQueuesResponse> Client::PollWorkQueues(
     const v1::PollWorkQueuesRequest& req) {
+  if (!impl_->problem.empty()) return core::FailedPrecondition(impl_->problem);
   double timeout = options_.timeout_seconds + std::max(0.0, req.wait_seconds());
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() +
@@ -209,7 +310,8 @@ core::Result<v1::WaitForConcurrencySlotResponse> Client::WaitForConcurrencySlot(
   o.timeout_seconds += std::min(wait, 60.0);
   return Call<v1::ConcurrencyLimitService::Stub, v1::WaitForConcurrencySlotRequest,
               v1::WaitForConcurrencySlotResponse>(
-      o, impl_->concurrency.get(), &v1::ConcurrencyLimitService::Stub::WaitForConcurrencySlot,
+      o, impl_->problem, impl_->concurrency.get(),
+      &v1::ConcurrencyLimitService::Stub::WaitForConcurrencySlot,
       req);
 }
 
@@ -228,6 +330,7 @@ constexpr std::size_t kChunkBytes = 1 << 20;
 core::Result<v1::UploadBundleResponse> Client::UploadBundle(
     const std::string& digest, std::int64_t size,
     const std::function<std::size_t(char* buf, std::size_t max)>& read) {
+  if (!impl_->problem.empty()) return core::FailedPrecondition(impl_->problem);
   grpc::ClientContext ctx;
   AddAuth(ctx, options_);
   v1::UploadBundleResponse resp;
@@ -254,6 +357,7 @@ core::Result<v1::UploadBundleResponse> Client::UploadBundle(
 
 core::Status Client::DownloadBundle(const std::string& digest,
                                     const std::function<void(const std::string& data)>& write) {
+  if (!impl_->problem.empty()) return core::FailedPrecondition(impl_->problem);
   grpc::ClientContext ctx;
   AddAuth(ctx, options_);
   v1::DownloadBundleRequest req;

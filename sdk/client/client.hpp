@@ -9,6 +9,7 @@
 #include "sdk/core/error.hpp"
 #include "weft/v1/admin.pb.h"
 #include "weft/v1/agents.pb.h"
+#include "weft/v1/api_keys.pb.h"
 #include "weft/v1/concurrency_limits.pb.h"
 #include "weft/v1/deployments.pb.h"
 #include "weft/v1/flow_runs.pb.h"
@@ -25,10 +26,36 @@ struct ClientOptions {
   std::string address = "127.0.0.1:4201";  // host:port or unix:/path
   std::string api_key;                     // sent as "authorization: Bearer <key>"
   double timeout_seconds = 10;             // per call
+  // TLS: on for https:// and grpcs:// URLs. The server is checked against `tls_ca_file` (PEM;
+  // "" = the system's roots); `tls_cert_file` + `tls_key_file` present a client certificate
+  // (mutual TLS).
+  bool tls = false;
+  std::string tls_ca_file;    // WEFT_TLS_CA
+  std::string tls_cert_file;  // WEFT_TLS_CERT
+  std::string tls_key_file;   // WEFT_TLS_KEY
+  // Plaintext to a host that is not loopback is refused (the key would cross the network in
+  // clear) unless this is set (WEFT_INSECURE=1, --insecure).
+  bool insecure = false;
 };
 
-// WEFT_API_URL (host:port, http://host:port or unix:/path) and WEFT_API_KEY, else defaults.
+// The URL a child process should be given for these options: https://host:port under TLS.
+std::string ApiUrl(const ClientOptions& o);
+// Why these options may not be used ("" when they may): plaintext off loopback, unreadable
+// TLS files.
+std::string ConnectionProblem(const ClientOptions& o);
+
+// WEFT_API_URL (host:port, http://host:port, https://host:port (TLS) or unix:/path),
+// WEFT_API_KEY, WEFT_TLS_CA / WEFT_TLS_CERT / WEFT_TLS_KEY and WEFT_INSECURE, else defaults.
+// With no WEFT_API_KEY, the local server's admin key is used when this user can read it
+// (LocalAdminKeyFile()): clients on the server's machine need no configuration.
 ClientOptions OptionsFromEnv();
+
+// WEFT_HOME; else /var/lib/weft for root; else ~/.weft (the server's default too).
+std::string DefaultHome();
+// <DefaultHome()>/admin.key: where a local weft-server writes its admin key.
+std::string LocalAdminKeyFile();
+// The first line of `path` when it is readable and holds a token; "" otherwise.
+std::string ReadKeyFile(const std::string& path);
 
 class Client {
  public:
@@ -135,6 +162,11 @@ class Client {
       const v1::ResetConcurrencyLimitRequest& req);
   core::Result<v1::DeleteConcurrencyLimitResponse> DeleteConcurrencyLimit(
       const v1::DeleteConcurrencyLimitRequest& req);
+
+  core::Result<v1::CreateApiKeyResponse> CreateApiKey(const v1::CreateApiKeyRequest& req);
+  core::Result<v1::ListApiKeysResponse> ListApiKeys(const v1::ListApiKeysRequest& req);
+  core::Result<v1::RevokeApiKeyResponse> RevokeApiKey(const v1::RevokeApiKeyRequest& req);
+  core::Result<v1::WhoAmIResponse> WhoAmI(const v1::WhoAmIRequest& req);
   // Long poll: the deadline is req.timeout_seconds() (0 = 30) plus the per-call timeout.
   core::Result<v1::WaitForConcurrencySlotResponse> WaitForConcurrencySlot(
       const v1::WaitForConcurrencySlotRequest& req);

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "sdk/client/convert.hpp"
+#include "server/api/auth_processor.hpp"
 #include "server/api/convert.hpp"
 #include "server/api/services.hpp"
 #include "server/api/status.hpp"
@@ -42,10 +43,12 @@ v1::Agent ToProto(const store::AgentRecord& a) {
   return p;
 }
 
-void Fill(const orchestration::PollResult& r, v1::PollWorkQueuesResponse* resp) {
+void Fill(const orchestration::PollResult& r, const auth::Authenticator& auth,
+          v1::PollWorkQueuesResponse* resp) {
   for (const auto& c : r.runs) {
     auto* out = resp->add_runs();
     *out->mutable_flow_run() = api::ToProto(c.run);
+    out->set_run_token(auth.MintRunToken(c.run.run.id));
     if (c.deployment) *out->mutable_deployment() = api::ToProto(*c.deployment);
   }
   for (const auto& id : r.cancel_ids) resp->add_cancel_flow_run_ids(id);
@@ -55,9 +58,9 @@ void Fill(const orchestration::PollResult& r, v1::PollWorkQueuesResponse* resp) 
 // deletes itself in OnDone.
 class PollReactor final : public grpc::ServerUnaryReactor {
  public:
-  PollReactor(AgentManager& agents, v1::PollWorkQueuesResponse* resp,
-              std::shared_ptr<spdlog::logger> logger)
-      : agents_(agents), resp_(resp), logger_(std::move(logger)) {}
+  PollReactor(AgentManager& agents, const auth::Authenticator& auth,
+              v1::PollWorkQueuesResponse* resp, std::shared_ptr<spdlog::logger> logger)
+      : agents_(agents), auth_(auth), resp_(resp), logger_(std::move(logger)) {}
 
   void Start(orchestration::PollRequest req) {
     if (auto st = AgentManager::CheckPoll(req); !st.ok()) {
@@ -76,7 +79,7 @@ class PollReactor final : public grpc::ServerUnaryReactor {
           Finish(ToGrpc(r.error()));
           return;
         }
-        Fill(*r, resp_);
+        Fill(*r, auth_, resp_);
         Finish(grpc::Status::OK);
       });
       id = id_;
@@ -102,6 +105,7 @@ class PollReactor final : public grpc::ServerUnaryReactor {
 
  private:
   AgentManager& agents_;
+  const auth::Authenticator& auth_;
   v1::PollWorkQueuesResponse* resp_;
   std::shared_ptr<spdlog::logger> logger_;
   std::mutex mu_;
@@ -113,12 +117,18 @@ class PollReactor final : public grpc::ServerUnaryReactor {
 class AgentServiceImpl final
     : public v1::AgentService::WithCallbackMethod_PollWorkQueues<v1::AgentService::Service> {
  public:
-  AgentServiceImpl(AgentManager& agents, std::shared_ptr<spdlog::logger> logger)
-      : agents_(agents), logger_(std::move(logger)) {}
+  AgentServiceImpl(AgentManager& agents, auth::Authenticator& auth,
+                   std::shared_ptr<spdlog::logger> logger)
+      : agents_(agents), auth_(auth), logger_(std::move(logger)) {}
 
-  grpc::ServerUnaryReactor* PollWorkQueues(grpc::CallbackServerContext*,
+  grpc::ServerUnaryReactor* PollWorkQueues(grpc::CallbackServerContext* ctx,
                                            const v1::PollWorkQueuesRequest* req,
                                            v1::PollWorkQueuesResponse* resp) override {
+    if (auto denied = CheckQueues(*ctx, req->work_queues())) {
+      auto* reactor = ctx->DefaultReactor();
+      reactor->Finish(*denied);
+      return reactor;
+    }
     orchestration::PollRequest p;
     p.agent = FromProto(req->agent());
     p.work_queues.assign(req->work_queues().begin(), req->work_queues().end());
@@ -126,13 +136,14 @@ class AgentServiceImpl final
     p.wait_seconds = req->wait_seconds();
     p.prefetch_seconds = req->prefetch_seconds();
     p.runner_types.assign(req->runner_types().begin(), req->runner_types().end());
-    auto* reactor = new PollReactor(agents_, resp, logger_);
+    auto* reactor = new PollReactor(agents_, auth_, resp, logger_);
     reactor->Start(std::move(p));
     return reactor;
   }
 
-  grpc::Status AgentHeartbeat(grpc::ServerContext*, const v1::AgentHeartbeatRequest* req,
+  grpc::Status AgentHeartbeat(grpc::ServerContext* ctx, const v1::AgentHeartbeatRequest* req,
                               v1::AgentHeartbeatResponse* resp) override {
+    if (auto denied = CheckQueues(*ctx, req->work_queues())) return *denied;
     std::vector<std::string> queues(req->work_queues().begin(), req->work_queues().end());
     std::vector<std::string> ids(req->flow_run_ids().begin(), req->flow_run_ids().end());
     auto r = agents_.Heartbeat(FromProto(req->agent()), queues, ids);
@@ -171,15 +182,35 @@ class AgentServiceImpl final
   }
 
  private:
+  // An agent key limited to some work queues serves only those.
+  std::optional<grpc::Status> CheckQueues(
+      const grpc::ServerContextBase& ctx,
+      const google::protobuf::RepeatedPtrField<std::string>& queues) const {
+    auth::Identity who = CallerOf(ctx, auth_);
+    for (int i = 0; i < queues.size(); ++i) {
+      if (!who.MayServeQueue(queues[i])) {
+        std::string allowed;
+        for (const auto& q : who.work_queues) allowed += (allowed.empty() ? "" : ", ") + q;
+        return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                            "work_queues[" + std::to_string(i) + "]: key \"" + who.name +
+                                "\" may serve only the work queues " + allowed + ", not \"" +
+                                queues[i] + "\"");
+      }
+    }
+    return std::nullopt;
+  }
+
   AgentManager& agents_;
+  auth::Authenticator& auth_;
   std::shared_ptr<spdlog::logger> logger_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::Service> MakeAgentService(orchestration::AgentManager& agents,
+                                                auth::Authenticator& auth,
                                                 std::shared_ptr<spdlog::logger> logger) {
-  return std::make_unique<AgentServiceImpl>(agents, std::move(logger));
+  return std::make_unique<AgentServiceImpl>(agents, auth, std::move(logger));
 }
 
 }  // namespace weft::server::api

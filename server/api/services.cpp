@@ -19,7 +19,7 @@ ApiServices::ApiServices(ApiDomain domain, std::shared_ptr<spdlog::logger> logge
   services_.push_back(MakeStorageService(domain.storage, logger));
   services_.push_back(MakeDeploymentService(domain.deployments, logger));
   services_.push_back(MakeWorkQueueService(domain.work_queues, logger));
-  services_.push_back(MakeAgentService(domain.agents, logger));
+  services_.push_back(MakeAgentService(domain.agents, domain.auth, logger));
   services_.push_back(MakeLogService(domain.logs, logger));
 }
 

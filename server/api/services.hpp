@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "server/auth/authenticator.hpp"
 #include "server/orchestration/agent_manager.hpp"
 #include "server/orchestration/deployment_manager.hpp"
 #include "server/orchestration/log_service.hpp"
@@ -26,6 +27,7 @@ struct ApiDomain {
   orchestration::WorkQueueManager& work_queues;
   orchestration::AgentManager& agents;
   orchestration::LogService& logs;
+  auth::Authenticator& auth;
 };
 
 class ApiServices {
@@ -60,7 +62,10 @@ std::unique_ptr<grpc::Service> MakeStorageService(orchestration::StorageCatalog&
 std::unique_ptr<grpc::Service> MakeWorkQueueService(orchestration::WorkQueueManager& queues,
                                                     std::shared_ptr<spdlog::logger> logger);
 std::unique_ptr<grpc::Service> MakeAgentService(orchestration::AgentManager& agents,
+                                                auth::Authenticator& auth,
                                                 std::shared_ptr<spdlog::logger> logger);
+std::unique_ptr<grpc::Service> MakeApiKeyService(auth::Authenticator& auth,
+                                                 std::shared_ptr<spdlog::logger> logger);
 std::unique_ptr<grpc::Service> MakeLogService(orchestration::LogService& logs,
                                               std::shared_ptr<spdlog::logger> logger);
 

@@ -2,18 +2,24 @@
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/service_type.h>
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/support/server_interceptor.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
+#include <fstream>
 #include <mutex>
+#include <optional>
+#include <sstream>
 
+#include "server/api/auth_processor.hpp"
 #include "server/api/concurrency_service.hpp"
 #include "server/api/notification_service.hpp"
 #include "server/api/services.hpp"
 #include "server/http/http_server.hpp"
 #include "server/app/embedded_postgres.hpp"
+#include "server/auth/authenticator.hpp"
 #include "server/orchestration/agent_manager.hpp"
 #include "server/metrics/collector.hpp"
 #include "server/metrics/metrics.hpp"
@@ -54,7 +60,7 @@ void ConfigureLogging(const std::string& level) {
   for (const char* name :
        {"server.app", "server.api", "server.store", "server.orchestration", "server.postgres",
         "server.storage", "server.deployments", "server.scheduler", "server.work_queues",
-        "server.agents", "server.liveness", "server.http", "server.notifier"}) {
+        "server.agents", "server.liveness", "server.http", "server.notifier", "server.auth"}) {
     Logger(name)->set_level(lvl);
   }
 }
@@ -65,6 +71,10 @@ struct App::Impl {
   std::shared_ptr<spdlog::logger> log = Logger("server.app");
   std::unique_ptr<EmbeddedPostgres> postgres;
   std::unique_ptr<store::Database> db;
+  std::unique_ptr<auth::Authenticator> authenticator;
+  std::unique_ptr<grpc::Service> api_key_service;
+  std::string admin_key;
+  std::string admin_key_path;
   std::unique_ptr<orchestration::Orchestrator> orchestrator;
   std::unique_ptr<orchestration::RunService> runs;
   std::unique_ptr<orchestration::StorageCatalog> storage;
@@ -128,6 +138,21 @@ core::Status App::Start() {
   if (!migrated.ok()) return fail(migrated.error());
   m.log->info("migrations done schema_version={} applied={}", migrated->schema_version,
               migrated->applied.size());
+  {
+    auth::AuthenticatorOptions ao;
+    ao.cache_seconds = m.settings.auth_cache_seconds;
+    m.authenticator =
+        std::make_unique<auth::Authenticator>(*m.db, m.clock, ao, Logger("server.auth"));
+    if (auto st = m.authenticator->Start(); !st.ok()) return fail(st.error());
+    if (m.settings.write_admin_key) {
+      m.admin_key_path = m.settings.admin_key_file.empty() ? m.settings.home + "/admin.key"
+                                                           : m.settings.admin_key_file;
+    }
+    auto key = m.authenticator->EnsureLocalAdminKey(m.admin_key_path);
+    if (!key.ok()) return fail(key.error());
+    m.admin_key = *key;
+    m.api_key_service = api::MakeApiKeyService(*m.authenticator, Logger("server.api"));
+  }
   m.orchestrator =
       std::make_unique<orchestration::Orchestrator>(*m.db, m.clock, Logger("server.orchestration"));
   {
@@ -155,7 +180,8 @@ core::Status App::Start() {
       std::make_unique<orchestration::AgentManager>(*m.orchestrator, ao, Logger("server.agents"));
   m.logs = std::make_unique<orchestration::LogService>(*m.db, m.clock, Logger("server.logs"));
   m.services = std::make_unique<api::ApiServices>(
-      api::ApiDomain{*m.runs, *m.storage, *m.deployments, *m.work_queues, *m.agents, *m.logs},
+      api::ApiDomain{*m.runs, *m.storage, *m.deployments, *m.work_queues, *m.agents, *m.logs,
+                     *m.authenticator},
       Logger("server.api"));
 
   m.notifications =
@@ -179,7 +205,40 @@ core::Status App::Start() {
     builder.experimental().SetInterceptorCreators(std::move(timers));
   }
   int port = 0;
-  builder.AddListeningPort(m.settings.grpc_address, grpc::InsecureServerCredentials(), &port);
+  // Every call is authenticated by the processor, which needs secure credentials: without
+  // TLS, gRPC's "local" credentials (no bytes on the wire, so plaintext clients connect) that
+  // only accept peers on this machine (loopback TCP or a unix socket).
+  bool unix_socket = m.settings.grpc_address.rfind("unix:", 0) == 0;
+  std::shared_ptr<grpc::ServerCredentials> creds;
+  if (m.settings.tls()) {
+    auto pem = [](const std::string& path) -> std::optional<std::string> {
+      std::ifstream in(path, std::ios::binary);
+      if (!in) return std::nullopt;
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      return ss.str();
+    };
+    auto cert = pem(m.settings.tls_cert);
+    auto key = pem(m.settings.tls_key);
+    if (!cert || !key) {
+      return fail(core::InvalidArgument("tls: cannot read " +
+                                        (cert ? m.settings.tls_key : m.settings.tls_cert)));
+    }
+    grpc::SslServerCredentialsOptions so(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+    if (!m.settings.tls_client_ca.empty()) {
+      auto ca = pem(m.settings.tls_client_ca);
+      if (!ca) return fail(core::InvalidArgument("tls-client-ca: cannot read " +
+                                                 m.settings.tls_client_ca));
+      so.pem_root_certs = *ca;
+      so.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    }
+    so.pem_key_cert_pairs.push_back({*key, *cert});
+    creds = grpc::SslServerCredentials(so);
+  } else {
+    creds = grpc::experimental::LocalServerCredentials(unix_socket ? UDS : LOCAL_TCP);
+  }
+  creds->SetAuthMetadataProcessor(api::MakeAuthProcessor(*m.authenticator));
+  builder.AddListeningPort(m.settings.grpc_address, creds, &port);
   builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
   grpc::ResourceQuota quota("weft-server");
   quota.SetMaxThreads(std::max(16, m.settings.pool_size * 4));
@@ -187,6 +246,7 @@ core::Status App::Start() {
   m.services->RegisterWith(builder);
   builder.RegisterService(m.notification_service.get());
   builder.RegisterService(m.concurrency_service.get());
+  builder.RegisterService(m.api_key_service.get());
   m.server = builder.BuildAndStart();
   if (!m.server || (port == 0 && m.settings.grpc_address.rfind("unix:", 0) != 0)) {
     return fail(core::Unavailable("grpc-address: cannot listen on " + m.settings.grpc_address +
@@ -197,10 +257,13 @@ core::Status App::Start() {
     m.bound_address =
         m.bound_address.substr(0, m.bound_address.rfind(':')) + ":" + std::to_string(port);
   }
-  m.log->info("grpc listening address={} database={}", m.bound_address, database_kind());
+  m.log->info("grpc listening address={} database={} tls={}", m.bound_address, database_kind(),
+              m.settings.tls() ? (m.settings.tls_client_ca.empty() ? "on" : "mutual") : "off");
   if (m.settings.http_enabled) {
     http::HttpOptions ho;
     ho.address = m.settings.http_address;
+    ho.tls_cert = m.settings.tls_cert;
+    ho.tls_key = m.settings.tls_key;
     auto* mx = m.metrics.get();
     ho.metrics = [mx] { return mx->Render(); };
     m.http = std::make_unique<http::HttpServer>(
@@ -250,7 +313,7 @@ core::Status App::Start() {
     no.dashboard_url = m.settings.public_url;
     if (no.dashboard_url.empty()) {
       std::string http = m.http ? m.http->address() : m.settings.http_address;
-      no.dashboard_url = "http://" + http;
+      no.dashboard_url = (m.settings.tls() ? "https://" : "http://") + http;
     }
     auto* mx = m.metrics.get();
     no.on_attempt = [mx](std::string_view outcome, double seconds) {
@@ -265,6 +328,10 @@ core::Status App::Start() {
 std::string App::metrics_text() const { return impl_->metrics->Render(); }
 
 std::string App::grpc_address() const { return impl_->bound_address; }
+
+std::string App::admin_key() const { return impl_->admin_key; }
+
+std::string App::admin_key_file() const { return impl_->admin_key_path; }
 
 std::string App::http_address() const { return impl_->http ? impl_->http->address() : ""; }
 
@@ -302,6 +369,7 @@ void App::Shutdown() {
   m.notification_service.reset();
   m.notifications.reset();
   m.concurrency_service.reset();
+  m.api_key_service.reset();
   m.concurrency.reset();
   m.collector.reset();
   m.logs.reset();
@@ -311,6 +379,7 @@ void App::Shutdown() {
   m.storage.reset();
   m.runs.reset();
   m.orchestrator.reset();
+  m.authenticator.reset();
   m.db.reset();
   if (m.postgres) m.postgres->Stop();
   m.log->info("stopped");

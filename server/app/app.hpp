@@ -25,6 +25,10 @@ class App {
   std::string http_address() const;
   // The Prometheus text that /metrics serves (also when HTTP is off).
   std::string metrics_text() const;
+  // The token of the server's "local-admin" key (what it wrote to its admin key file).
+  std::string admin_key() const;
+  // The file the admin key was written to ("" when kept in memory only).
+  std::string admin_key_file() const;
   // "embedded" or "external".
   std::string database_kind() const;
   // Blocks until Shutdown() is called (from another thread).

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "sdk/core/address.hpp"
 #include "sdk/core/text.hpp"
 #include "sdk/core/time.hpp"
 
@@ -58,6 +59,11 @@ Settings Settings::FromEnvironment() {
   Settings s;
   if (const char* v = Env("WEFT_SERVER_GRPC_ADDRESS")) s.grpc_address = v;
   s.http_enabled = true;
+  s.write_admin_key = true;
+  if (const char* v = Env("WEFT_SERVER_ADMIN_KEY_FILE")) s.admin_key_file = v;
+  if (const char* v = Env("WEFT_SERVER_TLS_CERT")) s.tls_cert = v;
+  if (const char* v = Env("WEFT_SERVER_TLS_KEY")) s.tls_key = v;
+  if (const char* v = Env("WEFT_SERVER_TLS_CLIENT_CA")) s.tls_client_ca = v;
   if (const char* v = Env("WEFT_SERVER_HTTP_ADDRESS")) s.http_address = v;
   if (const char* v = Env("WEFT_SERVER_HTTP_ENABLED")) {
     std::string t = v;
@@ -176,6 +182,30 @@ std::vector<std::string> Settings::Validate() const {
     if (colon == 0 || !digits || std::stol(port) > 65535) {
       problems.push_back("http-address: \"" + http_address +
                          "\" must be host:port (port 0-65535), e.g. 127.0.0.1:4200");
+    }
+  }
+  if (tls_cert.empty() != tls_key.empty()) {
+    problems.push_back(tls_cert.empty() ? "tls-cert: required with --tls-key"
+                                        : "tls-key: required with --tls-cert");
+  }
+  if (!tls_client_ca.empty() && tls_cert.empty()) {
+    problems.push_back("tls-client-ca: needs --tls-cert and --tls-key (mutual TLS is TLS)");
+  }
+  for (const auto* f : {&tls_cert, &tls_key, &tls_client_ca}) {
+    if (!f->empty() && ::access(f->c_str(), R_OK) != 0) {
+      const char* which = f == &tls_cert ? "tls-cert" : f == &tls_key ? "tls-key" : "tls-client-ca";
+      problems.push_back(std::string(which) + ": cannot read " + *f);
+    }
+  }
+  if (tls_cert.empty()) {
+    const char* hint =
+        " is not a loopback address: off loopback TLS is required (--tls-cert and --tls-key; "
+        "`weft server cert --host NAME` makes a private CA and a certificate)";
+    if (!grpc_address.empty() && !core::IsLoopbackAddress(grpc_address)) {
+      problems.push_back("grpc-address: " + grpc_address + hint);
+    }
+    if (http_enabled && !core::IsLoopbackAddress(http_address)) {
+      problems.push_back("http-address: " + http_address + hint);
     }
   }
   if (!database_url.empty() && database_url.rfind("postgresql://", 0) != 0 &&

@@ -48,6 +48,23 @@ struct Settings {
   double metrics_refresh = 5;         // METRICS_REFRESH: database gauges at most this often
   std::string public_url;             // PUBLIC_URL: dashboard links ("" = http://<http address>)
 
+  // Authentication (docs/security.md). The server keeps a key named "local-admin" whose token
+  // it writes to `admin_key_file` (mode 0600) so that clients of the same user on this machine
+  // find it; a default-constructed Settings (in-process tests) only keeps it in memory
+  // (App::admin_key()). FromEnvironment() turns writing on.
+  bool write_admin_key = false;  // WEFT_SERVER_WRITE_ADMIN_KEY
+  std::string admin_key_file;    // --admin-key-file, WEFT_SERVER_ADMIN_KEY_FILE ("" = <home>/admin.key)
+  double auth_cache_seconds = 1;  // a revoked key is refused at most this much later
+
+  // TLS for gRPC and HTTP from one certificate pair (PEM files; `weft server cert` makes a
+  // private CA and a pair). Required when either address is not loopback: API keys never
+  // cross a network in plaintext.
+  std::string tls_cert;       // --tls-cert, WEFT_SERVER_TLS_CERT
+  std::string tls_key;        // --tls-key, WEFT_SERVER_TLS_KEY
+  std::string tls_client_ca;  // --tls-client-ca, WEFT_SERVER_TLS_CLIENT_CA: mutual TLS (gRPC
+                              // clients must present a certificate this CA signed)
+  bool tls() const { return !tls_cert.empty(); }
+
   // Defaults overridden by the environment. Unparsable numbers are kept as problems
   // reported by Validate().
   static Settings FromEnvironment();

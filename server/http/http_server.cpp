@@ -16,7 +16,7 @@ namespace weft::server::http {
 struct HttpServer::Impl {
   ApiContext ctx;
   HttpOptions options;
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> server;  // an httplib::SSLServer under TLS
   std::thread thread;
   std::string host;
   int port = 0;
@@ -70,7 +70,18 @@ core::Status HttpServer::Start() {
                                  "\": port is not a number");
   }
 
-  auto& s = m.server;
+  if (!m.options.tls_cert.empty()) {
+    auto tls = std::make_unique<httplib::SSLServer>(m.options.tls_cert.c_str(),
+                                                    m.options.tls_key.c_str());
+    if (!tls->is_valid()) {
+      return core::InvalidArgument("tls: cannot use " + m.options.tls_cert + " with " +
+                                   m.options.tls_key + " for HTTPS (not a PEM pair?)");
+    }
+    m.server = std::move(tls);
+  } else {
+    m.server = std::make_unique<httplib::Server>();
+  }
+  auto& s = *m.server;
   auto* log = m.ctx.logger.get();
   s.set_keep_alive_max_count(100);
   s.set_tcp_nodelay(true);  // small JSON answers: no 40 ms delayed-ACK stalls
@@ -176,7 +187,7 @@ void HttpServer::Stop() {
     m.stopped = true;
   }
   m.ctx.logger->info("http stopping");
-  m.server.stop();
+  m.server->stop();
   if (m.thread.joinable()) m.thread.join();
 }
 

@@ -40,6 +40,8 @@ struct HttpDomain {
 
 struct HttpOptions {
   std::string address = "127.0.0.1:4200";  // host:port; port 0 picks a free one
+  std::string tls_cert;                    // PEM files: serve HTTPS (empty: plain HTTP)
+  std::string tls_key;
   // Prometheus text for /metrics; unset: /metrics answers 404.
   std::function<std::string()> metrics;
 };

@@ -75,7 +75,7 @@ const std::vector<Statement>& AllStatements() {
                       AdminRepoStatements(), StorageRepoStatements(), DeploymentRepoStatements(),
                       WorkQueueRepoStatements(), AgentRepoStatements(), LogRepoStatements(),
                       MetricsRepoStatements(), NotificationRepoStatements(),
-                      ConcurrencyRepoStatements()}) {
+                      ConcurrencyRepoStatements(), ApiKeyRepoStatements()}) {
       v.insert(v.end(), part.begin(), part.end());
     }
     return v;

@@ -23,6 +23,7 @@ std::vector<Statement> LogRepoStatements();
 std::vector<Statement> MetricsRepoStatements();
 std::vector<Statement> NotificationRepoStatements();
 std::vector<Statement> ConcurrencyRepoStatements();
+std::vector<Statement> ApiKeyRepoStatements();
 
 const std::vector<Statement>& AllStatements();
 

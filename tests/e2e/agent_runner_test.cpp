@@ -219,21 +219,21 @@ TEST_CASE("agent: --dry-run prints docker and Kubernetes invocations and claims 
 )");
   std::string docker_id = RunId(WeftOk(p.env, {"deployment", "run", "sh/in-docker"}));
   std::string k8s_id = RunId(WeftOk(p.env, {"deployment", "run", "sh/in-k8s"}));
-  Env env = p.env;
-  env["WEFT_API_KEY"] = "very-secret";
+  Env env = p.env;  // the agent's key (the server's admin key here) is never printed
+  const std::string agent_key = server.admin_key();
   RunResult dry = Run(AgentArgv({"-q", "etl", "--dry-run"}), env, 60);
   INFO(dry.out << dry.err);
   REQUIRE(dry.exit_code == 0);
   CHECK(Has(dry.out, "work queue \"etl\": 2 due run(s)"));
   CHECK(Has(dry.out, "docker run --rm --name weft-" + docker_id + " --network host"));
   CHECK(Has(dry.out,
-            "-w /opt/weft/run -e REGION -e WEFT_API_URL -e WEFT_API_KEY -e WEFT_FLOW_RUN_ID "
+            "-w /opt/weft/run -e REGION -e WEFT_API_URL -e WEFT_FLOW_RUN_ID "
             "-e WEFT_FLOW_RUN_PARAMETERS alpine:3.20 ./ok.sh --fast"));
   CHECK(Has(dry.out, "POST /apis/batch/v1/namespaces/flows/jobs"));
   CHECK(Has(dry.out, "\"image\": \"registry.example.com/sh:1\""));
   CHECK(Has(dry.out, "\"weft.flow-run-id\": \"" + k8s_id + "\""));
   CHECK(Has(dry.out, "\"backoffLimit\": 0"));
-  CHECK_FALSE(Has(dry.out, "very-secret"));
+  CHECK_FALSE(Has(dry.out, agent_key));
   // Nothing was claimed.
   CHECK(RunById(p.env, "sh/in-docker", docker_id)["state"]["type"] == "SCHEDULED");
   CHECK(RunById(p.env, "sh/in-k8s", k8s_id)["state"]["type"] == "SCHEDULED");
@@ -286,7 +286,7 @@ const char* kFakeDocker = R"(#!/bin/sh
 [ "$1" = run ] || exit 0
 shift
 echo "run $*" > "$FAKE_DOCKER_LOG/argv.$WEFT_FLOW_RUN_ID"
-env | grep -E '^(WEFT_FLOW_RUN_ID|WEFT_FLOW_RUN_PARAMETERS|WEFT_API_URL|REGION)=' | sort \
+env | grep -E '^(WEFT_FLOW_RUN_ID|WEFT_FLOW_RUN_PARAMETERS|WEFT_API_URL|WEFT_API_KEY|REGION)=' | sort \
   > "$FAKE_DOCKER_LOG/env.$WEFT_FLOW_RUN_ID"
 src=
 while [ $# -gt 0 ]; do
@@ -342,9 +342,12 @@ TEST_CASE("agent: the docker runner drives the docker CLI (a stand-in here)", "[
                       " --network host --label weft.flow-run-id=" + ok_id + " -v "));
   CHECK(
       Has(argv,
-          ":/opt/weft/run -w /opt/weft/run -e MARKS -e REGION -e WEFT_API_URL -e WEFT_FLOW_RUN_ID "
-          "-e WEFT_FLOW_RUN_PARAMETERS alpine:3.20 ./ok.sh"));
+          ":/opt/weft/run -w /opt/weft/run -e MARKS -e REGION -e WEFT_API_URL -e WEFT_API_KEY "
+          "-e WEFT_FLOW_RUN_ID -e WEFT_FLOW_RUN_PARAMETERS alpine:3.20 ./ok.sh"));
   std::string got_env = ReadFile((log / ("env." + ok_id)).string());
+  // The container gets the run's own token, never the agent's key.
+  CHECK(Has(got_env, "WEFT_API_KEY=weftrun_" + ok_id + "_"));
+  CHECK_FALSE(Has(got_env, server.admin_key()));
   CHECK(Has(got_env, "REGION=eu"));
   CHECK(Has(got_env, "WEFT_FLOW_RUN_ID=" + ok_id));
   CHECK(Has(got_env, R"(WEFT_FLOW_RUN_PARAMETERS={"day":"2026-11-26"})"));

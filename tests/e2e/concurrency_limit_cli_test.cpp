@@ -49,6 +49,7 @@ TEST_CASE("weft concurrency-limit create/ls/inspect/reset/delete", "[concurrency
   Env env = server.ClientEnv();
   weft::client::ClientOptions o;
   o.address = server.address();
+  o.api_key = server.admin_key();
   weft::client::Client api(o);
 
   // Bad input: our message and exit 1; a missing argument is a usage error (exit 2).

@@ -214,11 +214,14 @@ TEST_CASE("the embedded PostgreSQL keeps the runs across a server restart", "[e2
 TEST_CASE("weft server start runs weft-server with the given flags", "[e2e]") {
   std::string url = FreshDatabase("start");
   std::string address = "127.0.0.1:" + std::to_string(FreePort());
+  // Nothing configured but WEFT_HOME: the CLI finds the server's admin key there by itself.
+  std::string home = TempDir("start");
   Background server({WEFT_CLI_BIN, "server", "start", "--grpc-address", address, "--http-address",
                      "127.0.0.1:0", "--database-url", url},
-                    {}, TempDir("start") + "/server.log");
+                    {{"WEFT_HOME", home}, {"WEFT_API_KEY", "<unset>"}}, home + "/server.log");
   REQUIRE(server.WaitForLog("weft-server ready grpc=" + address, 60));
-  RunResult version = Run({WEFT_CLI_BIN, "version"}, {{"WEFT_API_URL", address}});
+  RunResult version = Run({WEFT_CLI_BIN, "version"},
+                          {{"WEFT_API_URL", address}, {"WEFT_HOME", home}, {"WEFT_API_KEY", "<unset>"}});
   CHECK(version.exit_code == 0);
   CHECK(Contains(version.out, "server 0.1.0 at " + address));
   CHECK(server.Stop() == 0);

@@ -44,6 +44,7 @@ TEST_CASE("weft task-run result prints a stored and a cached result", "[cache]")
   Env env = server.ClientEnv();
   weft::client::ClientOptions o;
   o.address = server.address();
+  o.api_key = server.admin_key();
   weft::client::Client api(o);
   auto now = std::chrono::system_clock::now();
 

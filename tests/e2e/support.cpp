@@ -229,9 +229,10 @@ bool Eventually(const std::function<bool()>& condition, double timeout_seconds,
 }
 
 std::vector<std::string> Server::Argv(const std::string& url, const std::string& home,
-                                      const std::string& address,
+                                      const std::string& address, const std::string& key_file,
                                       const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {WEFT_SERVER_BIN, "--grpc-address", address};
+  std::vector<std::string> argv = {WEFT_SERVER_BIN, "--grpc-address", address,
+                                   "--admin-key-file", key_file};
   // The HTTP port (dashboard) on a free port too, unless the test chose one.
   if (std::find(extra.begin(), extra.end(), "--http-address") == extra.end() &&
       std::find(extra.begin(), extra.end(), "--no-http") == extra.end()) {
@@ -252,7 +253,10 @@ std::vector<std::string> Server::Argv(const std::string& url, const std::string&
 Server::Server(std::string database_url, std::string home, int port,
                std::vector<std::string> extra_args)
     : address_("127.0.0.1:" + std::to_string(port ? port : FreePort())),
-      proc_(Argv(database_url, home, address_, extra_args), {{"WEFT_DATABASE_URL", "<unset>"}},
+      // Each server its own key file (a restart with the same home finds its key again).
+      key_file_(home.empty() ? TempDir("server-key") + "/admin.key" : home + "/admin.key"),
+      proc_(Argv(database_url, home, address_, key_file_, extra_args),
+            {{"WEFT_DATABASE_URL", "<unset>"}},
             TempDir("server") + "/server.log") {
   if (!proc_.WaitForLog("weft-server ready", 90)) {
     throw std::runtime_error("weft-server did not become ready; its log:\n" + proc_.Log());
@@ -260,5 +264,11 @@ Server::Server(std::string database_url, std::string home, int port,
 }
 
 Server::~Server() { proc_.Stop(); }
+
+std::string Server::admin_key() const {
+  std::string key = ReadFile(key_file_);
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  return key;
+}
 
 }  // namespace weft::e2e

@@ -67,16 +67,20 @@ class Server {
                   std::vector<std::string> extra_args = {});
   ~Server();
   const std::string& address() const { return address_; }
-  Env ClientEnv() const { return {{"WEFT_API_URL", address_}}; }
+  // The server's local admin key (what it wrote to its admin key file).
+  std::string admin_key() const;
+  // What a client of this server needs: its address and the admin key.
+  Env ClientEnv() const { return {{"WEFT_API_URL", address_}, {"WEFT_API_KEY", admin_key()}}; }
   int Stop() { return proc_.Stop(); }
   int Kill() { return proc_.Kill(); }
   std::string Log() const { return proc_.Log(); }
 
  private:
   static std::vector<std::string> Argv(const std::string& url, const std::string& home,
-                                       const std::string& address,
+                                       const std::string& address, const std::string& key_file,
                                        const std::vector<std::string>& extra);
   std::string address_;
+  std::string key_file_;
   Background proc_;
 };
 

@@ -63,8 +63,7 @@ TEST_CASE("agents: 4 concurrent pollers claim each of 200 due runs exactly once"
   std::vector<std::thread> pollers;
   for (const auto& agent : agents) {
     pollers.emplace_back([&, agent] {
-      client::ClientOptions o;
-      o.address = f.server.app->grpc_address();
+      client::ClientOptions o = f.server.client->options();
       client::Client c(o);
       int empty = 0;
       while (empty < 2) {

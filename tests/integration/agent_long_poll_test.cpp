@@ -24,10 +24,9 @@ double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(
 
 std::future<core::Result<v1::PollWorkQueuesResponse>> PollAsync(AgentFixture& f,
                                                                 v1::PollWorkQueuesRequest req) {
-  std::string address = f.server.app->grpc_address();
-  return std::async(std::launch::async, [address, req] {
-    client::ClientOptions o;
-    o.address = address;
+  client::ClientOptions options = f.server.client->options();
+  return std::async(std::launch::async, [options, req] {
+    client::ClientOptions o = options;
     client::Client c(o);
     return c.PollWorkQueues(req);
   });
@@ -144,6 +143,7 @@ TEST_CASE("long poll: a poll whose caller went away is dropped without claiming"
       grpc::CreateChannel(f.server.app->grpc_address(), grpc::InsecureChannelCredentials());
   auto stub = v1::AgentService::NewStub(channel);
   grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + f.server.app->admin_key());
   ctx.set_deadline(std::chrono::system_clock::now() + 500ms);  // shorter than its wait
   v1::PollWorkQueuesResponse resp;
   auto st =

@@ -378,6 +378,7 @@ TEST_CASE("deployments: a change made through another replica wakes the scheduli
   REQUIRE(b.Start().ok());
   client::ClientOptions o;
   o.address = b.grpc_address();
+  o.api_key = b.admin_key();
   client::Client cb(o);
 
   auto spec = Spec("etl", "replicated");

@@ -30,6 +30,7 @@ struct ApiServer {
     if (!st.ok()) FAIL("server did not start: " << st.error().message);
     client::ClientOptions o;
     o.address = app->grpc_address();
+    o.api_key = app->admin_key();
     client = std::make_unique<client::Client>(o);
   }
 };
