@@ -38,4 +38,6 @@ trap cleanup EXIT
 export WEFT_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:${PGPORT}/${DBNAME}"
 export PGHOST=127.0.0.1 PGPORT PGUSER=postgres PGDATABASE=$DBNAME
 export WEFT_TEST_PG_LOG="$PGTMP/postgres.log"
+# The socket directory: reachable from processes in other network namespaces (tests/e2e).
+export WEFT_TEST_PG_SOCKET_DIR="$PGTMP"
 "$@"
