@@ -7,6 +7,7 @@
 #include "cli/commands/api_key.hpp"
 #include "cli/commands/common.hpp"
 #include "cli/commands/concurrency_limit.hpp"
+#include "cli/commands/config.hpp"
 #include "cli/commands/notification.hpp"
 #include "cli/commands/logs.hpp"
 #include "cli/commands/tls_cert.hpp"
@@ -408,6 +409,45 @@ int main(int argc, char** argv) {
   auto* config = app.add_subcommand("config", "Settings")->require_subcommand(1);
   config->add_subcommand("view", "Print the effective settings and where each comes from")
       ->callback([&] { action = [&] { return ConfigView(g); }; });
+  std::string cfg_key, cfg_value;
+  auto* cfg_set = config->add_subcommand(
+      "set", "Set a setting in the active profile (api_url, api_key, tls_ca, tls_cert, tls_key, insecure)");
+  cfg_set->add_option("key", cfg_key, "Setting")->required();
+  cfg_set->add_option("value", cfg_value, "Value")->required();
+  cfg_set->callback([&] { action = [&] { return ConfigSet(cfg_key, cfg_value, false); }; });
+  auto* cfg_unset = config->add_subcommand("unset", "Remove a setting from the active profile");
+  cfg_unset->add_option("key", cfg_key, "Setting")->required();
+  cfg_unset->callback([&] { action = [&] { return ConfigSet(cfg_key, "", true); }; });
+
+  // profile
+  auto* profile = app.add_subcommand("profile", "Named sets of client settings ($WEFT_HOME/config.yaml)")
+                      ->require_subcommand(1);
+  std::string profile_name;
+  bool profile_use = false;
+  auto* pr_create = profile->add_subcommand("create", "Create an empty profile");
+  pr_create->add_option("name", profile_name, "Profile name")->required();
+  pr_create->add_flag("--use", profile_use, "Make it the active profile");
+  pr_create->callback([&] { action = [&] { return ProfileCreate(profile_name, profile_use); }; });
+  auto* pr_use = profile->add_subcommand("use", "Make a profile the active one");
+  pr_use->add_option("name", profile_name, "Profile name")->required();
+  pr_use->callback([&] { action = [&] { return ProfileUse(profile_name); }; });
+  profile->add_subcommand("ls", "List profiles (* = active)")->callback([&] {
+    action = [&] { return ProfileLs(g); };
+  });
+  auto* pr_delete = profile->add_subcommand("delete", "Delete a profile");
+  pr_delete->add_option("name", profile_name, "Profile name")->required();
+  pr_delete->callback([&] { action = [&] { return ProfileDelete(profile_name); }; });
+
+  // login
+  LoginOptions login;
+  auto* login_cmd = app.add_subcommand(
+      "login", "Check a server URL and key, then save them in the active (or named) profile");
+  login_cmd->add_option("--api-url", login.api_url, "https://host:4201 (or host:port on loopback)")
+      ->required();
+  login_cmd->add_option("--api-key", login.api_key, "The API key")->required();
+  login_cmd->add_option("--tls-ca", login.tls_ca, "PEM CA of a private server certificate");
+  login_cmd->add_option("--profile", login.profile, "Save in (and switch to) this profile");
+  login_cmd->callback([&] { action = [&] { return Login(g, login); }; });
 
   app.add_subcommand("version", "Client and server versions")->callback([&] {
     action = [&] { return Version(g); };

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <set>
 
+#include "sdk/client/profiles.hpp"
 #include "sdk/core/address.hpp"
 #include "weft/v1/admin.grpc.pb.h"
 #include "weft/v1/agents.grpc.pb.h"
@@ -52,9 +53,13 @@ std::string ReadKeyFile(const std::string& path) {
 }
 
 ClientOptions OptionsFromEnv() {
+  ClientSettings settings = ResolveClientSettings();
+  auto get = [&](const char* key) -> std::string {
+    auto it = settings.values.find(key);
+    return it == settings.values.end() ? "" : it->second.value;
+  };
   ClientOptions o;
-  if (const char* url = std::getenv("WEFT_API_URL"); url && *url) {
-    std::string a = url;
+  if (std::string a = get("api_url"); !a.empty()) {
     for (const char* prefix : {"https://", "grpcs://"}) {
       if (a.rfind(prefix, 0) == 0) o.tls = true;
     }
@@ -64,18 +69,12 @@ ClientOptions OptionsFromEnv() {
     while (!a.empty() && a.back() == '/') a.pop_back();
     o.address = a;
   }
-  if (const char* key = std::getenv("WEFT_API_KEY"); key && *key) {
-    o.api_key = key;
-  } else {
-    o.api_key = ReadKeyFile(LocalAdminKeyFile());
-  }
-  if (const char* v = std::getenv("WEFT_TLS_CA"); v && *v) o.tls_ca_file = v;
-  if (const char* v = std::getenv("WEFT_TLS_CERT"); v && *v) o.tls_cert_file = v;
-  if (const char* v = std::getenv("WEFT_TLS_KEY"); v && *v) o.tls_key_file = v;
-  if (const char* v = std::getenv("WEFT_INSECURE"); v && *v) {
-    std::string t = v;
-    o.insecure = t == "1" || t == "true" || t == "yes";
-  }
+  o.api_key = get("api_key");
+  o.tls_ca_file = get("tls_ca");
+  o.tls_cert_file = get("tls_cert");
+  o.tls_key_file = get("tls_key");
+  std::string insecure = get("insecure");
+  o.insecure = insecure == "1" || insecure == "true" || insecure == "yes";
   if (const char* t = std::getenv("WEFT_API_TIMEOUT"); t && *t) {
     double v = std::atof(t);
     if (v > 0) o.timeout_seconds = v;

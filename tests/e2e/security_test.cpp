@@ -289,3 +289,76 @@ TEST_CASE("across machines: TLS, scoped keys, an agent on another host, run toke
   CHECK(agent.Stop() == 0);
   CHECK(server.Stop() == 0);
 }
+
+TEST_CASE("profiles, login and api keys from the CLI", "[e2e][security]") {
+  Server server(FreshDatabase("profiles"));
+  fs::path home = TempDir("profiles_home");  // no admin key here: nothing is found by itself
+  Env env = {{"WEFT_API_URL", server.address()},
+             {"WEFT_HOME", home.string()},
+             {"WEFT_API_KEY", "<unset>"},
+             {"WEFT_PROFILE", "<unset>"}};
+  RunResult anon = Weft(env, {"flow-run", "ls"});
+  CHECK(anon.exit_code == 1);
+  CHECK(Has(anon.err, "error: no API key"));
+  CHECK(Has(anon.err, "hint: set WEFT_API_KEY"));
+
+  // A wrong key is checked before anything is saved.
+  RunResult bad = Weft(env, {"login", "--api-url", server.address(), "--api-key", "weft_nope"});
+  CHECK(bad.exit_code == 1);
+  CHECK(Has(bad.err, "API key not recognised"));
+  CHECK_FALSE(fs::exists(home / "config.yaml"));
+
+  RunResult login =
+      Weft(env, {"login", "--api-url", server.address(), "--api-key", server.admin_key()});
+  INFO(login.out << login.err);
+  REQUIRE(login.exit_code == 0);
+  CHECK(Has(login.out, "as local-admin-"));
+  CHECK((fs::status(home / "config.yaml").permissions() & fs::perms::all) ==
+        (fs::perms::owner_read | fs::perms::owner_write));
+  CHECK(Weft(env, {"flow-run", "ls"}).exit_code == 0);  // the profile's key
+  RunResult view = Weft(env, {"config", "view"});
+  CHECK(Has(view.out, "profile default"));
+  CHECK_FALSE(Has(view.out, server.admin_key()));  // masked
+  CHECK(Has(view.out, server.admin_key().substr(0, 17) + "_***"));
+
+  // The environment beats the profile.
+  Env env_key = env;
+  env_key["WEFT_API_KEY"] = "weft_000000000000_" + std::string(64, '0');
+  RunResult overridden = Weft(env_key, {"flow-run", "ls"});
+  CHECK(overridden.exit_code == 1);
+  CHECK(Has(overridden.err, "not recognised"));
+
+  // A second, empty profile; WEFT_PROFILE picks one for a single command.
+  WeftOk(env, {"profile", "create", "staging", "--use"});
+  CHECK(Weft(env, {"flow-run", "ls"}).exit_code == 1);
+  Env pick = env;
+  pick["WEFT_PROFILE"] = "default";
+  CHECK(Weft(pick, {"flow-run", "ls"}).exit_code == 0);
+  RunResult profiles = WeftOk(env, {"profile", "ls"});
+  CHECK(Has(profiles.out, "*  staging"));
+  WeftOk(env, {"profile", "use", "default"});
+
+  // Keys: the token is printed once, listed never, and a revoked key is refused.
+  RunResult created = WeftOk(env, {"api-key", "create", "reader", "--scope", "viewer"});
+  std::string token = Trimmed(created.out);
+  CHECK(token.rfind("weft_", 0) == 0);
+  CHECK(Has(created.err, "only time the token is shown"));
+  RunResult ls = WeftOk(env, {"api-key", "ls"});
+  CHECK(Has(ls.out, "reader"));
+  CHECK(Has(ls.out, "viewer"));
+  CHECK_FALSE(Has(ls.out, token.substr(18)));
+  Env reader = env;
+  reader["WEFT_API_KEY"] = token;
+  RunResult who = WeftOk(reader, {"whoami"});
+  CHECK(Has(who.out, "reader (scope viewer)"));
+  RunResult denied = Weft(reader, {"api-key", "ls"});
+  CHECK(denied.exit_code == 1);
+  CHECK(Has(denied.err, "needs scope admin"));
+  CHECK(Has(denied.err, "hint: `weft whoami`"));
+  WeftOk(env, {"api-key", "revoke", "reader"});
+  RunResult revoked = Weft(reader, {"whoami"});
+  CHECK(revoked.exit_code == 1);
+  CHECK(Has(revoked.err, "not recognised"));
+  RunResult bad_scope = Weft(env, {"api-key", "create", "x", "--scope", "root"});
+  CHECK(bad_scope.exit_code == 2);  // a usage error
+}
