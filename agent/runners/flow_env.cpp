@@ -10,8 +10,8 @@ namespace weft::agent {
 
 bool IsBasicEnvName(std::string_view name) {
   static constexpr std::array<std::string_view, 13> kBasics = {
-      "PATH",   "HOME",     "USER", "LOGNAME", "SHELL",        "LANG",         "LANGUAGE",
-      "TZ",     "TMPDIR",   "ASAN_OPTIONS",    "UBSAN_OPTIONS", "TSAN_OPTIONS", "LSAN_OPTIONS"};
+      "PATH", "HOME",   "USER",         "LOGNAME",       "SHELL",        "LANG",        "LANGUAGE",
+      "TZ",   "TMPDIR", "ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS", "LSAN_OPTIONS"};
   if (std::find(kBasics.begin(), kBasics.end(), name) != kBasics.end()) return true;
   return name.size() > 3 && name.substr(0, 3) == "LC_";
 }

@@ -5,8 +5,10 @@
 //
 //   reference := name [":" tag] ["@" digest]
 //   name      := [host[":" port] "/"] component ("/" component)*
-//   host      := label ("." label)*          label := [A-Za-z0-9] | [A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]
-//   component := [a-z0-9]+ (separator [a-z0-9]+)*      separator := "." | "_" | "__" | "-"+
+//   host      := label ("." label)*
+//   label     := [A-Za-z0-9] | [A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]
+//   component := [a-z0-9]+ (separator [a-z0-9]+)*
+//   separator := "." | "_" | "__" | "-"+
 //   tag       := [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
 //   digest    := "sha256:" 64 lowercase hex digits
 //

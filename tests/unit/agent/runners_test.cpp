@@ -118,9 +118,9 @@ TEST_CASE("docker runner: --pass-env variables go to the container by name", "[a
 
 TEST_CASE("docker runner: a bad image is refused naming runner.image and the value",
           "[agent][docker]") {
-  for (const std::string bad : {"--privileged", "-v/:/host", "alpine --privileged",
-                                "alpine\t", "Alpine:3", "alpine:-x", "alpine:", "alpine@sha256:12",
-                                "registry.example.com:port/etl", "a//b", "etl_/x", "/etl"}) {
+  for (const std::string bad :
+       {"--privileged", "-v/:/host", "alpine --privileged", "alpine\t", "Alpine:3", "alpine:-x",
+        "alpine:", "alpine@sha256:12", "registry.example.com:port/etl", "a//b", "etl_/x", "/etl"}) {
     RunSpec s = Spec();
     s.image = bad;
     auto argv = DockerArgv(s, "/d");
@@ -430,8 +430,9 @@ TEST_CASE("flow environment: which names are basics", "[agent][env]") {
     INFO(n);
     CHECK(IsBasicEnvName(n));
   }
-  for (const char* n : {"AWS_ACCESS_KEY_ID", "WEFT_API_KEY", "WEFT_HOME", "WEFT_AGENT_NAME",
-                        "LD_PRELOAD", "LD_LIBRARY_PATH", "HTTP_PROXY", "LC_", "path", "PGPASSWORD"}) {
+  for (const char* n :
+       {"AWS_ACCESS_KEY_ID", "WEFT_API_KEY", "WEFT_HOME", "WEFT_AGENT_NAME", "LD_PRELOAD",
+        "LD_LIBRARY_PATH", "HTTP_PROXY", "LC_", "path", "PGPASSWORD"}) {
     INFO(n);
     CHECK_FALSE(IsBasicEnvName(n));
   }
