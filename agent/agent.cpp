@@ -24,6 +24,7 @@
 #include "agent/bundle_cache.hpp"
 #include "agent/metrics.hpp"
 #include "agent/runners/docker.hpp"
+#include "agent/runners/flow_env.hpp"
 #include "agent/runners/kubernetes.hpp"
 #include "agent/runners/process.hpp"
 #include "sdk/client/bundle.hpp"
@@ -562,6 +563,10 @@ struct Agent::Impl {
     rs.entrypoint.assign(spec.entrypoint().begin(), spec.entrypoint().end());
     rs.image = spec.runner().image();
     rs.k8s_namespace = spec.runner().namespace_();
+    rs.network = s.docker_network;
+    // Of the agent's own environment, flows get only the basics and what --pass-env names
+    // (runners/flow_env.hpp); never its key, cloud credentials or WEFT_AGENT_* settings.
+    rs.passed_env = PassedEnvironment(CurrentEnvironment(), s.pass_env);
     std::map<std::string, std::string> runner_env(spec.runner().env().begin(),
                                                   spec.runner().env().end());
     for (const auto& [k, v] : runner_env) rs.env.emplace_back(k, v);
@@ -910,10 +915,12 @@ void Agent::Start() {
   }
   impl_->log->info(
       "agent started id={} name={} queues={} limit={} long_poll={} work_dir={} cache_dir={} "
-      "cache_size={}",
+      "cache_size={} pass_env={} docker_network={}",
       impl_->id, impl_->name, fmt::format("{}", fmt::join(impl_->s.work_queues, ",")),
       impl_->s.limit, impl_->s.long_poll, impl_->s.WorkDir(), impl_->s.CacheDir(),
-      client::FormatBytes(impl_->s.cache_size));
+      client::FormatBytes(impl_->s.cache_size),
+      impl_->s.pass_env.empty() ? "-" : fmt::format("{}", fmt::join(impl_->s.pass_env, ",")),
+      impl_->s.docker_network.empty() ? "default" : impl_->s.docker_network);
   impl_->poll_thread = std::thread([this] { impl_->PollLoop(); });
   impl_->hb_thread = std::thread([this] { impl_->HeartbeatLoop(); });
 }

@@ -40,6 +40,12 @@ int main(int argc, char** argv) {
   auto* o_queue =
       cli.add_option("-q,--work-queue", queues,
                      "work queue to serve (repeatable; env WEFT_AGENT_WORK_QUEUES=a,b)");
+  std::vector<std::string> pass_env;
+  auto* o_pass_env = cli.add_option(
+      "--pass-env", pass_env,
+      "also give flows this variable of the agent's environment (repeatable; env "
+      "WEFT_AGENT_PASS_ENV=A,B); flows otherwise get only PATH, HOME, USER, LOGNAME, SHELL, "
+      "LANG, LC_*, TZ, TMPDIR, runner.env and what Weft sets");
   struct TextFlag {
     const char* name;
     const char* key;
@@ -88,6 +94,11 @@ int main(int argc, char** argv) {
        "metrics-address",
        "address for --metrics-port (env WEFT_AGENT_METRICS_ADDRESS; default 127.0.0.1)",
        {}},
+      {"--docker-network",
+       "docker-network",
+       "`docker run --network` for docker runs (env WEFT_AGENT_DOCKER_NETWORK; default: not "
+       "passed, the engine's default network)",
+       {}},
       {"--log-level",
        "log-level",
        "trace|debug|info|warn|error|critical|off (env WEFT_AGENT_LOG_LEVEL or WEFT_LOG_LEVEL; "
@@ -120,6 +131,13 @@ int main(int argc, char** argv) {
     s.work_queues.clear();
     for (const auto& q : queues) {
       if (auto p = ApplySetting(s, "work-queue", q, "--work-queue")) problems.push_back(*p);
+    }
+  }
+  if (o_pass_env->count() > 0) {
+    drop_env("WEFT_AGENT_PASS_ENV");
+    s.pass_env.clear();
+    for (const auto& n : pass_env) {
+      if (auto p = ApplySetting(s, "pass-env", n, "--pass-env")) problems.push_back(*p);
     }
   }
   for (auto& f : flags) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "sdk/core/time.hpp"
@@ -32,15 +33,38 @@ std::optional<std::string> Duration(double& out, std::string_view value, std::st
   return std::nullopt;
 }
 
-void AddQueues(Settings& s, std::string_view value) {
+void AddList(std::vector<std::string>& list, std::string_view value) {
   std::size_t start = 0;
   while (start <= value.size()) {
     std::size_t comma = value.find(',', start);
     if (comma == std::string_view::npos) comma = value.size();
     std::string q = Trim(value.substr(start, comma - start));
-    if (!q.empty()) s.work_queues.push_back(q);
+    if (!q.empty()) list.push_back(q);
     start = comma + 1;
   }
+}
+
+bool ValidEnvName(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  for (char c : name) {
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// A docker network name: [A-Za-z0-9][A-Za-z0-9_.-]* (as docker accepts them).
+bool ValidNetworkName(std::string_view name) {
+  if (name.empty() || name.size() > 128) return false;
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (!alnum(name[0])) return false;
+  for (char c : name) {
+    if (!alnum(c) && c != '_' && c != '.' && c != '-') return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -54,7 +78,34 @@ std::string Settings::CacheDir() const {
 std::optional<std::string> ApplySetting(Settings& s, std::string_view key, std::string_view value,
                                         std::string_view source) {
   if (key == "work-queue" || key == "work-queues") {
-    AddQueues(s, value);
+    AddList(s.work_queues, value);
+    return std::nullopt;
+  }
+  if (key == "pass-env") {
+    std::vector<std::string> names;
+    AddList(names, value);
+    for (const auto& n : names) {
+      if (!ValidEnvName(n)) {
+        return fmt::format(
+            "{}: \"{}\" is not an environment variable name (letters, digits, '_', not "
+            "starting with a digit)",
+            source, n);
+      }
+      if (std::find(s.pass_env.begin(), s.pass_env.end(), n) == s.pass_env.end()) {
+        s.pass_env.push_back(n);
+      }
+    }
+    return std::nullopt;
+  }
+  if (key == "docker-network") {
+    std::string t = Trim(value);
+    if (!t.empty() && !ValidNetworkName(t)) {
+      return fmt::format(
+          "{}: \"{}\" is not a docker network name (letters, digits, '_', '.', '-', starting "
+          "with a letter or digit)",
+          source, value);
+    }
+    s.docker_network = t;
     return std::nullopt;
   }
   if (key == "limit") {
@@ -164,6 +215,8 @@ Settings SettingsFromEnvironment(const std::function<const char*(const char*)>& 
       {"WEFT_AGENT_KEEP_RUN_DIRS", "keep-run-dirs"},
       {"WEFT_AGENT_METRICS_PORT", "metrics-port"},
       {"WEFT_AGENT_METRICS_ADDRESS", "metrics-address"},
+      {"WEFT_AGENT_PASS_ENV", "pass-env"},
+      {"WEFT_AGENT_DOCKER_NETWORK", "docker-network"},
   };
   for (const Var& v : kVars) {
     const char* value = getenv(v.env);

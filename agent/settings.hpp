@@ -31,6 +31,12 @@ struct Settings {
   bool keep_run_dirs = false;           // --keep-run-dirs, WEFT_AGENT_KEEP_RUN_DIRS
   int metrics_port = 0;  // --metrics-port, WEFT_AGENT_METRICS_PORT: /metrics, /healthz, /readyz
   std::string metrics_address = "127.0.0.1";  // --metrics-address, WEFT_AGENT_METRICS_ADDRESS
+  // --pass-env NAME (repeatable), WEFT_AGENT_PASS_ENV (A,B): the agent's own variables that
+  // flows get besides the basics (runners/flow_env.hpp), runner.env and what Weft sets.
+  std::vector<std::string> pass_env;
+  // --docker-network, WEFT_AGENT_DOCKER_NETWORK: `docker run --network` for docker runs
+  // ("" = not passed: the engine's default network).
+  std::string docker_network;
 
   // The effective work and cache directories (defaults under `home`).
   std::string WorkDir() const;

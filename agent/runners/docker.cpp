@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <signal.h>
 
+#include "agent/runners/flow_env.hpp"
 #include "agent/runners/process.hpp"
+#include "sdk/core/image_ref.hpp"
 
 namespace weft::agent {
 
@@ -14,23 +16,29 @@ core::Result<std::vector<std::string>> DockerArgv(const RunSpec& spec, const std
     return core::InvalidArgument(
         fmt::format("runner docker: deployment \"{}\" has no runner.image", spec.deployment_name));
   }
-  std::vector<std::string> argv = {"docker",
-                                   "run",
-                                   "--rm",
-                                   "--name",
-                                   DockerContainerName(spec),
-                                   "--network",
-                                   "host",
-                                   "--label",
-                                   "weft.flow-run-id=" + spec.flow_run_id,
-                                   "-v",
-                                   run_dir + ":" + kDockerMount,
-                                   "-w",
-                                   kDockerMount};
-  for (const auto& [k, v] : spec.env) {
+  if (std::string problem = core::ImageReferenceProblem(spec.image); !problem.empty()) {
+    return core::InvalidArgument(
+        fmt::format("runner docker: deployment \"{}\": runner.image \"{}\" is not a valid image "
+                    "reference: {}",
+                    spec.deployment_name, spec.image, problem));
+  }
+  std::vector<std::string> argv = {"docker", "run", "--rm", "--name", DockerContainerName(spec)};
+  if (!spec.network.empty()) {
+    argv.push_back("--network");
+    argv.push_back(spec.network);
+  }
+  argv.push_back("--label");
+  argv.push_back("weft.flow-run-id=" + spec.flow_run_id);
+  argv.push_back("-v");
+  argv.push_back(run_dir + ":" + kDockerMount);
+  argv.push_back("-w");
+  argv.push_back(kDockerMount);
+  for (const auto& [k, v] : FlowContainerEnvironment(spec)) {
     argv.push_back("-e");
     argv.push_back(k);  // the value comes from the docker CLI's environment
   }
+  // "--" ends the options: whatever follows is the image and the command, never a flag.
+  argv.push_back("--");
   argv.push_back(spec.image);
   for (const auto& a : spec.entrypoint) argv.push_back(a);
   return argv;
@@ -73,7 +81,9 @@ core::Result<std::unique_ptr<RunHandle>> DockerRunner::Start(const RunSpec& spec
   SpawnRequest req;
   req.argv = std::move(*argv);
   req.argv[0] = docker;
-  req.env = MergeEnv(CurrentEnvironment(), spec.env);
+  // The docker CLI itself runs with the agent's environment (DOCKER_HOST, its config); only
+  // the names given with -e (FlowContainerEnvironment) reach the container.
+  req.env = MergeEnv(CurrentEnvironment(), FlowContainerEnvironment(spec));
   req.cwd = run_dir;
   req.log_path = run_dir + "/output.log";
   req.sink = std::move(sink);
@@ -87,7 +97,9 @@ std::string DockerRunner::Describe(const RunSpec& spec, const std::string& run_d
   auto argv = DockerArgv(spec, run_dir);
   if (!argv) return "runner: docker\nerror: " + argv.error().message + "\n";
   std::string names;
-  for (const auto& [k, v] : spec.env) names += (names.empty() ? "" : ", ") + k;
+  for (const auto& [k, v] : FlowContainerEnvironment(spec)) {
+    names += (names.empty() ? "" : ", ") + k;
+  }
   return fmt::format("runner: docker\nargv: {}\nenv (values from the agent): {}\n",
                      ShellJoin(*argv), names);
 }

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
+
+#include "agent/runners/flow_env.hpp"
 
 namespace weft::agent {
 
@@ -214,9 +217,13 @@ core::Result<std::string> K8sJobManifest(const RunSpec& spec, const std::string&
   }
   json labels = {{"app.kubernetes.io/managed-by", "weft"}, {"weft.flow-run-id", spec.flow_run_id}};
   json env = json::array();
-  for (const auto& [k, v] : spec.env) {
-    env.push_back(
-        {{"name", k}, {"value", redact && k == "WEFT_API_KEY" && !v.empty() ? "<redacted>" : v}});
+  // The flow's environment (runners/flow_env.hpp); --dry-run hides the API key and the
+  // values of --pass-env variables.
+  for (const auto& [k, v] : FlowContainerEnvironment(spec)) {
+    bool passed = std::any_of(spec.passed_env.begin(), spec.passed_env.end(),
+                              [&](const auto& e) { return e.first == k; });
+    bool secret = k == "WEFT_API_KEY" || passed;
+    env.push_back({{"name", k}, {"value", redact && secret && !v.empty() ? "<redacted>" : v}});
   }
   json container = {
       {"name", "flow"}, {"image", spec.image}, {"command", spec.entrypoint}, {"env", env}};

@@ -19,6 +19,8 @@
 #include <mutex>
 #include <thread>
 
+#include "agent/runners/flow_env.hpp"
+
 extern char** environ;
 
 namespace weft::agent {
@@ -384,7 +386,7 @@ core::Result<std::unique_ptr<RunHandle>> ProcessRunner::Start(const RunSpec& spe
   if (!argv) return argv.error();
   SpawnRequest req;
   req.argv = std::move(*argv);
-  req.env = MergeEnv(CurrentEnvironment(), spec.env);
+  req.env = FlowProcessEnvironment(CurrentEnvironment(), spec);
   req.cwd = run_dir;
   req.log_path = run_dir + "/output.log";
   req.sink = std::move(sink);
@@ -394,15 +396,15 @@ core::Result<std::unique_ptr<RunHandle>> ProcessRunner::Start(const RunSpec& spe
 }
 
 std::string ProcessRunner::Describe(const RunSpec& spec, const std::string& run_dir) const {
-  std::vector<std::string> names;
-  for (const auto& [k, v] : spec.env) names.push_back(k);
   std::string env;
-  for (const auto& n : names) env += (env.empty() ? "" : ", ") + n;
+  for (const auto& [k, v] : MergeEnv(spec.passed_env, spec.env)) {
+    env += (env.empty() ? "" : ", ") + k;
+  }
   return fmt::format(
       "runner: process\n"
       "cwd: {}\n"
       "argv: {}\n"
-      "env: the agent's environment + {}\n"
+      "env: the agent's PATH, HOME, USER, LOGNAME, SHELL, LANG, LC_*, TZ, TMPDIR + {}\n"
       "output: {}/output.log\n",
       run_dir, ShellJoin(spec.entrypoint), env, run_dir);
 }

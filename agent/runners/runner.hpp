@@ -30,8 +30,14 @@ struct RunSpec {
   std::vector<std::string> entrypoint;
   std::string image;          // docker, kubernetes
   std::string k8s_namespace;  // kubernetes ("" = default)
-  // The run's environment on top of the agent's: runner.env, then WEFT_API_URL,
-  // WEFT_API_KEY, WEFT_FLOW_RUN_ID, WEFT_FLOW_RUN_PARAMETERS (later entries win).
+  std::string network;        // docker: `--network` ("" = not passed: the engine's default)
+  // The agent's own variables named by --pass-env (values from its environment; names it
+  // does not have are left out). Redacted wherever a runner shows values (--dry-run).
+  EnvList passed_env;
+  // The run's environment: runner.env, then WEFT_API_URL, WEFT_API_KEY, WEFT_FLOW_RUN_ID,
+  // WEFT_FLOW_RUN_PARAMETERS (later entries win). Together with passed_env (and, for the
+  // process runner, the basics of runners/flow_env.hpp) this is all a flow gets: never
+  // the agent's whole environment.
   EnvList env;
 };
 

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <utility>
 
+#include "sdk/core/image_ref.hpp"
 #include "sdk/core/params.hpp"
 #include "sdk/core/time.hpp"
 #include "sdk/core/text.hpp"
@@ -575,6 +576,12 @@ Status ValidateDeploymentSpec(const DeploymentSpec& spec, const std::string& whe
   }
   if ((r.type == "docker" || r.type == "kubernetes") && r.image.empty()) {
     return FieldError(where, "runner.image", "required for runner type " + r.type);
+  }
+  if (!r.image.empty()) {
+    if (std::string problem = ImageReferenceProblem(r.image); !problem.empty()) {
+      return FieldError(where, "runner.image",
+                        Quote(r.image) + " is not a valid image reference: " + problem);
+    }
   }
   if (r.type == "process" && !r.image.empty()) {
     return FieldError(where, "runner.image",

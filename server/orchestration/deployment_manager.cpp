@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "sdk/core/image_ref.hpp"
 #include "sdk/core/params.hpp"
 #include "server/orchestration/storage_catalog.hpp"
 #include "server/orchestration/validate.hpp"
@@ -197,6 +198,12 @@ core::Status CheckDeploymentInput(const DeploymentInput& input,
   }
   if ((r.type == "docker" || r.type == "kubernetes") && r.image.empty()) {
     return core::InvalidArgument("spec.runner.image: required for runner type " + r.type);
+  }
+  if (!r.image.empty()) {
+    if (std::string problem = core::ImageReferenceProblem(r.image); !problem.empty()) {
+      return core::InvalidArgument("spec.runner.image: \"" + r.image +
+                                   "\" is not a valid image reference: " + problem);
+    }
   }
   if (!(s.timeout_seconds >= 0) || !std::isfinite(s.timeout_seconds)) {
     return core::InvalidArgument("spec.timeout_seconds: must be >= 0 (0 = no timeout)");

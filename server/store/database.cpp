@@ -268,4 +268,21 @@ core::Status DropDatabase(const std::string& url, const std::string& name) {
   return {};
 }
 
+core::Status SetRolePassword(const std::string& url, const std::string& role,
+                             const std::string& password) {
+  try {
+    pqxx::connection c(url);
+    pqxx::nontransaction n(c);
+    n.exec("SET password_encryption = 'scram-sha-256'");
+    n.exec("ALTER ROLE " + c.quote_name(role) + " PASSWORD " + c.quote(password));
+  } catch (const pqxx::sql_error& e) {
+    // The statement (with the password) must not travel in the message.
+    return core::Internal("cannot set the password of role " + role + " (SQLSTATE " +
+                          e.sqlstate() + ")");
+  } catch (...) {
+    return TranslateCurrentException();
+  }
+  return {};
+}
+
 }  // namespace weft::server::store

@@ -106,6 +106,10 @@ class Database {
 // `url` names any database on the cluster; `name` must be a plain identifier.
 core::Status CreateDatabaseIfMissing(const std::string& url, const std::string& name);
 core::Status DropDatabase(const std::string& url, const std::string& name);
+// Sets `role`'s password, stored as a SCRAM-SHA-256 verifier (the embedded PostgreSQL's move
+// from trust to password authentication). The password is never part of an error message.
+core::Status SetRolePassword(const std::string& url, const std::string& role,
+                             const std::string& password);
 // The URL with its database name replaced: postgresql://u@h:p/old?x -> .../name?x
 std::string WithDatabaseName(const std::string& url, const std::string& name);
 

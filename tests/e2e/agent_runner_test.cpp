@@ -80,6 +80,7 @@ Project Setup(const Server& server, const std::string& yaml) {
         "echo \"$WEFT_FLOW_RUN_PARAMETERS\" > \"$MARKS/$WEFT_FLOW_RUN_ID\"\n",
         true);
   WriteFile(p.dir / "fail.sh", "#!/bin/sh\necho failing >&2\nexit 3\n", true);
+  WriteFile(p.dir / "env.sh", "#!/bin/sh\nenv > \"$MARKS/env.$WEFT_FLOW_RUN_ID\"\n", true);
   WriteFile(p.dir / "segv.sh", "#!/bin/sh\nkill -SEGV $$\n", true);
   WriteFile(p.dir / "slow.sh",
         "#!/bin/sh\necho $$ > \"$MARKS/$WEFT_FLOW_RUN_ID.pid\"\nsleep 120 &\nwait\n", true);
@@ -225,10 +226,11 @@ TEST_CASE("agent: --dry-run prints docker and Kubernetes invocations and claims 
   INFO(dry.out << dry.err);
   REQUIRE(dry.exit_code == 0);
   CHECK(Has(dry.out, "work queue \"etl\": 2 due run(s)"));
-  CHECK(Has(dry.out, "docker run --rm --name weft-" + docker_id + " --network host"));
+  CHECK(Has(dry.out, "docker run --rm --name weft-" + docker_id + " --label "));
+  CHECK_FALSE(Has(dry.out, "--network"));  // the engine's default network
   CHECK(Has(dry.out,
             "-w /opt/weft/run -e REGION -e WEFT_API_URL -e WEFT_FLOW_RUN_ID "
-            "-e WEFT_FLOW_RUN_PARAMETERS alpine:3.20 ./ok.sh --fast"));
+            "-e WEFT_FLOW_RUN_PARAMETERS -- alpine:3.20 ./ok.sh --fast"));
   CHECK(Has(dry.out, "POST /apis/batch/v1/namespaces/flows/jobs"));
   CHECK(Has(dry.out, "\"image\": \"registry.example.com/sh:1\""));
   CHECK(Has(dry.out, "\"weft.flow-run-id\": \"" + k8s_id + "\""));
@@ -261,6 +263,73 @@ TEST_CASE("agent: a docker run without docker on PATH crashes naming it", "[e2e]
   CHECK(agent.Stop() == 0);
 }
 
+TEST_CASE("agent: a flow process gets an allowlisted environment, never the agent's secrets",
+          "[e2e][agent]") {
+  Server server(FreshDatabase("agent_env"));
+  Project p = Setup(server, R"(deployments:
+  - name: env
+    flow_name: sh
+    entrypoint: ["./env.sh"]
+    include: [env.sh]
+    parameters: {day: "2026-11-26"}
+    work_queue: etl
+    runner: {type: process, env: {MARKS: "@MARKS@", FROM_RUNNER_ENV: "runner-value"}}
+)");
+  Env env = server.ClientEnv();
+  env["AWS_SECRET_ACCESS_KEY"] = "agent-aws-secret";
+  env["E2E_AGENT_SECRET"] = "agent-only-secret";
+  env["E2E_PASSED"] = "passed-value";
+  env["WEFT_AGENT_KILL_GRACE"] = "3s";  // the agent's own settings are not the flow's business
+  env["TZ"] = "UTC";
+  Background agent(AgentArgv({"-q", "etl", "--pass-env", "E2E_PASSED"}), env,
+                   TempDir("agent_log") + "/agent.log");
+  REQUIRE(agent.WaitForLog("weft-agent ready", 30));
+  CHECK(Has(agent.Log(), "pass_env=E2E_PASSED"));  // the agent's settings show the list
+  std::string id = RunId(WeftOk(p.env, {"deployment", "run", "sh/env"}));
+  INFO("agent log:\n" << agent.Log());
+  REQUIRE(Eventually(
+      [&] { return RunById(p.env, "sh/env", id)["state"]["type"] == "COMPLETED"; }, 60, 0.2));
+  std::string flow_env = ReadFile((p.marks / ("env." + id)).string());
+  INFO("flow environment:\n" << flow_env);
+  auto has_var = [&](const std::string& line) { return Has("\n" + flow_env, "\n" + line + "\n"); };
+  // Absent: the agent's secrets and its own settings.
+  CHECK_FALSE(Has(flow_env, "agent-aws-secret"));
+  CHECK_FALSE(Has(flow_env, "AWS_SECRET_ACCESS_KEY"));
+  CHECK_FALSE(Has(flow_env, "agent-only-secret"));
+  CHECK_FALSE(Has(flow_env, "WEFT_AGENT_KILL_GRACE"));
+  // Present: --pass-env, runner.env, what Weft sets, the basics.
+  CHECK(has_var("E2E_PASSED=passed-value"));
+  CHECK(has_var("FROM_RUNNER_ENV=runner-value"));
+  CHECK(has_var("WEFT_FLOW_RUN_ID=" + id));
+  CHECK(has_var("WEFT_API_URL=" + server.address()));
+  CHECK(has_var(R"(WEFT_FLOW_RUN_PARAMETERS={"day":"2026-11-26"})"));
+  CHECK(has_var("TZ=UTC"));
+  CHECK(Has(flow_env, "PATH=/"));
+  CHECK(agent.Stop() == 0);
+}
+
+TEST_CASE("agent: an image that is not an image reference is refused at deployment create",
+          "[e2e][agent]") {
+  Server server(FreshDatabase("agent_bad_image"));
+  Env env = server.ClientEnv();
+  fs::path dir = TempDir("agent_bad_image");
+  WriteFile(dir / "ok.sh", "#!/bin/sh\n", true);
+  WriteFile(dir / "deploy.yaml", R"(deployments:
+  - name: evil
+    flow_name: sh
+    entrypoint: ["./ok.sh"]
+    include: [ok.sh]
+    runner: {type: docker, image: "--privileged"}
+)");
+  WeftOk(env, {"storage", "create", "local", "--name", "flows", "--path",
+               TempDir("agent_store") + "/store", "--default"});
+  RunResult r = Weft(env, {"deployment", "create", "deploy.yaml"}, dir.string());
+  CHECK(r.exit_code == 1);
+  CHECK(Has(r.err,
+            "runner.image: \"--privileged\" is not a valid image reference: starts with '-'"));
+  CHECK(Weft(env, {"deployment", "inspect", "sh/evil"}).exit_code != 0);
+}
+
 TEST_CASE("agent: bad input", "[e2e][agent]") {
   Server server(FreshDatabase("agent_bad"));
   Env env = server.ClientEnv();
@@ -272,6 +341,9 @@ TEST_CASE("agent: bad input", "[e2e][agent]") {
   CHECK(bad.exit_code == 2);
   CHECK(Has(bad.err, "error: --limit: \"lots\" is not a whole number"));
   CHECK(Has(bad.err, "error: --kill-grace: \"soon\" is not a duration"));
+  RunResult bad_env = Run(AgentArgv({"-q", "default", "--pass-env", "NOT-A-NAME"}), env, 60);
+  CHECK(bad_env.exit_code == 2);
+  CHECK(Has(bad_env.err, "error: --pass-env: \"NOT-A-NAME\" is not an environment variable name"));
   RunResult none = Run(AgentArgv({}), env, 60);
   CHECK(none.exit_code == 2);
   CHECK(Has(none.err, "error: --work-queue: at least one work queue is required"));
@@ -294,6 +366,7 @@ while [ $# -gt 0 ]; do
     --rm) shift ;;
     -v) src="${2%%:*}"; shift 2 ;;
     --name|--network|--label|-w|-e) shift 2 ;;
+    --) shift; break ;;
     *) break ;;
   esac
 done
@@ -326,7 +399,11 @@ TEST_CASE("agent: the docker runner drives the docker CLI (a stand-in here)", "[
   Env env = p.env;
   env["PATH"] = bin.string() + ":" + Getenv("PATH");
   env["FAKE_DOCKER_LOG"] = log.string();
-  Background agent(AgentArgv({"-q", "etl"}), env, TempDir("agent_log") + "/agent.log");
+  env["PASSED_TO_FLOWS"] = "passed";
+  env["AGENT_ONLY_SECRET"] = "agent-only";
+  Background agent(AgentArgv({"-q", "etl", "--pass-env", "PASSED_TO_FLOWS", "--docker-network",
+                              "weft-flows"}),
+                   env, TempDir("agent_log") + "/agent.log");
   REQUIRE(agent.WaitForLog("weft-agent ready", 30));
   std::string ok_id = RunId(WeftOk(p.env, {"deployment", "run", "dock/ok"}));
   std::string fail_id = RunId(WeftOk(p.env, {"deployment", "run", "dock/fail"}));
@@ -338,12 +415,14 @@ TEST_CASE("agent: the docker runner drives the docker CLI (a stand-in here)", "[
   CHECK(RunById(p.env, "dock/fail", fail_id)["state"]["message"] == "process exited with code 3");
 
   std::string argv = ReadFile((log / ("argv." + ok_id)).string());
-  CHECK(Has(argv, "run --rm --name weft-" + ok_id +
-                      " --network host --label weft.flow-run-id=" + ok_id + " -v "));
-  CHECK(
-      Has(argv,
-          ":/opt/weft/run -w /opt/weft/run -e MARKS -e REGION -e WEFT_API_URL -e WEFT_API_KEY "
-          "-e WEFT_FLOW_RUN_ID -e WEFT_FLOW_RUN_PARAMETERS alpine:3.20 ./ok.sh"));
+  CHECK(Has(argv, "run --rm --name weft-" + ok_id + " --network weft-flows --label weft.flow-run-id=" +
+                      ok_id + " -v "));
+  // Only the run's variables and --pass-env ones go to the container, by name; the image
+  // follows "--".
+  CHECK(Has(argv,
+            ":/opt/weft/run -w /opt/weft/run -e PASSED_TO_FLOWS -e MARKS -e REGION -e WEFT_API_URL "
+            "-e WEFT_API_KEY -e WEFT_FLOW_RUN_ID -e WEFT_FLOW_RUN_PARAMETERS -- alpine:3.20 ./ok.sh"));
+  CHECK_FALSE(Has(argv, "AGENT_ONLY_SECRET"));
   std::string got_env = ReadFile((log / ("env." + ok_id)).string());
   // The container gets the run's own token, never the agent's key.
   CHECK(Has(got_env, "WEFT_API_KEY=weftrun_" + ok_id + "_"));

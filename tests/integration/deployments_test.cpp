@@ -150,6 +150,18 @@ TEST_CASE("deployments: each spec error names its field and nothing is created",
        "spec.runner.image: required for runner type docker"},
       {[](auto& s) { s.mutable_runner()->set_type("kubernetes"); }, core::Code::kInvalidArgument,
        "spec.runner.image: required for runner type kubernetes"},
+      {[](auto& s) {
+         s.mutable_runner()->set_type("docker");
+         s.mutable_runner()->set_image("--privileged");
+       },
+       core::Code::kInvalidArgument,
+       "spec.runner.image: \"--privileged\" is not a valid image reference: starts with '-'"},
+      {[](auto& s) {
+         s.mutable_runner()->set_type("kubernetes");
+         s.mutable_runner()->set_image("etl job:1");
+       },
+       core::Code::kInvalidArgument,
+       "spec.runner.image: \"etl job:1\" is not a valid image reference: contains whitespace"},
       {[](auto& s) { s.mutable_catchup()->set_policy("some"); }, core::Code::kInvalidArgument,
        "spec.catchup.policy: must be all, latest or none, got \"some\""},
       // Server storage: the bundle must have been uploaded.

@@ -76,6 +76,35 @@ TEST_CASE("process runner: env, cwd, output and exit code", "[agent][process]") 
   fs::remove_all(dir);
 }
 
+TEST_CASE("process runner: the flow gets the allowlisted environment, not the agent's",
+          "[agent][process]") {
+  std::string dir = TempDir();
+  Script(dir + "/job.sh", "env > env.txt\n");
+  ::setenv("WEFT_UNIT_AGENT_SECRET", "agent-secret-value", 1);
+  ::setenv("WEFT_UNIT_PASSED", "passed-value", 1);
+  RunSpec spec;
+  spec.flow_run_id = "r1";
+  spec.entrypoint = {"./job.sh"};
+  spec.passed_env = {{"WEFT_UNIT_PASSED", "passed-value"}};
+  spec.env = {{"REGION", "eu"}, {"WEFT_FLOW_RUN_ID", "r1"}};
+  ProcessRunner runner;
+  auto h = runner.Start(spec, dir, {});
+  REQUIRE(h);
+  auto exit = (*h)->Wait(30);
+  ::unsetenv("WEFT_UNIT_AGENT_SECRET");
+  ::unsetenv("WEFT_UNIT_PASSED");
+  REQUIRE(exit);
+  CHECK(exit->code == 0);
+  std::string env = Read(dir + "/env.txt");
+  INFO(env);
+  CHECK(env.find("agent-secret-value") == std::string::npos);
+  CHECK(env.find("WEFT_UNIT_PASSED=passed-value\n") != std::string::npos);
+  CHECK(env.find("REGION=eu\n") != std::string::npos);
+  CHECK(env.find("WEFT_FLOW_RUN_ID=r1\n") != std::string::npos);
+  CHECK(env.find("PATH=") != std::string::npos);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("process runner: a signal is reported as such", "[agent][process]") {
   std::string dir = TempDir();
   Script(dir + "/crash.sh", "kill -SEGV $$\n");

@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -7,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/runners/docker.hpp"
+#include "agent/runners/flow_env.hpp"
 #include "agent/runners/kubernetes.hpp"
 #include "agent/runners/process.hpp"
 
@@ -57,8 +59,6 @@ TEST_CASE("docker runner: the docker run argv", "[agent][docker]") {
                                        "--rm",
                                        "--name",
                                        "weft-0b5c8a3e-1f2d-4c1e-9a8b-7e6d5c4b3a21",
-                                       "--network",
-                                       "host",
                                        "--label",
                                        "weft.flow-run-id=0b5c8a3e-1f2d-4c1e-9a8b-7e6d5c4b3a21",
                                        "-v",
@@ -75,6 +75,7 @@ TEST_CASE("docker runner: the docker run argv", "[agent][docker]") {
                                        "WEFT_FLOW_RUN_ID",
                                        "-e",
                                        "WEFT_FLOW_RUN_PARAMETERS",
+                                       "--",
                                        "registry.example.com/etl:1.4",
                                        "./job.sh",
                                        "--day",
@@ -82,6 +83,57 @@ TEST_CASE("docker runner: the docker run argv", "[agent][docker]") {
   CHECK(*argv == expected);
   // Values (the API key) never appear in the argv.
   for (const auto& a : *argv) CHECK(a.find("secret-key") == std::string::npos);
+}
+
+TEST_CASE("docker runner: no --network unless the agent names one", "[agent][docker]") {
+  auto plain = DockerArgv(Spec(), "/d");
+  REQUIRE(plain);
+  CHECK(std::find(plain->begin(), plain->end(), "--network") == plain->end());
+  CHECK(std::find(plain->begin(), plain->end(), "host") == plain->end());
+  RunSpec s = Spec();
+  s.network = "weft-flows";
+  auto named = DockerArgv(s, "/d");
+  REQUIRE(named);
+  std::vector<std::string> head(named->begin(), named->begin() + 7);
+  CHECK(head == std::vector<std::string>{"docker", "run", "--rm", "--name",
+                                         "weft-0b5c8a3e-1f2d-4c1e-9a8b-7e6d5c4b3a21", "--network",
+                                         "weft-flows"});
+}
+
+TEST_CASE("docker runner: --pass-env variables go to the container by name", "[agent][docker]") {
+  RunSpec s = Spec();
+  s.passed_env = {{"AWS_PROFILE", "etl"}, {"REGION", "us"}};
+  auto argv = DockerArgv(s, "/d");
+  REQUIRE(argv);
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i + 1 < argv->size(); ++i) {
+    if ((*argv)[i] == "-e") names.push_back((*argv)[i + 1]);
+  }
+  // runner.env's REGION wins over the passed one; one -e per name.
+  CHECK(names == std::vector<std::string>{"AWS_PROFILE", "REGION", "WEFT_API_URL", "WEFT_API_KEY",
+                                          "WEFT_FLOW_RUN_ID", "WEFT_FLOW_RUN_PARAMETERS"});
+  // Values travel in the docker CLI's environment, never in the argv.
+  for (const auto& a : *argv) CHECK(a.find("AWS_PROFILE=") == std::string::npos);
+}
+
+TEST_CASE("docker runner: a bad image is refused naming runner.image and the value",
+          "[agent][docker]") {
+  for (const std::string bad :
+       {"--privileged", "-v/:/host", "alpine --privileged", "alpine\t", "Alpine:3", "alpine:-x",
+        "alpine:", "alpine@sha256:12", "registry.example.com:port/etl", "a//b", "etl_/x", "/etl"}) {
+    RunSpec s = Spec();
+    s.image = bad;
+    auto argv = DockerArgv(s, "/d");
+    INFO(bad);
+    REQUIRE_FALSE(argv);
+    CHECK(argv.error().message.rfind("runner docker: deployment \"etl/nightly\": runner.image \"" +
+                                         bad + "\" is not a valid image reference: ",
+                                     0) == 0);
+  }
+  RunSpec s = Spec();
+  s.image = "-v/:/host";
+  DockerRunner r;
+  CHECK(r.Describe(s, "/d").find("starts with '-'") != std::string::npos);
 }
 
 TEST_CASE("docker runner: no image is an error naming the deployment", "[agent][docker]") {
@@ -138,6 +190,25 @@ TEST_CASE("kubernetes runner: --dry-run redacts the API key", "[agent][kubernete
   CHECK(d.find("POST /apis/batch/v1/namespaces/etl/jobs") != std::string::npos);
   CHECK(d.find("secret-key") == std::string::npos);
   CHECK(d.find("<redacted>") != std::string::npos);
+}
+
+TEST_CASE("kubernetes runner: --pass-env variables are in the Job, redacted in --dry-run",
+          "[agent][kubernetes]") {
+  RunSpec s = Spec();
+  s.passed_env = {{"AWS_PROFILE", "etl-profile"}};
+  auto m = K8sJobManifest(s, "flows", 600);
+  REQUIRE(m);
+  std::map<std::string, std::string> env;
+  json job = json::parse(*m);
+  for (const auto& e : job["spec"]["template"]["spec"]["containers"][0]["env"]) {
+    env[e["name"]] = e["value"];
+  }
+  CHECK(env["AWS_PROFILE"] == "etl-profile");
+  CHECK(env.size() == 6);  // passed + runner.env + what Weft sets, nothing else
+  KubernetesRunner r;
+  std::string d = r.Describe(s, "/unused");
+  CHECK(d.find("AWS_PROFILE") != std::string::npos);
+  CHECK(d.find("etl-profile") == std::string::npos);
 }
 
 TEST_CASE("kubernetes runner: bad specs are errors", "[agent][kubernetes]") {
@@ -294,4 +365,75 @@ TEST_CASE("shell quoting for --dry-run", "[agent][process]") {
   CHECK(ShellQuote("it's") == "'it'\\''s'");
   CHECK(ShellQuote("") == "''");
   CHECK(ShellJoin({"echo", "{\"a\": 1}"}) == "echo '{\"a\": 1}'");
+}
+
+TEST_CASE("flow environment: an allowlist of the agent's variables, never all of them",
+          "[agent][env]") {
+  EnvList agent_env = {{"PATH", "/usr/bin:/bin"},
+                       {"HOME", "/home/weft"},
+                       {"USER", "weft"},
+                       {"LOGNAME", "weft"},
+                       {"LANG", "C.UTF-8"},
+                       {"LC_TIME", "en_GB.UTF-8"},
+                       {"TZ", "Europe/Paris"},
+                       {"TMPDIR", "/var/tmp"},
+                       {"AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"},
+                       {"AWS_SECRET_ACCESS_KEY", "aws-secret"},
+                       {"WEFT_API_KEY", "agent-key"},
+                       {"WEFT_AGENT_WORK_QUEUES", "etl"},
+                       {"DATABASE_PASSWORD", "db-secret"},
+                       {"LC", "not-a-locale-var"},
+                       {"HTTP_PROXY", "http://user:pw@proxy:3128"},
+                       {"PGPASSWORD", "pg-secret"}};
+  RunSpec spec = Spec();  // runner.env REGION + WEFT_API_URL/KEY/FLOW_RUN_ID/PARAMETERS
+  spec.passed_env = PassedEnvironment(agent_env, {"DATABASE_PASSWORD", "NOT_SET_ANYWHERE"});
+  CHECK(spec.passed_env == EnvList{{"DATABASE_PASSWORD", "db-secret"}});
+
+  EnvList env = FlowProcessEnvironment(agent_env, spec);
+  std::map<std::string, std::string> got(env.begin(), env.end());
+  CHECK(got.size() == env.size());  // one entry per name
+  std::map<std::string, std::string> expected = {
+      {"PATH", "/usr/bin:/bin"},
+      {"HOME", "/home/weft"},
+      {"USER", "weft"},
+      {"LOGNAME", "weft"},
+      {"LANG", "C.UTF-8"},
+      {"LC_TIME", "en_GB.UTF-8"},
+      {"TZ", "Europe/Paris"},
+      {"TMPDIR", "/var/tmp"},
+      {"DATABASE_PASSWORD", "db-secret"},
+      {"REGION", "eu"},
+      {"WEFT_API_URL", "127.0.0.1:4201"},
+      {"WEFT_API_KEY", "secret-key"},  // what Weft sets for the run, not the agent's own
+      {"WEFT_FLOW_RUN_ID", "0b5c8a3e-1f2d-4c1e-9a8b-7e6d5c4b3a21"},
+      {"WEFT_FLOW_RUN_PARAMETERS", R"({"day":"2026-11-26"})"}};
+  CHECK(got == expected);
+
+  // runner.env wins over a basic or passed variable of the same name.
+  spec.env.insert(spec.env.begin(), {"TZ", "UTC"});
+  got.clear();
+  for (const auto& [k, v] : FlowProcessEnvironment(agent_env, spec)) got[k] = v;
+  CHECK(got["TZ"] == "UTC");
+
+  // Containers get no basics from the agent (the image has its own PATH, HOME, locale).
+  EnvList container = FlowContainerEnvironment(spec);
+  std::map<std::string, std::string> in_container(container.begin(), container.end());
+  CHECK(in_container.count("PATH") == 0);
+  CHECK(in_container.count("AWS_SECRET_ACCESS_KEY") == 0);
+  CHECK(in_container["DATABASE_PASSWORD"] == "db-secret");
+  CHECK(in_container.size() == 7);
+}
+
+TEST_CASE("flow environment: which names are basics", "[agent][env]") {
+  for (const char* n : {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "LC_ALL",
+                        "LC_CTYPE", "TZ", "TMPDIR", "TSAN_OPTIONS"}) {
+    INFO(n);
+    CHECK(IsBasicEnvName(n));
+  }
+  for (const char* n :
+       {"AWS_ACCESS_KEY_ID", "WEFT_API_KEY", "WEFT_HOME", "WEFT_AGENT_NAME", "LD_PRELOAD",
+        "LD_LIBRARY_PATH", "HTTP_PROXY", "LC_", "path", "PGPASSWORD"}) {
+    INFO(n);
+    CHECK_FALSE(IsBasicEnvName(n));
+  }
 }

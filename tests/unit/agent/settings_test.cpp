@@ -116,3 +116,32 @@ TEST_CASE("agent settings: byte sizes", "[agent][settings]") {
   CHECK_FALSE(ParseByteSize("12 parsecs"));
   CHECK_FALSE(ParseByteSize("GiB"));
 }
+
+TEST_CASE("agent settings: --pass-env and WEFT_AGENT_PASS_ENV", "[agent][settings]") {
+  std::vector<std::string> problems;
+  Settings s = SettingsFromEnvironment(
+      EnvOf({{"WEFT_AGENT_PASS_ENV", "AWS_PROFILE, CUDA_VISIBLE_DEVICES,,AWS_PROFILE"},
+             {"WEFT_AGENT_DOCKER_NETWORK", "weft-flows"}}),
+      problems);
+  CHECK(problems.empty());
+  CHECK(s.pass_env == std::vector<std::string>{"AWS_PROFILE", "CUDA_VISIBLE_DEVICES"});
+  CHECK(s.docker_network == "weft-flows");
+  Settings d;
+  CHECK(d.pass_env.empty());
+  CHECK(d.docker_network.empty());  // the engine's default network, never host by default
+  CHECK_FALSE(ApplySetting(d, "pass-env", "HF_TOKEN", "--pass-env"));
+  CHECK_FALSE(ApplySetting(d, "pass-env", "_X1", "--pass-env"));
+  CHECK(d.pass_env == std::vector<std::string>{"HF_TOKEN", "_X1"});
+  CHECK(*ApplySetting(d, "pass-env", "1X", "--pass-env") ==
+        "--pass-env: \"1X\" is not an environment variable name (letters, digits, '_', not "
+        "starting with a digit)");
+  CHECK(ApplySetting(d, "pass-env", "A=B", "--pass-env").has_value());
+  SettingsFromEnvironment(EnvOf({{"WEFT_AGENT_PASS_ENV", "OK,BAD-NAME"},
+                                 {"WEFT_AGENT_DOCKER_NETWORK", "--privileged"}}),
+                          problems);
+  REQUIRE(problems.size() == 2);
+  CHECK(problems[0].rfind("WEFT_AGENT_PASS_ENV: \"BAD-NAME\" is not an environment variable", 0) ==
+        0);
+  CHECK(problems[1].rfind("WEFT_AGENT_DOCKER_NETWORK: \"--privileged\" is not a docker network",
+                          0) == 0);
+}

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "sdk/core/deployment_spec.hpp"
+#include "sdk/core/image_ref.hpp"
 #include "sdk/core/params.hpp"
 
 namespace {
@@ -256,6 +257,48 @@ TEST_CASE("runner, catch-up and parameter errors", "[deployment_spec]") {
   s.parameters_json = "42";
   CHECK(ValidateDeploymentSpec(s, "x").error().message ==
         "x: parameters: expected an object (name: value), got the number 42");
+}
+
+TEST_CASE("runner.image must be an image reference", "[deployment_spec]") {
+  CHECK(ErrorOf(Spec(R"("runner": {"type": "docker", "image": "--privileged"})")) ==
+        "deploy.yaml: runner.image: \"--privileged\" is not a valid image reference: starts "
+        "with '-'");
+  CHECK(ErrorOf(Spec(R"("runner": {"type": "docker", "image": "alpine -v /:/host"})")) ==
+        "deploy.yaml: runner.image: \"alpine -v /:/host\" is not a valid image reference: "
+        "contains whitespace");
+  CHECK(ErrorOf(Spec(R"("runner": {"type": "kubernetes", "image": "Etl/Job:1"})")) ==
+        "deploy.yaml: runner.image: \"Etl/Job:1\" is not a valid image reference: path "
+        "component \"Etl\" must be lowercase letters and digits joined by '.', '_', '__' or "
+        "'-'");
+  CHECK(ErrorOf(Spec(R"("runner": {"type": "docker", "image": "alpine:.x"})")) ==
+        "deploy.yaml: runner.image: \"alpine:.x\" is not a valid image reference: tag \".x\" "
+        "must be 1-128 of letters, digits, '_', '.' and '-', not starting with '.' or '-'");
+  CHECK(ErrorOf(Spec(R"("runner": {"type": "docker", "image": "alpine@sha256:abc"})")) ==
+        "deploy.yaml: runner.image: \"alpine@sha256:abc\" is not a valid image reference: "
+        "digest \"sha256:abc\" must be sha256: and 64 lowercase hex digits");
+}
+
+TEST_CASE("image references: the grammar docker accepts", "[deployment_spec][image]") {
+  const std::string digest =
+      "sha256:" + std::string(32, 'a') + std::string(32, '0');
+  for (const std::string& good : std::vector<std::string>{
+           "alpine", "alpine:3.20", "library/alpine:latest", "docker.io/library/alpine",
+        "registry.example.com/etl:1.4", "registry.example.com:5000/team/etl-job:v1_2.3-rc1",
+        "localhost/weft-flow:dev", "localhost:5000/flow", "ghcr.io/o/a__b.c-d---e:_x",
+        "my-registry/x", "alpine@" + digest, "alpine:3.20@" + digest,
+        "10.0.0.1:5000/etl:" + std::string(128, 'x')}) {
+    INFO(good);
+    CHECK(ImageReferenceProblem(good).empty());
+  }
+  for (const std::string& bad : std::vector<std::string>{
+           "", "-it", "--privileged", "alpine ls", " alpine", "alpine\n", "Alpine", "alpine:",
+        "alpine:-x", "alpine:" + std::string(129, 'x'), "a//b", "/alpine", "alpine/", "a..b",
+        "a_-b", "_a", "a_", "reg.example.com:/x", "reg.example.com:99x/x", "-reg.com/x",
+        "alpine@sha256:" + std::string(64, 'A'), "alpine@md5:abc", "alpine@", "a" + std::string(255, 'b'),
+        "a;rm -rf", "a$(x)", "a\"b"}) {
+    INFO(bad);
+    CHECK_FALSE(ImageReferenceProblem(bad).empty());
+  }
 }
 
 TEST_CASE("names, entrypoint, include and tags", "[deployment_spec]") {
