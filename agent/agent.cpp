@@ -262,8 +262,13 @@ struct Agent::Impl {
         metrics.OnFailure("poll");
         metrics.SetReady(false);
         double delay = BackoffSeconds(attempt++, Random01());
-        poll_log->warn("poll failed error=\"{}\" code={} attempt={} retry_in={:.3f}s",
-                       r.error().message, core::CodeName(r.error().code), attempt, delay);
+        bool auth = r.error().code == core::Code::kUnauthenticated ||
+                    r.error().code == core::Code::kPermissionDenied;
+        // A refused key needs a person (revoked, or not covering a queue): say so loudly,
+        // and keep trying so that a fixed key is picked up without a restart.
+        poll_log->log(auth ? spdlog::level::err : spdlog::level::warn,
+                      "poll failed error=\"{}\" code={} attempt={} retry_in={:.3f}s", r.error().message,
+                      core::CodeName(r.error().code), attempt, delay);
         SleepUnless(delay, [&] { return draining.load(); });
         continue;
       }

@@ -190,6 +190,9 @@ core::Error FromStatus(const grpc::Status& s, const std::string& address) {
   std::string msg = s.error_message();
   if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
     msg = "server unavailable at " + address + (msg.empty() ? "" : " (" + msg + ")");
+    if (msg.find("Socket closed") != std::string::npos) {
+      msg += "; if the server uses TLS, use https://" + address;
+    }
   } else if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     msg = "deadline exceeded calling " + address;
   }
