@@ -104,6 +104,7 @@ DASHBOARD=${DASHBOARD:-${WEFT_SERVER_HTTP_ADDRESS:-127.0.0.1:4200}}
 cat <<NEXT
 
 Weft is running. The dashboard: http://$DASHBOARD
+(log in with the key in $WEFT_HOME/admin.key)
 (flow runs with their task timelines and logs, deployments, work queues and agents). Next:
   export PATH=$BIN/cli:$BIN/server:$BIN/agent:\$PATH
   weft flow-run ls                      # runs, newest first

@@ -3,8 +3,8 @@
 // WEFT_TEST_DATABASE_URL. Runs are made by backfilling two interval deployments through
 // the domain layer (flow "bulk": 90%, tag bulk; flow "rare": 10%, tag rare), 1% of them are
 // then forced to FAILED. The HTTP server is the real one (weft_server_http) on 127.0.0.1:0;
-// each request is timed over loopback by a keep-alive client; the median of --repeat is
-// printed. Figures are printed, never asserted (docs/PERFORMANCE.md).
+// each request is timed over loopback by a keep-alive client sending a Bearer admin key;
+// the median of --repeat is printed. Figures are printed, never asserted (docs/PERFORMANCE.md).
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "server/auth/authenticator.hpp"
 #include "server/http/http_server.hpp"
 #include "server/orchestration/agent_manager.hpp"
 #include "server/orchestration/deployment_manager.hpp"
@@ -153,8 +154,15 @@ int main(int argc, char** argv) {
     }
     double fail_ms = Ms(SteadyClock::now() - t1);
 
+    // The dashboard's API authenticates every call: a fresh admin key, sent as a Bearer token
+    // (its check is cached, so the figures include the middleware but no key lookup).
+    weft::server::auth::Authenticator authenticator(**db, clock, {}, spdlog::default_logger());
+    if (auto st = authenticator.Start(); !st.ok()) Die("auth", st.error().message);
+    auto admin_key = authenticator.EnsureLocalAdminKey("");
+    if (!admin_key.ok()) Die("admin key", admin_key.error().message);
     weft::server::http::HttpOptions ho;
     ho.address = "127.0.0.1:0";
+    ho.authenticator = &authenticator;
     weft::server::http::HttpServer http(
         {runs, storage, deployments, queues, agents, nullptr, nullptr}, ho,
         spdlog::default_logger(), clock);
@@ -162,6 +170,7 @@ int main(int argc, char** argv) {
     httplib::Client client("http://" + http.address());
     client.set_keep_alive(true);
     client.set_tcp_nodelay(true);
+    client.set_bearer_token_auth(*admin_key);
 
     std::printf("bench_http_list: %d runs (seeded in %.1f s; %d forced FAILED in %.1f s)\n", made,
                 seed_ms / 1000, failed, fail_ms / 1000);

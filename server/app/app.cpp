@@ -264,6 +264,8 @@ core::Status App::Start() {
     ho.address = m.settings.http_address;
     ho.tls_cert = m.settings.tls_cert;
     ho.tls_key = m.settings.tls_key;
+    ho.authenticator = m.authenticator.get();
+    ho.public_url = m.settings.public_url;
     auto* mx = m.metrics.get();
     ho.metrics = [mx] { return mx->Render(); };
     m.http = std::make_unique<http::HttpServer>(

@@ -98,6 +98,12 @@ core::Status Authenticator::Start() {
   });
   if (!key.ok()) return key.error();
   run_token_key_ = *key;
+  std::string session_candidate = RandomHex(32);
+  auto session_key = db_.WithRetry([&](store::Tx& tx) -> core::Result<std::string> {
+    return store::ApiKeyRepo::SharedSecret(tx, "session_token_key", session_candidate);
+  });
+  if (!session_key.ok()) return session_key.error();
+  session_token_key_ = *session_key;
   return {};
 }
 
@@ -138,7 +144,19 @@ core::Result<Identity> Authenticator::Authenticate(const std::string& token) {
     return Unauthenticated("no API key: send \"authorization: Bearer <key>\" (set WEFT_API_KEY)");
   }
   if (token.size() > 512) return Unauthenticated("API key not recognised");
-  std::string digest = Sha256Hex(token);
+  return Cached(Sha256Hex(token), &Authenticator::Check, token);
+}
+
+core::Result<Identity> Authenticator::AuthenticateSession(const std::string& token) {
+  if (token.empty()) return Unauthenticated("no session: log in");
+  if (token.size() > 512) return Unauthenticated("session not recognised");
+  // Its own cache key: the same text never passes for both an API key and a session.
+  return Cached("session:" + Sha256Hex(token), &Authenticator::CheckSession, token);
+}
+
+core::Result<Identity> Authenticator::Cached(
+    const std::string& digest, core::Result<Identity> (Authenticator::*check)(const std::string&),
+    const std::string& token) {
   auto now = std::chrono::steady_clock::now();
   auto ttl = std::chrono::duration<double>(options_.cache_seconds);
   {
@@ -146,7 +164,7 @@ core::Result<Identity> Authenticator::Authenticate(const std::string& token) {
     auto it = cache_.find(digest);
     if (it != cache_.end() && now - it->second.checked < ttl) return it->second.identity;
   }
-  auto who = Check(token);
+  auto who = (this->*check)(token);
   // Database trouble is not an answer about the token: do not cache it.
   if (!who.ok() && who.error().code != core::Code::kUnauthenticated) return who;
   std::lock_guard lock(mu_);
@@ -277,6 +295,46 @@ core::Status Authenticator::RevokeKey(const std::string& name) {
   }
   logger_->info("api key revoked name={}", name);
   return {};
+}
+
+core::Result<Identity> Authenticator::CheckSession(const std::string& token) {
+  auto t = VerifySessionToken(session_token_key_, token);
+  if (!t) return Unauthenticated("session not recognised: log in again");
+  auto now = clock_.Now();
+  auto now_unix = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  if (t->expires_unix <= now_unix) return Unauthenticated("session expired: log in again");
+  auto rec = db_.WithTransaction([&](store::Tx& tx) -> core::Result<store::ApiKeyRecord> {
+    auto k = store::ApiKeyRepo::GetById(tx, t->key_id);
+    if (!k) return Unauthenticated("session ended: its API key was revoked; log in again");
+    if (k->expires && *k->expires <= now) {
+      return Unauthenticated("session ended: API key \"" + k->name + "\" expired at " +
+                             core::FormatTime(*k->expires));
+    }
+    store::ApiKeyRepo::TouchLastUsed(tx, k->id, now);
+    return *k;
+  });
+  if (!rec.ok()) return rec.error();
+  Identity who;
+  auto scope = ParseScope(rec->scope);
+  who.scope = scope ? *scope : Scope::kViewer;
+  who.name = rec->name;
+  who.key_id = rec->id;
+  who.work_queues = rec->work_queues;
+  return who;
+}
+
+core::Result<std::string> Authenticator::MintSessionToken(const Identity& who,
+                                                          double lifetime_seconds) const {
+  if (who.key_id.empty()) {
+    return core::InvalidArgument("a session needs an API key (not a run token)");
+  }
+  auto exp = clock_.Now() + std::chrono::duration_cast<core::TimePoint::duration>(
+                                std::chrono::duration<double>(lifetime_seconds));
+  SessionToken t;
+  t.key_id = who.key_id;
+  t.expires_unix =
+      std::chrono::duration_cast<std::chrono::seconds>(exp.time_since_epoch()).count();
+  return auth::MintSessionToken(session_token_key_, t);
 }
 
 std::string Authenticator::MintRunToken(const std::string& flow_run_id) const {

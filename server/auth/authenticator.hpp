@@ -63,6 +63,14 @@ class Authenticator {
   // A token for the flow process of `flow_run_id`.
   std::string MintRunToken(const std::string& flow_run_id) const;
 
+  // Dashboard sessions (the HTTP side's cookie). A session stands for the API key `who` was
+  // authenticated with (never a run token: INVALID_ARGUMENT) for `lifetime_seconds`; it holds
+  // no secret of the key. AuthenticateSession answers the key's identity, or UNAUTHENTICATED
+  // when the token is forged or expired or its key is revoked or expired (cached like keys).
+  // Authenticate() never accepts a session token, so a cookie is no API key elsewhere.
+  core::Result<std::string> MintSessionToken(const Identity& who, double lifetime_seconds) const;
+  core::Result<Identity> AuthenticateSession(const std::string& token);
+
  private:
   struct Entry {
     core::Result<Identity> identity;
@@ -71,12 +79,17 @@ class Authenticator {
   core::Result<Identity> Check(const std::string& token);
   core::Result<Identity> CheckApiKey(const std::string& token);
   core::Result<Identity> CheckRunToken(const std::string& token);
+  core::Result<Identity> CheckSession(const std::string& token);
+  core::Result<Identity> Cached(const std::string& cache_key,
+                                core::Result<Identity> (Authenticator::*check)(const std::string&),
+                                const std::string& token);
 
   store::Database& db_;
   const core::Clock& clock_;
   AuthenticatorOptions options_;
   std::shared_ptr<spdlog::logger> logger_;
   std::string run_token_key_;
+  std::string session_token_key_;
   std::mutex mu_;
   std::unordered_map<std::string, Entry> cache_;  // by sha256 of the token
 };

@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::string_view kKeyPrefix = "weft_";
 constexpr std::string_view kRunPrefix = "weftrun_";
+constexpr std::string_view kSessionPrefix = "weftsess_";
 constexpr std::size_t kIdHex = 12;
 constexpr std::size_t kSecretHex = 64;
 
@@ -106,6 +107,34 @@ std::optional<RunToken> VerifyRunToken(std::string_view key, std::string_view to
   t.flow_run_id = std::string(body.substr(0, sep));
   std::string exp(body.substr(sep + 1));
   if (exp.empty() || exp.size() > 15) return std::nullopt;
+  for (char c : exp) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  t.expires_unix = std::stoll(exp);
+  return t;
+}
+
+std::string MintSessionToken(std::string_view key, const SessionToken& t) {
+  std::string body = t.key_id + "_" + std::to_string(t.expires_unix);
+  return std::string(kSessionPrefix) + body + "_" + HmacSha256Hex(key, body);
+}
+
+std::optional<SessionToken> VerifySessionToken(std::string_view key, std::string_view token) {
+  if (token.size() > 200 || token.substr(0, kSessionPrefix.size()) != kSessionPrefix) {
+    return std::nullopt;
+  }
+  std::string_view rest = token.substr(kSessionPrefix.size());
+  auto last = rest.rfind('_');
+  if (last == std::string_view::npos) return std::nullopt;
+  std::string_view body = rest.substr(0, last);
+  std::string_view mac = rest.substr(last + 1);
+  if (!ConstantTimeEqual(HmacSha256Hex(key, body), mac)) return std::nullopt;
+  auto sep = body.find('_');
+  if (sep != kIdHex) return std::nullopt;
+  SessionToken t;
+  t.key_id = std::string(body.substr(0, sep));
+  std::string exp(body.substr(sep + 1));
+  if (!IsLowerHex(t.key_id) || exp.empty() || exp.size() > 15) return std::nullopt;
   for (char c : exp) {
     if (c < '0' || c > '9') return std::nullopt;
   }

@@ -3,11 +3,14 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <mutex>
 #include <thread>
 
 #include "server/http/assets.hpp"
+#include "server/http/auth_middleware.hpp"
 #include "server/http/routes.hpp"
 #include "server/orchestration/run_service.hpp"
 
@@ -16,6 +19,7 @@ namespace weft::server::http {
 struct HttpServer::Impl {
   ApiContext ctx;
   HttpOptions options;
+  AccessPolicy access;  // read by the pre-routing handler: filled before listening
   std::unique_ptr<httplib::Server> server;  // an httplib::SSLServer under TLS
   std::thread thread;
   std::string host;
@@ -37,8 +41,7 @@ HttpServer::~HttpServer() { Stop(); }
 namespace {
 
 void ServeAsset(const Asset& a, httplib::Response& res) {
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("Cache-Control", "no-cache");  // X-Content-Type-Options: auth_middleware
   res.set_content(a.body.data(), a.body.size(), ContentTypeOf(a.path));
 }
 
@@ -68,6 +71,21 @@ core::Status HttpServer::Start() {
   } catch (...) {
     return core::InvalidArgument("http-address: \"" + m.options.address +
                                  "\": port is not a number");
+  }
+
+  if (!m.options.authenticator) {
+    return core::InvalidArgument("http: no authenticator (the dashboard never serves unchecked)");
+  }
+  m.access.authenticator = m.options.authenticator;
+  m.access.tls = !m.options.tls_cert.empty();
+  m.access.session_seconds = m.options.session_seconds;
+  if (!m.options.public_url.empty()) {
+    std::string public_host = UrlHost(m.options.public_url);
+    if (public_host.empty()) {
+      return core::InvalidArgument("public-url: \"" + m.options.public_url +
+                                   "\" has no host name (e.g. https://weft.example.com)");
+    }
+    m.access.allowed_hosts.push_back(public_host);
   }
 
   if (!m.options.tls_cert.empty()) {
@@ -123,6 +141,7 @@ core::Status HttpServer::Start() {
       res.set_content(metrics(), "text/plain; version=0.0.4; charset=utf-8");
     });
   }
+  InstallAccessControl(s, m.access, m.ctx.logger);  // before the API's catch-all 404
   RegisterJsonApi(s, m.ctx);
   // The single-page app: "/" is index.html; other files by path.
   s.Get("/", [](const httplib::Request&, httplib::Response& res) {
@@ -156,6 +175,13 @@ core::Status HttpServer::Start() {
   if (!ok) {
     return core::Unavailable("http-address: cannot listen on " + m.options.address +
                              " (in use or not a local address? --no-http disables the dashboard)");
+  }
+  if (m.host != "0.0.0.0" && m.host != "::" && !m.host.empty()) {
+    // Clients that dial the bound address by IP or name send it as Host.
+    std::string exact = address();
+    std::transform(exact.begin(), exact.end(), exact.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    m.access.allowed_host_ports.push_back(exact);
   }
   m.thread = std::thread([&s] { s.listen_after_bind(); });
   // Stop() must not race the thread's start (stop() before listening would be lost).

@@ -25,6 +25,10 @@ class NotificationManager;
 class ConcurrencyManager;
 }  // namespace weft::server::orchestration
 
+namespace weft::server::auth {
+class Authenticator;
+}  // namespace weft::server::auth
+
 namespace weft::server::http {
 
 struct HttpDomain {
@@ -44,6 +48,14 @@ struct HttpOptions {
   std::string tls_key;
   // Prometheus text for /metrics; unset: /metrics answers 404.
   std::function<std::string()> metrics;
+  // Checks API keys and dashboard sessions (http/auth_middleware.cpp). Required: Start()
+  // refuses to serve without it.
+  auth::Authenticator* authenticator = nullptr;
+  // The dashboard's public URL (--public-url, e.g. https://weft.example.com): its host joins
+  // the Host allowlist (loopback names and the bound host:port are always on it).
+  std::string public_url;
+  // Lifetime of a dashboard session cookie (POST /api/login).
+  double session_seconds = 12 * 3600.0;
 };
 
 class HttpServer {

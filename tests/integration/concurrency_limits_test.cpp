@@ -397,6 +397,7 @@ TEST_CASE("concurrency: the JSON API lists limits, shows holders and resets", "[
   std::string addr = f.server.app->http_address();
   auto colon = addr.rfind(':');
   httplib::Client http(addr.substr(0, colon), std::stoi(addr.substr(colon + 1)));
+  http.set_bearer_token_auth(f.server.app->admin_key());  // the JSON API needs a key
   auto list = http.Get("/api/concurrency-limits");
   REQUIRE(list);
   REQUIRE(list->status == 200);

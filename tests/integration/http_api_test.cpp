@@ -24,14 +24,33 @@ void WithHttp(server::app::Settings& s) {
 
 struct Http {
   test::ApiServer server{WithHttp};
-  std::unique_ptr<httplib::Client> http;
+  std::unique_ptr<httplib::Client> http;  // sends "Authorization: Bearer <the admin key>"
+  std::string host;
+  int port = 0;
 
   Http() {
     std::string addr = server.app->http_address();
     REQUIRE_FALSE(addr.empty());
     auto colon = addr.rfind(':');
-    http =
-        std::make_unique<httplib::Client>(addr.substr(0, colon), std::stoi(addr.substr(colon + 1)));
+    host = addr.substr(0, colon);
+    port = std::stoi(addr.substr(colon + 1));
+    http = Anonymous();
+    http->set_default_headers({{"Authorization", "Bearer " + server.app->admin_key()}});
+  }
+
+  // A client with no credentials.
+  std::unique_ptr<httplib::Client> Anonymous() const {
+    return std::make_unique<httplib::Client>(host, port);
+  }
+
+  // A new API key's token.
+  std::string NewKey(const std::string& name, const std::string& scope) {
+    v1::CreateApiKeyRequest req;
+    req.set_name(name);
+    req.set_scope(scope);
+    auto r = server.client->CreateApiKey(req);
+    if (!r.ok()) FAIL("creating key " << name << ": " << r.error().message);
+    return r->token();
   }
 
   // GET or POST; returns status and parsed JSON (null when the body is not JSON).
@@ -340,4 +359,252 @@ TEST_CASE("http: a deployment's page data, pause/resume and run now with paramet
   auto runs = h.Call("GET", "/api/flow-runs?deployment=taxi/weekly&tag=manual").second;
   REQUIRE(runs["flow_runs"].size() == 1);
   CHECK(runs["flow_runs"][0]["id"] == run_id);
+}
+
+// ---- access control (server/http/auth_middleware.cpp) ----
+
+namespace {
+
+// A request through `c` with extra headers; fails the test when no answer comes.
+httplib::Result Send(httplib::Client& c, const std::string& method, const std::string& path,
+                     httplib::Headers headers, const std::string& body = "{}") {
+  auto res = method == "GET" ? c.Get(path.c_str(), headers)
+                             : c.Post(path.c_str(), headers, body, "application/json");
+  REQUIRE(res);
+  return res;
+}
+
+std::string ErrorCode(const httplib::Result& r) {
+  auto j = json::parse(r->body, nullptr, false);
+  return j.is_discarded() || !j.contains("error") ? "" : j["error"]["code"].get<std::string>();
+}
+
+// "weft_session=...; Path=/; ..." -> "weft_session=..." (what a browser sends back).
+std::string CookiePair(const std::string& set_cookie) {
+  return set_cookie.substr(0, set_cookie.find(';'));
+}
+
+}  // namespace
+
+TEST_CASE("http auth: a foreign Host gets 421; loopback names and the bound address pass",
+          "[http][auth]") {
+  Http h;
+  auto anon = h.Anonymous();
+  auto foreign = Send(*h.http, "GET", "/api/flow-runs", {{"Host", "evil.example"}});
+  CHECK(foreign->status == 421);
+  CHECK_THAT(foreign->body, Catch::Contains("evil.example"));
+  auto dashboard = Send(*anon, "GET", "/", {{"Host", "evil.example:" + std::to_string(h.port)}});
+  CHECK(dashboard->status == 421);
+  CHECK(Send(*anon, "GET", "/", {{"Host", "[::2]:80"}})->status == 421);
+  for (std::string name : {"localhost", "LOCALHOST", "127.0.0.1", "[::1]"}) {
+    INFO(name);
+    CHECK(Send(*h.http, "GET", "/api/flow-runs", {{"Host", name + ":" + std::to_string(h.port)}})
+              ->status == 200);
+    CHECK(Send(*h.http, "GET", "/api/flow-runs", {{"Host", name}})->status == 200);
+  }
+  // Load balancers probe by address: /healthz answers whatever the Host.
+  CHECK(Send(*anon, "GET", "/healthz", {{"Host", "10.1.2.3:4200"}})->status == 200);
+}
+
+TEST_CASE("http auth: --public-url's host joins the Host allowlist", "[http][auth]") {
+  test::ApiServer server([](server::app::Settings& s) {
+    WithHttp(s);
+    s.public_url = "https://Weft.Example.com:8443/dashboard";
+  });
+  std::string addr = server.app->http_address();
+  auto colon = addr.rfind(':');
+  httplib::Client c(addr.substr(0, colon), std::stoi(addr.substr(colon + 1)));
+  httplib::Headers bearer{{"Authorization", "Bearer " + server.app->admin_key()}};
+  auto with_host = [&](const std::string& host) {
+    auto headers = bearer;
+    headers.emplace("Host", host);
+    return Send(c, "GET", "/api/flow-runs", headers)->status;
+  };
+  CHECK(with_host("weft.example.com:8443") == 200);
+  CHECK(with_host("weft.example.com") == 200);
+  CHECK(with_host("other.example.com") == 421);
+}
+
+TEST_CASE("http auth: security headers on every answer", "[http][auth]") {
+  Http h;
+  auto anon = h.Anonymous();
+  for (auto [client, path] : std::vector<std::pair<httplib::Client*, std::string>>{
+           {anon.get(), "/"},
+           {anon.get(), "/js/app.js"},
+           {anon.get(), "/api/flow-runs"},  // a 401
+           {h.http.get(), "/api/flow-runs"},
+           {anon.get(), "/healthz"}}) {
+    auto r = Send(*client, "GET", path, {});
+    INFO(path << " -> " << r->status);
+    CHECK_THAT(r->get_header_value("Content-Security-Policy"),
+               Catch::Contains("frame-ancestors 'none'") && Catch::Contains("default-src 'self'"));
+    CHECK(r->get_header_value("X-Frame-Options") == "DENY");
+    CHECK(r->get_header_value("X-Content-Type-Options") == "nosniff");
+    CHECK(r->get_header_value("Referrer-Policy") == "no-referrer");
+  }
+}
+
+TEST_CASE("http auth: the JSON API needs a key; viewers read, operators change",
+          "[http][auth]") {
+  Http h;
+  std::string id = h.NewRun("guarded");
+  auto anon = h.Anonymous();
+
+  auto none = Send(*anon, "GET", "/api/flow-runs", {});
+  CHECK(none->status == 401);
+  CHECK(ErrorCode(none) == "UNAUTHENTICATED");
+  CHECK_THAT(none->body, Catch::Contains("Bearer"));
+  CHECK(Send(*anon, "POST", "/api/flow-runs/" + id + "/cancel", {})->status == 401);
+  auto bad = Send(*anon, "GET", "/api/flow-runs",
+                  {{"Authorization", "Bearer weft_000000000000_" + std::string(64, '0')}});
+  CHECK(bad->status == 401);
+  CHECK(bad->body.find(std::string(64, '0')) == std::string::npos);  // never echoed
+  CHECK(Send(*anon, "GET", "/api/flow-runs", {{"Authorization", "Basic dXNlcjpwdw=="}})->status ==
+        401);
+  // The dashboard's files hold no data: open.
+  CHECK(Send(*anon, "GET", "/", {})->status == 200);
+
+  // Bearer with the admin key.
+  auto listed = Send(*h.http, "GET", "/api/flow-runs", {});
+  CHECK(listed->status == 200);
+  CHECK(json::parse(listed->body)["flow_runs"].size() == 1);
+
+  // A viewer reads but cannot change anything.
+  httplib::Headers viewer{{"Authorization", "Bearer " + h.NewKey("watcher", "viewer")}};
+  CHECK(Send(*anon, "GET", "/api/flow-runs/" + id, viewer)->status == 200);
+  auto who = Send(*anon, "GET", "/api/whoami", viewer);
+  REQUIRE(who->status == 200);
+  CHECK(json::parse(who->body)["name"] == "watcher");
+  CHECK(json::parse(who->body)["scope"] == "viewer");
+  auto denied = Send(*anon, "POST", "/api/flow-runs/" + id + "/cancel", viewer);
+  CHECK(denied->status == 403);
+  CHECK(ErrorCode(denied) == "PERMISSION_DENIED");
+  CHECK_THAT(denied->body, Catch::Contains("needs scope operator or admin") &&
+                               Catch::Contains("watcher"));
+  CHECK(h.StateName(id) == "Pending");
+
+  // An agent key is no dashboard key.
+  httplib::Headers agent{{"Authorization", "Bearer " + h.NewKey("worker", "agent")}};
+  auto agent_read = Send(*anon, "GET", "/api/flow-runs", agent);
+  CHECK(agent_read->status == 403);
+  CHECK_THAT(agent_read->body, Catch::Contains("viewer, operator or admin"));
+
+  // An operator changes.
+  httplib::Headers op{{"Authorization", "Bearer " + h.NewKey("ops", "operator")}};
+  CHECK(Send(*anon, "POST", "/api/flow-runs/" + id + "/cancel", op)->status == 200);
+  CHECK(h.StateName(id) == "Cancelled");
+}
+
+TEST_CASE("http auth: login sets a session cookie; logout clears it; revoking the key ends it",
+          "[http][auth]") {
+  Http h;
+  std::string id = h.NewRun("session");
+  std::string key = h.NewKey("alice", "operator");
+  auto anon = h.Anonymous();
+
+  auto wrong = Send(*anon, "POST", "/api/login",
+                    {}, R"({"api_key": "weft_000000000000_)" + std::string(64, '1') + "\"}");
+  CHECK(wrong->status == 401);
+  CHECK_FALSE(wrong->has_header("Set-Cookie"));
+  CHECK(Send(*anon, "POST", "/api/login", {}, "{}")->status == 400);
+  auto agent_login = Send(*anon, "POST", "/api/login", {},
+                          json{{"api_key", h.NewKey("bot", "agent")}}.dump());
+  CHECK(agent_login->status == 403);
+
+  auto login = Send(*anon, "POST", "/api/login", {}, json{{"api_key", key}}.dump());
+  REQUIRE(login->status == 200);
+  CHECK(json::parse(login->body)["name"] == "alice");
+  std::string set_cookie = login->get_header_value("Set-Cookie");
+  CHECK_THAT(set_cookie, Catch::StartsWith("weft_session=") && Catch::Contains("; HttpOnly") &&
+                             Catch::Contains("; SameSite=Strict") && Catch::Contains("; Path=/"));
+  CHECK(set_cookie.find("Secure") == std::string::npos);  // plain HTTP here
+  // The cookie is not the key, and holds no part of its secret.
+  CHECK(set_cookie.find(key) == std::string::npos);
+  CHECK(set_cookie.find(key.substr(key.rfind('_') + 1)) == std::string::npos);
+  httplib::Headers session{{"Cookie", "theme=dark; " + CookiePair(set_cookie)}};
+
+  CHECK(Send(*anon, "GET", "/api/flow-runs", session)->status == 200);
+  auto who = json::parse(Send(*anon, "GET", "/api/whoami", session)->body);
+  CHECK(who["name"] == "alice");
+  CHECK(who["scope"] == "operator");
+  CHECK(who["via"] == "session");
+  CHECK(Send(*anon, "POST", "/api/flow-runs/" + id + "/cancel", session)->status == 200);
+  CHECK(h.StateName(id) == "Cancelled");
+  // A session token is no API key: refused as a Bearer token.
+  std::string token = CookiePair(set_cookie).substr(std::string("weft_session=").size());
+  CHECK(Send(*anon, "GET", "/api/flow-runs", {{"Authorization", "Bearer " + token}})->status ==
+        401);
+  // A forged one (another key id, same shape) is refused.
+  std::string forged = token;
+  forged[std::string("weftsess_").size()] = forged[std::string("weftsess_").size()] == 'a' ? 'b' : 'a';
+  CHECK(Send(*anon, "GET", "/api/flow-runs", {{"Cookie", "weft_session=" + forged}})->status ==
+        401);
+
+  auto logout = Send(*anon, "POST", "/api/logout", session);
+  CHECK(logout->status == 200);
+  CHECK_THAT(logout->get_header_value("Set-Cookie"),
+             Catch::StartsWith("weft_session=;") && Catch::Contains("Max-Age=0"));
+
+  // Revoking the key ends its sessions (within the 1 s cache).
+  auto again = Send(*anon, "POST", "/api/login", {}, json{{"api_key", key}}.dump());
+  REQUIRE(again->status == 200);
+  httplib::Headers second{{"Cookie", CookiePair(again->get_header_value("Set-Cookie"))}};
+  CHECK(Send(*anon, "GET", "/api/flow-runs", second)->status == 200);
+  v1::RevokeApiKeyRequest revoke;
+  revoke.set_name("alice");
+  REQUIRE(h.server.client->RevokeApiKey(revoke).ok());
+  int status = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    status = Send(*anon, "GET", "/api/flow-runs", second)->status;
+    if (status == 401) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(status == 401);
+}
+
+TEST_CASE("http auth: /healthz is open, /metrics is open from loopback", "[http][auth]") {
+  Http h;
+  auto anon = h.Anonymous();
+  CHECK(Send(*anon, "GET", "/healthz", {})->status == 200);
+  CHECK(Send(*anon, "GET", "/readyz", {})->status == 200);
+  auto metrics = Send(*anon, "GET", "/metrics", {});
+  CHECK(metrics->status == 200);
+  CHECK_THAT(metrics->body, Catch::Contains("# TYPE"));
+}
+
+TEST_CASE("http auth: a change from another origin is refused", "[http][auth]") {
+  Http h;
+  std::string id = h.NewRun("origin");
+  std::string self = "http://" + h.host + ":" + std::to_string(h.port);
+  auto foreign = Send(*h.http, "POST", "/api/flow-runs/" + id + "/cancel",
+                      {{"Origin", "http://evil.example"}});
+  CHECK(foreign->status == 403);
+  CHECK_THAT(foreign->body, Catch::Contains("evil.example"));
+  // Another port of the same host is another origin (and the same site for SameSite).
+  CHECK(Send(*h.http, "POST", "/api/flow-runs/" + id + "/cancel",
+             {{"Origin", "http://" + h.host + ":1"}})
+            ->status == 403);
+  CHECK(Send(*h.http, "POST", "/api/flow-runs/" + id + "/cancel", {{"Origin", "null"}})->status ==
+        403);
+  CHECK(h.StateName(id) == "Pending");
+  // Reads are not refused by Origin, and this server's own pages may change things.
+  CHECK(Send(*h.http, "GET", "/api/flow-runs", {{"Origin", "http://evil.example"}})->status == 200);
+  CHECK(Send(*h.http, "POST", "/api/flow-runs/" + id + "/cancel", {{"Origin", self}})->status ==
+        200);
+  CHECK(h.StateName(id) == "Cancelled");
+}
+
+TEST_CASE("http auth: a refused request with a body leaves a keep-alive connection usable",
+          "[http][auth]") {
+  Http h;
+  std::string id = h.NewRun("keepalive");
+  auto c = h.Anonymous();
+  c->set_keep_alive(true);
+  std::string big(64 * 1024, ' ');
+  auto refused = Send(*c, "POST", "/api/flow-runs/" + id + "/cancel", {}, "{" + big + "}");
+  CHECK(refused->status == 401);
+  auto next = Send(*c, "GET", "/api/flow-runs",
+                   {{"Authorization", "Bearer " + h.server.app->admin_key()}});
+  CHECK(next->status == 200);
 }

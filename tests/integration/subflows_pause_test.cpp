@@ -206,6 +206,7 @@ TEST_CASE("subflows and pause in the JSON API: links, subflow list, resume", "[s
   std::string addr = server.app->http_address();
   auto colon = addr.rfind(':');
   httplib::Client http(addr.substr(0, colon), std::stoi(addr.substr(colon + 1)));
+  http.set_bearer_token_auth(server.app->admin_key());  // the JSON API needs a key
   auto call = [&](const std::string& method, const std::string& path) {
     auto res = method == "GET" ? http.Get(path) : http.Post(path, "{}", "application/json");
     REQUIRE(res);

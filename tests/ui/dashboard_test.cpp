@@ -1,7 +1,9 @@
 // The dashboard in a real browser: a real weft-server (fresh database, free ports), a real
 // flow run (examples/hello_flow, whose logs the SDK ships), a deployment and a paused work
 // queue made with the CLI and an agent polling that queue; then tests/ui/dashboard.mjs
-// drives Debian's headless Chromium through the pages and saves screenshots under
+// logs in with the server's admin key through the login page, drives Debian's headless
+// Chromium through the pages, tries a foreign Host and cross-origin form posts, logs out,
+// and saves screenshots under
 // build/<preset>/ui-screenshots/.
 #include <sys/stat.h>
 
@@ -57,7 +59,10 @@ void Write(const fs::path& p, const std::string& data, bool executable = false) 
 
 }  // namespace
 
-TEST_CASE("dashboard: runs, a run's task runs, Run on a deployment, a paused queue", "[ui]") {
+TEST_CASE(
+    "dashboard: log in, runs, a run's task runs, Run on a deployment, a paused queue, "
+    "attacks from other origins refused, log out",
+    "[ui]") {
   if (!fs::exists(WEFT_CHROMIUM_BIN))
     FAIL("chromium is missing: scripts/install_deps.sh installs it");
   if (!fs::exists(fs::path(UI_TEST_DIR) / "node_modules" / "playwright-core")) {
@@ -129,6 +134,7 @@ TEST_CASE("dashboard: runs, a run's task runs, Run on a deployment, a paused que
   fs::path shots = fs::path(SCREENSHOT_DIR);
   fs::create_directories(shots);
   json facts = {{"base", "http://127.0.0.1:" + std::to_string(http_port)},
+                {"api_key", server.admin_key()},
                 {"run_id", run_id},
                 {"task_names", task_names},
                 {"deployment_id", *dep_id},
@@ -148,8 +154,21 @@ TEST_CASE("dashboard: runs, a run's task runs, Run on a deployment, a paused que
                              << ui.err << "\nserver log:\n"
                              << server.Log());
   REQUIRE(ui.exit_code == 0);
-  std::string created = json::parse(ui.out)["created_run_id"];
+  json out = json::parse(ui.out);
+  std::string created = out["created_run_id"];
   REQUIRE(!created.empty());
+  // The forms posted from other origins were refused (403: the Origin is checked before the
+  // credentials, so even the same-site page whose post carries the cookie is refused) and the
+  // run they aimed at was not cancelled; the rebinding name got 421.
+  INFO(out.dump());
+  CHECK(out["attacks"]["same_site_other_port"] == 403);
+  CHECK(out["attacks"]["cross_site"] == 403);
+  CHECK(out["attacks"]["foreign_host"] == 421);
+  json attacked = WeftJson(env, {"flow-run", "inspect", created});
+  const json* state = Find(attacked, "state");
+  REQUIRE(state);
+  INFO(attacked.dump());
+  CHECK(state->dump().find("Cancel") == std::string::npos);
 
   // The run made by the Run button, seen through the CLI: one more run of the deployment,
   // with the parameters typed into the form merged over the deployment's.

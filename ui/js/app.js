@@ -1,6 +1,10 @@
 // The dashboard: a hash router over page modules. Each page's render() resolves once its
-// data is on screen; then <body> gets data-loaded="1" (the UI tests wait for it).
+// data is on screen; then <body> gets data-loaded="1" (the UI tests wait for it). When the
+// API answers 401 the login page takes the route's place (<body data-auth="login">); after
+// logging in the same route is shown again.
 import { h, errorBox } from './dom.js';
+import { ApiError, whoami, logout } from './api.js';
+import * as loginPage from './pages/login.js';
 import * as runs from './pages/runs.js';
 import * as run from './pages/run.js';
 import * as deployments from './pages/deployments.js';
@@ -28,6 +32,21 @@ const routes = [
 ];
 
 let generation = 0;
+let user = null;  // {name, scope} of the session, once known
+
+// The header's "name (scope)" and its Log out button.
+function showUser() {
+  const box = document.getElementById('user');
+  if (!box) return;
+  box.hidden = !user;
+  document.getElementById('whoami').textContent = user ? `${user.name} (${user.scope})` : '';
+}
+
+async function logOut() {
+  try { await logout(); } catch (_) { /* the cookie is cleared or already gone */ }
+  user = null;
+  route();
+}
 
 export function parseHash() {
   const raw = window.location.hash.replace(/^#/, '') || '/runs';
@@ -60,6 +79,7 @@ async function route() {
     a.classList.toggle('active', a.dataset.nav === navKey);
   }
   const view = h('div', {});
+  let needLogin = false;
   try {
     if (!page) {
       view.append(h('h1', {}, 'Not found'), h('p', {}, 'No page at ', h('span', { class: 'mono' }, path), '. ',
@@ -68,15 +88,29 @@ async function route() {
       await page.render(view, match.slice(1), query);
     }
   } catch (err) {
-    view.prepend(errorBox(err));
+    if (err instanceof ApiError && err.status === 401) {
+      needLogin = true;
+      view.replaceChildren();
+      loginPage.render(view, /^not logged in/.test(err.message) ? '' : err.message);
+    } else {
+      view.prepend(errorBox(err));
+    }
+  }
+  if (!needLogin && !user) {
+    try { user = await whoami(); } catch (_) { user = null; }
   }
   if (gen !== generation) return;  // a newer navigation won
+  if (needLogin) user = null;
+  showUser();
   main.replaceChildren(view);
-  document.body.dataset.page = navKey;
+  document.body.dataset.auth = needLogin ? 'login' : 'in';
+  document.body.dataset.page = needLogin ? 'login' : navKey;
   document.body.dataset.route = path;
   document.body.dataset.loaded = '1';
 }
 
 window.addEventListener('hashchange', route);
 window.addEventListener('weft:refresh', route);
+window.addEventListener('weft:login', () => { user = null; route(); });
+document.getElementById('logout').addEventListener('click', logOut);
 route();

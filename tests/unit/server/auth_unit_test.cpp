@@ -59,6 +59,32 @@ TEST_CASE("run tokens: signed by the key, bound to their run and expiry", "[auth
   CHECK_FALSE(VerifyRunToken(key, FormatApiKeyToken(NewApiKeyToken())));
 }
 
+TEST_CASE("session tokens: signed, bound to their key and expiry, unlike other tokens",
+          "[auth]") {
+  std::string key = RandomHex(32);
+  SessionToken t{"0123456789ab", 1900000000};
+  std::string token = MintSessionToken(key, t);
+  CHECK(token.rfind("weftsess_0123456789ab_1900000000_", 0) == 0);
+  auto back = VerifySessionToken(key, token);
+  REQUIRE(back);
+  CHECK(back->key_id == "0123456789ab");
+  CHECK(back->expires_unix == 1900000000);
+  CHECK_FALSE(VerifySessionToken(RandomHex(32), token));  // another server's key
+  std::string other_key_id = token;
+  other_key_id[std::string("weftsess_").size()] = 'f';
+  CHECK_FALSE(VerifySessionToken(key, other_key_id));
+  std::string later = MintSessionToken(key, t);
+  later.replace(later.find("1900000000"), 10, "1999999999");
+  CHECK_FALSE(VerifySessionToken(key, later));
+  CHECK_FALSE(VerifySessionToken(key, "weftsess_"));
+  // Neither a run token nor an API key passes for a session, nor a session for them.
+  CHECK_FALSE(VerifySessionToken(key, MintRunToken(key, RunToken{"0123456789ab", 1900000000})));
+  CHECK_FALSE(VerifySessionToken(key, FormatApiKeyToken(NewApiKeyToken())));
+  CHECK_FALSE(VerifyRunToken(key, token));
+  CHECK_FALSE(LooksLikeRunToken(token));
+  CHECK_FALSE(ParseApiKeyToken(token));
+}
+
 TEST_CASE("constant-time compare and digests", "[auth]") {
   CHECK(ConstantTimeEqual("abc", "abc"));
   CHECK_FALSE(ConstantTimeEqual("abc", "abd"));
