@@ -362,3 +362,38 @@ TEST_CASE("profiles, login and api keys from the CLI", "[e2e][security]") {
   RunResult bad_scope = Weft(env, {"api-key", "create", "x", "--scope", "root"});
   CHECK(bad_scope.exit_code == 2);  // a usage error
 }
+
+TEST_CASE("mutual TLS: a client without a certificate from the CA cannot connect",
+          "[e2e][security]") {
+  fs::path tls = fs::path(TempDir("mtls")) / "tls";
+  WeftOk({}, {"server", "cert", "--dir", tls.string(), "--host", "127.0.0.1", "--client",
+              "worker-1"});
+  Server server(FreshDatabase("mtls"), "", 0,
+                {"--tls-cert", (tls / "server.pem").string(), "--tls-key",
+                 (tls / "server.key").string(), "--tls-client-ca", (tls / "ca.pem").string()});
+  Env env = server.ClientEnv();
+  env["WEFT_API_URL"] = "https://" + server.address();
+  env["WEFT_TLS_CA"] = (tls / "ca.pem").string();
+  env["WEFT_API_TIMEOUT"] = "5";
+  RunResult no_cert = Weft(env, {"whoami"});
+  CHECK(no_cert.exit_code == 1);
+  CHECK(Has(no_cert.err, "server unavailable"));
+  env["WEFT_TLS_CERT"] = (tls / "client-worker-1.pem").string();
+  env["WEFT_TLS_KEY"] = (tls / "client-worker-1.key").string();
+  RunResult with_cert = Weft(env, {"whoami"});
+  INFO(with_cert.out << with_cert.err);
+  CHECK(with_cert.exit_code == 0);
+  CHECK(Has(with_cert.out, "(scope admin)"));
+  // A certificate is not a key: without one the call is still refused.
+  env["WEFT_API_KEY"] = "<unset>";
+  env["WEFT_HOME"] = TempDir("mtls_home");
+  RunResult no_key = Weft(env, {"whoami"});
+  CHECK(no_key.exit_code == 1);
+  CHECK(Has(no_key.err, "no API key"));
+  // Half a pair is a clear client-side error.
+  env.erase("WEFT_TLS_KEY");
+  env["WEFT_TLS_KEY"] = "<unset>";
+  RunResult half = Weft(env, {"whoami"});
+  CHECK(half.exit_code == 1);
+  CHECK(Has(half.err, "WEFT_TLS_CERT and WEFT_TLS_KEY go together"));
+}
