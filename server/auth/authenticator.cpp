@@ -69,6 +69,17 @@ bool IsQueueName(const std::string& q) {
   return true;
 }
 
+// The caller behind a valid API key (or a session of one).
+Identity KeyIdentity(const store::ApiKeyRecord& rec) {
+  Identity who;
+  auto scope = ParseScope(rec.scope);
+  who.scope = scope ? *scope : Scope::kViewer;
+  who.name = rec.name;
+  who.key_id = rec.id;
+  who.work_queues = rec.work_queues;
+  return who;
+}
+
 }  // namespace
 
 std::string CheckKeyName(const std::string& name) {
@@ -196,13 +207,7 @@ core::Result<Identity> Authenticator::CheckApiKey(const std::string& token) {
     return *k;
   });
   if (!rec.ok()) return rec.error();
-  Identity who;
-  auto scope = ParseScope(rec->scope);
-  who.scope = scope ? *scope : Scope::kViewer;
-  who.name = rec->name;
-  who.key_id = rec->id;
-  who.work_queues = rec->work_queues;
-  return who;
+  return KeyIdentity(*rec);
 }
 
 core::Result<Identity> Authenticator::CheckRunToken(const std::string& token) {
@@ -314,13 +319,7 @@ core::Result<Identity> Authenticator::CheckSession(const std::string& token) {
     return *k;
   });
   if (!rec.ok()) return rec.error();
-  Identity who;
-  auto scope = ParseScope(rec->scope);
-  who.scope = scope ? *scope : Scope::kViewer;
-  who.name = rec->name;
-  who.key_id = rec->id;
-  who.work_queues = rec->work_queues;
-  return who;
+  return KeyIdentity(*rec);
 }
 
 core::Result<std::string> Authenticator::MintSessionToken(const Identity& who,
