@@ -288,6 +288,12 @@ TEST_CASE("across machines: TLS, scoped keys, an agent on another host, run toke
 
   CHECK(agent.Stop() == 0);
   CHECK(server.Stop() == 0);
+  // Nothing secret reached a log.
+  for (const std::string& secret : {agent_key, operator_key, viewer_key, run_token}) {
+    CHECK_FALSE(Has(agent.Log(), secret));
+    CHECK_FALSE(Has(server.Log(), secret));
+  }
+  CHECK_FALSE(Has(agent.Log(), "agent-only-secret"));
 }
 
 TEST_CASE("profiles, login and api keys from the CLI", "[e2e][security]") {
