@@ -50,14 +50,22 @@ std::string ToSpec(const v1::CreateTaskRunRequest& req, const std::string& field
 
 class TaskRunServiceImpl final : public v1::TaskRunService::Service {
  public:
-  TaskRunServiceImpl(orchestration::RunService& runs, std::shared_ptr<spdlog::logger> logger)
-      : runs_(runs), logger_(std::move(logger)) {}
+  TaskRunServiceImpl(orchestration::RunService& runs, ScopeGuard scope,
+                     std::shared_ptr<spdlog::logger> logger)
+      : runs_(runs), scope_(scope), logger_(std::move(logger)) {}
 
-  grpc::Status CreateTaskRun(grpc::ServerContext*, const v1::CreateTaskRunRequest* req,
+  grpc::Status CreateTaskRun(grpc::ServerContext* ctx, const v1::CreateTaskRunRequest* req,
                              v1::CreateTaskRunResponse* resp) override {
     orchestration::TaskRunSpec spec;
     std::string problem = ToSpec(*req, "", spec);
     if (!problem.empty()) return Invalid(problem);
+    // In a flow run of the caller's; a client-chosen id that exists must be the caller's too.
+    if (auto denied = scope_.Allow(*ctx, [&](auth::RunScope& s, const auth::Identity& who) {
+          if (auto st = s.CheckFlowRun(who, "flow_run_id", spec.flow_run_id); !st.ok()) return st;
+          return s.CheckTaskRun(who, "id", spec.id);
+        })) {
+      return *denied;
+    }
     auto r = runs_.CreateTaskRun(spec);
     if (!r.ok()) return ToGrpc(r.error());
     *resp->mutable_task_run() = ToProto(r->record);
@@ -65,18 +73,20 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status GetTaskRun(grpc::ServerContext*, const v1::GetTaskRunRequest* req,
+  grpc::Status GetTaskRun(grpc::ServerContext* ctx, const v1::GetTaskRunRequest* req,
                           v1::GetTaskRunResponse* resp) override {
     if (req->id().empty()) return Invalid("id: must not be empty");
+    if (auto denied = scope_.TaskRun(*ctx, "id", req->id())) return *denied;
     auto r = runs_.GetTaskRun(req->id());
     if (!r.ok()) return ToGrpc(r.error());
     *resp->mutable_task_run() = ToProto(*r);
     return grpc::Status::OK;
   }
 
-  grpc::Status ListTaskRuns(grpc::ServerContext*, const v1::ListTaskRunsRequest* req,
+  grpc::Status ListTaskRuns(grpc::ServerContext* ctx, const v1::ListTaskRunsRequest* req,
                             v1::ListTaskRunsResponse* resp) override {
     if (req->flow_run_id().empty()) return Invalid("flow_run_id: must not be empty");
+    if (auto denied = scope_.FlowRun(*ctx, "flow_run_id", req->flow_run_id())) return *denied;
     auto limit = PageLimit(req->page());
     if (!limit) return Invalid("page.limit: must be >= 0");
     std::optional<store::Cursor> after;
@@ -96,9 +106,10 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status SetTaskRunState(grpc::ServerContext*, const v1::SetTaskRunStateRequest* req,
+  grpc::Status SetTaskRunState(grpc::ServerContext* ctx, const v1::SetTaskRunStateRequest* req,
                                v1::SetTaskRunStateResponse* resp) override {
     if (req->task_run_id().empty()) return Invalid("task_run_id: must not be empty");
+    if (auto denied = scope_.TaskRun(*ctx, "task_run_id", req->task_run_id())) return *denied;
     if (!req->has_state()) return Invalid("state: must be set");
     std::string s = CheckState(req->state(), "state");
     if (!s.empty()) return Invalid(s);
@@ -109,7 +120,7 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status ReportTaskRuns(grpc::ServerContext*, const v1::ReportTaskRunsRequest* req,
+  grpc::Status ReportTaskRuns(grpc::ServerContext* ctx, const v1::ReportTaskRunsRequest* req,
                               v1::ReportTaskRunsResponse* resp) override {
     std::vector<orchestration::TaskRunReport> reports;
     reports.reserve(req->reports_size());
@@ -139,6 +150,24 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
       }
       reports.push_back(std::move(r));
     }
+    // Every flow run a report creates in, and every task run it names, must be the caller's
+    // (new task run ids pass: they are created in the checked flow run).
+    if (auto denied = scope_.Allow(*ctx, [&](auth::RunScope& s, const auth::Identity& who) {
+          std::vector<auth::RunRef> flow_runs, task_runs;
+          for (int i = 0; i < req->reports_size(); ++i) {
+            const auto& in = req->reports(i);
+            std::string field = "reports[" + std::to_string(i) + "].";
+            if (in.has_create()) {
+              flow_runs.push_back({field + "create.flow_run_id", in.create().flow_run_id()});
+              task_runs.push_back({field + "create.id", in.create().id()});
+            }
+            if (!in.task_run_id().empty()) task_runs.push_back({field + "task_run_id", in.task_run_id()});
+          }
+          if (auto st = s.CheckFlowRuns(who, flow_runs); !st.ok()) return st;
+          return s.CheckTaskRuns(who, task_runs);
+        })) {
+      return *denied;
+    }
     auto r = runs_.ReportTaskRuns(reports);
     if (!r.ok()) return ToGrpc(r.error());
     for (const auto& res : *r) {
@@ -150,18 +179,21 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status ListTaskRunStates(grpc::ServerContext*, const v1::ListTaskRunStatesRequest* req,
+  grpc::Status ListTaskRunStates(grpc::ServerContext* ctx, const v1::ListTaskRunStatesRequest* req,
                                  v1::ListTaskRunStatesResponse* resp) override {
     if (req->task_run_id().empty()) return Invalid("task_run_id: must not be empty");
+    if (auto denied = scope_.TaskRun(*ctx, "task_run_id", req->task_run_id())) return *denied;
     auto r = runs_.ListTaskRunStates(req->task_run_id());
     if (!r.ok()) return ToGrpc(r.error());
     for (const auto& s : *r) *resp->add_states() = ToProto(s);
     return grpc::Status::OK;
   }
 
-  grpc::Status GetTaskRunResult(grpc::ServerContext*, const v1::GetTaskRunResultRequest* req,
+  grpc::Status GetTaskRunResult(grpc::ServerContext* ctx, const v1::GetTaskRunResultRequest* req,
                                 v1::GetTaskRunResultResponse* resp) override {
     if (req->task_run_id().empty()) return Invalid("task_run_id: must not be empty");
+    // A Cached run's result is its source's, read through the run the caller may touch.
+    if (auto denied = scope_.TaskRun(*ctx, "task_run_id", req->task_run_id())) return *denied;
     auto r = runs_.GetTaskRunResult(req->task_run_id());
     if (!r.ok()) return ToGrpc(r.error());
     resp->set_result_json(r->result_json);
@@ -172,14 +204,16 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
 
  private:
   orchestration::RunService& runs_;
+  ScopeGuard scope_;
   std::shared_ptr<spdlog::logger> logger_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::Service> MakeTaskRunService(orchestration::RunService& runs,
+                                                  ScopeGuard scope,
                                                   std::shared_ptr<spdlog::logger> logger) {
-  return std::make_unique<TaskRunServiceImpl>(runs, std::move(logger));
+  return std::make_unique<TaskRunServiceImpl>(runs, scope, std::move(logger));
 }
 
 }  // namespace weft::server::api
