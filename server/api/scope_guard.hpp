@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "server/auth/authenticator.hpp"
 #include "server/auth/run_scope.hpp"
@@ -38,6 +40,12 @@ class ScopeGuard {
   // callers that RunScope limits, so a batch's RunRefs are built only for them.
   using Check = std::function<core::Status(auth::RunScope&, const auth::Identity&)>;
   std::optional<grpc::Status> Allow(const grpc::ServerContextBase& ctx, const Check& check) const;
+
+  // Task runs (id, flow run id) a call has just created or found: RunScope remembers them,
+  // so the next call naming them needs no lookup.
+  void Learned(const std::vector<std::pair<std::string, std::string>>& task_runs) const {
+    scope_.RememberTaskRuns(task_runs);
+  }
 
  private:
   auth::Authenticator& authenticator_;

@@ -59,15 +59,12 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
     orchestration::TaskRunSpec spec;
     std::string problem = ToSpec(*req, "", spec);
     if (!problem.empty()) return Invalid(problem);
-    // In a flow run of the caller's; a client-chosen id that exists must be the caller's too.
-    if (auto denied = scope_.Allow(*ctx, [&](auth::RunScope& s, const auth::Identity& who) {
-          if (auto st = s.CheckFlowRun(who, "flow_run_id", spec.flow_run_id); !st.ok()) return st;
-          return s.CheckTaskRun(who, "id", spec.id);
-        })) {
-      return *denied;
-    }
+    // In a flow run of the caller's. (A client-chosen id taken by another task run is
+    // ALREADY_EXISTS: a creation never touches a task run of another flow run.)
+    if (auto denied = scope_.FlowRun(*ctx, "flow_run_id", spec.flow_run_id)) return *denied;
     auto r = runs_.CreateTaskRun(spec);
     if (!r.ok()) return ToGrpc(r.error());
+    scope_.Learned({{r->record.run.id, r->record.flow_run_id}});
     *resp->mutable_task_run() = ToProto(r->record);
     resp->set_created(r->created);
     return grpc::Status::OK;
@@ -150,8 +147,9 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
       }
       reports.push_back(std::move(r));
     }
-    // Every flow run a report creates in, and every task run it names, must be the caller's
-    // (new task run ids pass: they are created in the checked flow run).
+    // Every flow run a report creates in, and every task run a report without a creation
+    // names, must be the caller's. (A creation works on create.id only within
+    // create.flow_run_id: an id taken by another task run is rejected.)
     if (auto denied = scope_.Allow(*ctx, [&](auth::RunScope& s, const auth::Identity& who) {
           std::vector<auth::RunRef> flow_runs, task_runs;
           for (int i = 0; i < req->reports_size(); ++i) {
@@ -159,9 +157,9 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
             std::string field = "reports[" + std::to_string(i) + "].";
             if (in.has_create()) {
               flow_runs.push_back({field + "create.flow_run_id", in.create().flow_run_id()});
-              task_runs.push_back({field + "create.id", in.create().id()});
+            } else {
+              task_runs.push_back({field + "task_run_id", in.task_run_id()});
             }
-            if (!in.task_run_id().empty()) task_runs.push_back({field + "task_run_id", in.task_run_id()});
           }
           if (auto st = s.CheckFlowRuns(who, flow_runs); !st.ok()) return st;
           return s.CheckTaskRuns(who, task_runs);
@@ -170,6 +168,17 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
     }
     auto r = runs_.ReportTaskRuns(reports);
     if (!r.ok()) return ToGrpc(r.error());
+    // The task runs just created (or found by key) in create.flow_run_id, told by a state
+    // accepted on them (a refused creation names an id it did not get): their next reports
+    // need no lookup.
+    std::vector<std::pair<std::string, std::string>> learned;
+    for (std::size_t i = 0; i < reports.size() && i < r->size(); ++i) {
+      const auto& res = (*r)[i];
+      if (reports[i].create && res.accepted > 0) {
+        learned.emplace_back(res.task_run_id, reports[i].create->flow_run_id);
+      }
+    }
+    scope_.Learned(learned);
     for (const auto& res : *r) {
       auto* out = resp->add_results();
       out->set_task_run_id(res.task_run_id);

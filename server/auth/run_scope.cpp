@@ -274,6 +274,15 @@ core::Status RunScope::CheckWorkQueue(const Identity& who, std::string_view fiel
                 queues + ", not \"" + name + "\"");
 }
 
+void RunScope::RememberTaskRuns(
+    const std::vector<std::pair<std::string, std::string>>& task_runs) {
+  if (task_runs.empty()) return;
+  std::lock_guard lock(impl_->mu);
+  for (const auto& [task, flow] : task_runs) {
+    if (IsUuid(task) && IsUuid(flow)) impl_->flow_run_of_task.Put(Lower(task), Lower(flow));
+  }
+}
+
 RunScope::Stats RunScope::stats() const {
   std::lock_guard lock(impl_->mu);
   return impl_->stats;

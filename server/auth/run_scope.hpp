@@ -24,6 +24,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sdk/core/error.hpp"
@@ -79,6 +80,10 @@ class RunScope {
   // An agent key limited to work queues: `name` is one of them.
   [[nodiscard]] static core::Status CheckWorkQueue(const Identity& who, std::string_view field,
                                                    const std::string& name);
+
+  // Facts a caller just learned by creating task runs: (task run id, its flow run id).
+  // Cached, so the next check of those task runs needs no lookup.
+  void RememberTaskRuns(const std::vector<std::pair<std::string, std::string>>& task_runs);
 
   // Cache counters (tests and metrics).
   struct Stats {

@@ -502,14 +502,28 @@ TEST_CASE("auth: a run token is refused outside its run tree, naming the id",
   bad->mutable_create()->set_task_key("sneak");
   CHECK(DeniedMessage(flow->ReportTaskRuns(report)) ==
         "reports[1].create.flow_run_id: " + me + " may not touch flow run " + other);
-  bad->mutable_create()->set_id(their_task);
-  bad->mutable_create()->set_flow_run_id(mine);
-  CHECK(DeniedMessage(flow->ReportTaskRuns(report)) ==
-        "reports[1].create.id: " + me + " may not touch task run " + their_task);
   // Nothing of the refused batches was written.
   v1::GetTaskRunRequest own_get;
   own_get.set_id(own_task->task_run().id());
   CHECK(f.api.GetTaskRun(own_get)->task_run().state().type() == v1::PENDING);
+  // A creation in its own run reusing their task run's id gets nothing of it (and teaches
+  // the scope cache nothing: their task run stays out of reach).
+  bad->mutable_create()->set_id(their_task);
+  bad->mutable_create()->set_flow_run_id(mine);
+  auto reused = flow->ReportTaskRuns(report);
+  REQUIRE(reused.ok());
+  REQUIRE(reused->results_size() == 2);
+  CHECK(reused->results(1).accepted() == 0);
+  CHECK(reused->results(1).rejected_reason().find("already used by another task run") !=
+        std::string::npos);
+  CHECK(DeniedMessage(flow->GetTaskRun(get_task)) ==
+        "id: " + me + " may not touch task run " + their_task);
+  v1::CreateTaskRunRequest reuse_one = NewTask(mine, "reuse");
+  reuse_one.set_id(their_task);
+  auto reused_one = flow->CreateTaskRun(reuse_one);
+  REQUIRE_FALSE(reused_one.ok());
+  CHECK(reused_one.error().code == core::Code::kAlreadyExists);
+  CHECK(f.api.GetTaskRun(get_task)->task_run().state().type() == v1::PENDING);
 
   // Another run's logs.
   REQUIRE(f.api.WriteLogs(OneLine(other)).ok());
