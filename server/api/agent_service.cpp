@@ -117,9 +117,9 @@ class PollReactor final : public grpc::ServerUnaryReactor {
 class AgentServiceImpl final
     : public v1::AgentService::WithCallbackMethod_PollWorkQueues<v1::AgentService::Service> {
  public:
-  AgentServiceImpl(AgentManager& agents, auth::Authenticator& auth,
+  AgentServiceImpl(AgentManager& agents, auth::Authenticator& auth, ScopeGuard scope,
                    std::shared_ptr<spdlog::logger> logger)
-      : agents_(agents), auth_(auth), logger_(std::move(logger)) {}
+      : agents_(agents), auth_(auth), scope_(scope), logger_(std::move(logger)) {}
 
   grpc::ServerUnaryReactor* PollWorkQueues(grpc::CallbackServerContext* ctx,
                                            const v1::PollWorkQueuesRequest* req,
@@ -154,9 +154,10 @@ class AgentServiceImpl final
     return grpc::Status::OK;
   }
 
-  grpc::Status FlowRunHeartbeat(grpc::ServerContext*, const v1::FlowRunHeartbeatRequest* req,
+  grpc::Status FlowRunHeartbeat(grpc::ServerContext* ctx, const v1::FlowRunHeartbeatRequest* req,
                                 v1::FlowRunHeartbeatResponse* resp) override {
     if (req->flow_run_id().empty()) return Invalid("flow_run_id: must not be empty");
+    if (auto denied = scope_.FlowRun(*ctx, "flow_run_id", req->flow_run_id())) return *denied;
     auto r = agents_.FlowRunHeartbeat(req->flow_run_id());
     if (!r.ok()) return ToGrpc(r.error());
     *resp->mutable_state() = client::ToProto(*r);
@@ -202,15 +203,16 @@ class AgentServiceImpl final
 
   AgentManager& agents_;
   auth::Authenticator& auth_;
+  ScopeGuard scope_;
   std::shared_ptr<spdlog::logger> logger_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::Service> MakeAgentService(orchestration::AgentManager& agents,
-                                                auth::Authenticator& auth,
+                                                auth::Authenticator& auth, ScopeGuard scope,
                                                 std::shared_ptr<spdlog::logger> logger) {
-  return std::make_unique<AgentServiceImpl>(agents, auth, std::move(logger));
+  return std::make_unique<AgentServiceImpl>(agents, auth, scope, std::move(logger));
 }
 
 }  // namespace weft::server::api

@@ -15,10 +15,10 @@ using core::orchestration::RunKind;
 class FlowRunServiceImpl final : public v1::FlowRunService::Service {
  public:
   FlowRunServiceImpl(orchestration::RunService& runs, orchestration::DeploymentManager& deployments,
-                     std::shared_ptr<spdlog::logger> logger)
-      : runs_(runs), deployments_(deployments), logger_(std::move(logger)) {}
+                     ScopeGuard scope, std::shared_ptr<spdlog::logger> logger)
+      : runs_(runs), deployments_(deployments), scope_(scope), logger_(std::move(logger)) {}
 
-  grpc::Status CreateFlowRun(grpc::ServerContext*, const v1::CreateFlowRunRequest* req,
+  grpc::Status CreateFlowRun(grpc::ServerContext* ctx, const v1::CreateFlowRunRequest* req,
                              v1::CreateFlowRunResponse* resp) override {
     if (req->flow_name().empty()) return Invalid("flow_name: must not be empty");
     std::string p = orchestration::CheckJsonObject(req->parameters_json());
@@ -40,26 +40,43 @@ class FlowRunServiceImpl final : public v1::FlowRunService::Service {
     }
     spec.idempotency_key = req->idempotency_key();
     spec.parent_task_run_id = req->parent_task_run_id();
+    // A run token creates subflow runs only, under a task run of its tree.
+    if (auto denied = scope_.Allow(*ctx, [&](auth::RunScope& s, const auth::Identity& who) {
+          return s.CheckNewFlowRun(who, spec.parent_task_run_id);
+        })) {
+      return *denied;
+    }
     auto r = runs_.CreateFlowRun(spec);
     if (!r.ok()) return ToGrpc(r.error());
+    // The idempotency key matched an existing run: it must be the caller's too.
+    if (!r->created) {
+      if (auto denied = scope_.FlowRun(*ctx, "idempotency_key", r->record.run.id)) return *denied;
+    }
     *resp->mutable_flow_run() = ToProto(r->record);
     resp->set_created(r->created);
     return grpc::Status::OK;
   }
 
-  grpc::Status GetFlowRun(grpc::ServerContext*, const v1::GetFlowRunRequest* req,
+  grpc::Status GetFlowRun(grpc::ServerContext* ctx, const v1::GetFlowRunRequest* req,
                           v1::GetFlowRunResponse* resp) override {
     if (req->id().empty()) return Invalid("id: must not be empty");
+    if (auto denied = scope_.FlowRun(*ctx, "id", req->id())) return *denied;
     auto r = runs_.GetFlowRun(req->id());
     if (!r.ok()) return ToGrpc(r.error());
     *resp->mutable_flow_run() = ToProto(*r);
     return grpc::Status::OK;
   }
 
-  grpc::Status ListFlowRuns(grpc::ServerContext*, const v1::ListFlowRunsRequest* req,
+  grpc::Status ListFlowRuns(grpc::ServerContext* ctx, const v1::ListFlowRunsRequest* req,
                             v1::ListFlowRunsResponse* resp) override {
     auto limit = PageLimit(req->page());
     if (!limit) return Invalid("page.limit: must be >= 0");
+    // A run token lists only the subflow runs of a run of its tree.
+    if (auto denied = scope_.Allow(*ctx, [&](auth::RunScope& s, const auth::Identity& who) {
+          return s.CheckFlowRunListing(who, req->parent_flow_run_id());
+        })) {
+      return *denied;
+    }
     store::FlowRunFilter filter;
     filter.flow_name = req->flow_name();
     for (int i = 0; i < req->state_types_size(); ++i) {
@@ -100,9 +117,10 @@ class FlowRunServiceImpl final : public v1::FlowRunService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status SetFlowRunState(grpc::ServerContext*, const v1::SetFlowRunStateRequest* req,
+  grpc::Status SetFlowRunState(grpc::ServerContext* ctx, const v1::SetFlowRunStateRequest* req,
                                v1::SetFlowRunStateResponse* resp) override {
     if (req->flow_run_id().empty()) return Invalid("flow_run_id: must not be empty");
+    if (auto denied = scope_.FlowRun(*ctx, "flow_run_id", req->flow_run_id())) return *denied;
     if (!req->has_state()) return Invalid("state: must be set");
     std::string s = CheckState(req->state(), "state");
     if (!s.empty()) return Invalid(s);
@@ -122,9 +140,10 @@ class FlowRunServiceImpl final : public v1::FlowRunService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status ListFlowRunStates(grpc::ServerContext*, const v1::ListFlowRunStatesRequest* req,
+  grpc::Status ListFlowRunStates(grpc::ServerContext* ctx, const v1::ListFlowRunStatesRequest* req,
                                  v1::ListFlowRunStatesResponse* resp) override {
     if (req->flow_run_id().empty()) return Invalid("flow_run_id: must not be empty");
+    if (auto denied = scope_.FlowRun(*ctx, "flow_run_id", req->flow_run_id())) return *denied;
     auto r = runs_.ListFlowRunStates(req->flow_run_id());
     if (!r.ok()) return ToGrpc(r.error());
     for (const auto& s : *r) *resp->add_states() = ToProto(s);
@@ -134,6 +153,7 @@ class FlowRunServiceImpl final : public v1::FlowRunService::Service {
  private:
   orchestration::RunService& runs_;
   orchestration::DeploymentManager& deployments_;
+  ScopeGuard scope_;
   std::shared_ptr<spdlog::logger> logger_;
 };
 
@@ -141,8 +161,9 @@ class FlowRunServiceImpl final : public v1::FlowRunService::Service {
 
 std::unique_ptr<grpc::Service> MakeFlowRunService(orchestration::RunService& runs,
                                                   orchestration::DeploymentManager& deployments,
+                                                  ScopeGuard scope,
                                                   std::shared_ptr<spdlog::logger> logger) {
-  return std::make_unique<FlowRunServiceImpl>(runs, deployments, std::move(logger));
+  return std::make_unique<FlowRunServiceImpl>(runs, deployments, scope, std::move(logger));
 }
 
 }  // namespace weft::server::api

@@ -25,16 +25,30 @@ v1::LogLine ToProto(const store::LogRecord& l) {
 
 class LogServiceImpl final : public v1::LogService::Service {
  public:
-  LogServiceImpl(orchestration::LogService& logs, std::shared_ptr<spdlog::logger> logger)
-      : logs_(logs), logger_(std::move(logger)) {}
+  LogServiceImpl(orchestration::LogService& logs, ScopeGuard scope,
+                 std::shared_ptr<spdlog::logger> logger)
+      : logs_(logs), scope_(scope), logger_(std::move(logger)) {}
 
-  grpc::Status WriteLogs(grpc::ServerContext*, const v1::WriteLogsRequest* req,
+  grpc::Status WriteLogs(grpc::ServerContext* ctx, const v1::WriteLogsRequest* req,
                          v1::WriteLogsResponse* resp) override {
     // Refuse oversized batches before copying them.
     if (static_cast<std::size_t>(req->lines_size()) > logs_.limits().max_batch_lines) {
       return Invalid(
           "lines: " + std::to_string(req->lines_size()) + " lines in one batch; the limit is " +
           std::to_string(logs_.limits().max_batch_lines) + " per batch (split the batch)");
+    }
+    // Every line's flow run must be the caller's. (A line's task_run_id only labels it: it is
+    // listed under its own flow run, so it needs no check.)
+    if (auto denied = scope_.Allow(*ctx, [&](auth::RunScope& s, const auth::Identity& who) {
+          std::vector<auth::RunRef> runs;
+          runs.reserve(static_cast<std::size_t>(req->lines_size()));
+          for (int i = 0; i < req->lines_size(); ++i) {
+            runs.push_back({"lines[" + std::to_string(i) + "].flow_run_id",
+                            req->lines(i).flow_run_id()});
+          }
+          return s.CheckFlowRuns(who, runs);
+        })) {
+      return *denied;
     }
     std::vector<store::LogRecord> lines;
     lines.reserve(static_cast<std::size_t>(req->lines_size()));
@@ -56,8 +70,14 @@ class LogServiceImpl final : public v1::LogService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status ListLogs(grpc::ServerContext*, const v1::ListLogsRequest* req,
+  grpc::Status ListLogs(grpc::ServerContext* ctx, const v1::ListLogsRequest* req,
                         v1::ListLogsResponse* resp) override {
+    if (auto denied = scope_.Allow(*ctx, [&](auth::RunScope& s, const auth::Identity& who) {
+          if (auto st = s.CheckFlowRun(who, "flow_run_id", req->flow_run_id()); !st.ok()) return st;
+          return s.CheckTaskRun(who, "task_run_id", req->task_run_id());
+        })) {
+      return *denied;
+    }
     store::LogQuery q;
     q.flow_run_id = req->flow_run_id();
     q.task_run_id = req->task_run_id();
@@ -75,14 +95,15 @@ class LogServiceImpl final : public v1::LogService::Service {
 
  private:
   orchestration::LogService& logs_;
+  ScopeGuard scope_;
   std::shared_ptr<spdlog::logger> logger_;
 };
 
 }  // namespace
 
-std::unique_ptr<grpc::Service> MakeLogService(orchestration::LogService& logs,
+std::unique_ptr<grpc::Service> MakeLogService(orchestration::LogService& logs, ScopeGuard scope,
                                               std::shared_ptr<spdlog::logger> logger) {
-  return std::make_unique<LogServiceImpl>(logs, std::move(logger));
+  return std::make_unique<LogServiceImpl>(logs, scope, std::move(logger));
 }
 
 }  // namespace weft::server::api

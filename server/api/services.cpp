@@ -12,15 +12,16 @@ namespace weft::server::api {
 ApiServices::ApiServices(ApiDomain domain, std::shared_ptr<spdlog::logger> logger) {
   if (!logger) logger = spdlog::default_logger();
   auto& runs = domain.runs;
+  ScopeGuard scope(domain.auth, domain.run_scope);
   services_.push_back(MakeFlowService(runs, logger));
-  services_.push_back(MakeFlowRunService(runs, domain.deployments, logger));
-  services_.push_back(MakeTaskRunService(runs, logger));
+  services_.push_back(MakeFlowRunService(runs, domain.deployments, scope, logger));
+  services_.push_back(MakeTaskRunService(runs, scope, logger));
   services_.push_back(MakeAdminService(runs, logger));
   services_.push_back(MakeStorageService(domain.storage, logger));
   services_.push_back(MakeDeploymentService(domain.deployments, logger));
-  services_.push_back(MakeWorkQueueService(domain.work_queues, logger));
-  services_.push_back(MakeAgentService(domain.agents, domain.auth, logger));
-  services_.push_back(MakeLogService(domain.logs, logger));
+  services_.push_back(MakeWorkQueueService(domain.work_queues, scope, logger));
+  services_.push_back(MakeAgentService(domain.agents, domain.auth, scope, logger));
+  services_.push_back(MakeLogService(domain.logs, scope, logger));
 }
 
 ApiServices::~ApiServices() = default;

@@ -4,7 +4,9 @@
 #include <memory>
 #include <vector>
 
+#include "server/api/scope_guard.hpp"
 #include "server/auth/authenticator.hpp"
+#include "server/auth/run_scope.hpp"
 #include "server/orchestration/agent_manager.hpp"
 #include "server/orchestration/deployment_manager.hpp"
 #include "server/orchestration/log_service.hpp"
@@ -28,6 +30,7 @@ struct ApiDomain {
   orchestration::AgentManager& agents;
   orchestration::LogService& logs;
   auth::Authenticator& auth;
+  auth::RunScope& run_scope;  // what a run token or a queue-limited agent key may touch
 };
 
 class ApiServices {
@@ -45,13 +48,16 @@ class ApiServices {
   std::vector<std::unique_ptr<grpc::Service>> services_;
 };
 
-// Factories, one per proto service (defined in <name>_service.cpp).
+// Factories, one per proto service (defined in <name>_service.cpp). Services whose methods
+// name runs or work queues get a ScopeGuard and call it before acting.
 std::unique_ptr<grpc::Service> MakeFlowService(orchestration::RunService& runs,
                                                std::shared_ptr<spdlog::logger> logger);
 std::unique_ptr<grpc::Service> MakeFlowRunService(orchestration::RunService& runs,
                                                   orchestration::DeploymentManager& deployments,
+                                                  ScopeGuard scope,
                                                   std::shared_ptr<spdlog::logger> logger);
 std::unique_ptr<grpc::Service> MakeTaskRunService(orchestration::RunService& runs,
+                                                  ScopeGuard scope,
                                                   std::shared_ptr<spdlog::logger> logger);
 std::unique_ptr<grpc::Service> MakeAdminService(orchestration::RunService& runs,
                                                 std::shared_ptr<spdlog::logger> logger);
@@ -60,13 +66,14 @@ std::unique_ptr<grpc::Service> MakeDeploymentService(orchestration::DeploymentMa
 std::unique_ptr<grpc::Service> MakeStorageService(orchestration::StorageCatalog& catalog,
                                                   std::shared_ptr<spdlog::logger> logger);
 std::unique_ptr<grpc::Service> MakeWorkQueueService(orchestration::WorkQueueManager& queues,
+                                                    ScopeGuard scope,
                                                     std::shared_ptr<spdlog::logger> logger);
 std::unique_ptr<grpc::Service> MakeAgentService(orchestration::AgentManager& agents,
-                                                auth::Authenticator& auth,
+                                                auth::Authenticator& auth, ScopeGuard scope,
                                                 std::shared_ptr<spdlog::logger> logger);
 std::unique_ptr<grpc::Service> MakeApiKeyService(auth::Authenticator& auth,
                                                  std::shared_ptr<spdlog::logger> logger);
-std::unique_ptr<grpc::Service> MakeLogService(orchestration::LogService& logs,
+std::unique_ptr<grpc::Service> MakeLogService(orchestration::LogService& logs, ScopeGuard scope,
                                               std::shared_ptr<spdlog::logger> logger);
 
 }  // namespace weft::server::api

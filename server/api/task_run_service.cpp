@@ -50,33 +50,40 @@ std::string ToSpec(const v1::CreateTaskRunRequest& req, const std::string& field
 
 class TaskRunServiceImpl final : public v1::TaskRunService::Service {
  public:
-  TaskRunServiceImpl(orchestration::RunService& runs, std::shared_ptr<spdlog::logger> logger)
-      : runs_(runs), logger_(std::move(logger)) {}
+  TaskRunServiceImpl(orchestration::RunService& runs, ScopeGuard scope,
+                     std::shared_ptr<spdlog::logger> logger)
+      : runs_(runs), scope_(scope), logger_(std::move(logger)) {}
 
-  grpc::Status CreateTaskRun(grpc::ServerContext*, const v1::CreateTaskRunRequest* req,
+  grpc::Status CreateTaskRun(grpc::ServerContext* ctx, const v1::CreateTaskRunRequest* req,
                              v1::CreateTaskRunResponse* resp) override {
     orchestration::TaskRunSpec spec;
     std::string problem = ToSpec(*req, "", spec);
     if (!problem.empty()) return Invalid(problem);
+    // In a flow run of the caller's. (A client-chosen id taken by another task run is
+    // ALREADY_EXISTS: a creation never touches a task run of another flow run.)
+    if (auto denied = scope_.FlowRun(*ctx, "flow_run_id", spec.flow_run_id)) return *denied;
     auto r = runs_.CreateTaskRun(spec);
     if (!r.ok()) return ToGrpc(r.error());
+    scope_.Learned({{r->record.run.id, r->record.flow_run_id}});
     *resp->mutable_task_run() = ToProto(r->record);
     resp->set_created(r->created);
     return grpc::Status::OK;
   }
 
-  grpc::Status GetTaskRun(grpc::ServerContext*, const v1::GetTaskRunRequest* req,
+  grpc::Status GetTaskRun(grpc::ServerContext* ctx, const v1::GetTaskRunRequest* req,
                           v1::GetTaskRunResponse* resp) override {
     if (req->id().empty()) return Invalid("id: must not be empty");
+    if (auto denied = scope_.TaskRun(*ctx, "id", req->id())) return *denied;
     auto r = runs_.GetTaskRun(req->id());
     if (!r.ok()) return ToGrpc(r.error());
     *resp->mutable_task_run() = ToProto(*r);
     return grpc::Status::OK;
   }
 
-  grpc::Status ListTaskRuns(grpc::ServerContext*, const v1::ListTaskRunsRequest* req,
+  grpc::Status ListTaskRuns(grpc::ServerContext* ctx, const v1::ListTaskRunsRequest* req,
                             v1::ListTaskRunsResponse* resp) override {
     if (req->flow_run_id().empty()) return Invalid("flow_run_id: must not be empty");
+    if (auto denied = scope_.FlowRun(*ctx, "flow_run_id", req->flow_run_id())) return *denied;
     auto limit = PageLimit(req->page());
     if (!limit) return Invalid("page.limit: must be >= 0");
     std::optional<store::Cursor> after;
@@ -96,9 +103,10 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status SetTaskRunState(grpc::ServerContext*, const v1::SetTaskRunStateRequest* req,
+  grpc::Status SetTaskRunState(grpc::ServerContext* ctx, const v1::SetTaskRunStateRequest* req,
                                v1::SetTaskRunStateResponse* resp) override {
     if (req->task_run_id().empty()) return Invalid("task_run_id: must not be empty");
+    if (auto denied = scope_.TaskRun(*ctx, "task_run_id", req->task_run_id())) return *denied;
     if (!req->has_state()) return Invalid("state: must be set");
     std::string s = CheckState(req->state(), "state");
     if (!s.empty()) return Invalid(s);
@@ -109,7 +117,7 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status ReportTaskRuns(grpc::ServerContext*, const v1::ReportTaskRunsRequest* req,
+  grpc::Status ReportTaskRuns(grpc::ServerContext* ctx, const v1::ReportTaskRunsRequest* req,
                               v1::ReportTaskRunsResponse* resp) override {
     std::vector<orchestration::TaskRunReport> reports;
     reports.reserve(req->reports_size());
@@ -139,8 +147,38 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
       }
       reports.push_back(std::move(r));
     }
+    // Every flow run a report creates in, and every task run a report without a creation
+    // names, must be the caller's. (A creation works on create.id only within
+    // create.flow_run_id: an id taken by another task run is rejected.)
+    if (auto denied = scope_.Allow(*ctx, [&](auth::RunScope& s, const auth::Identity& who) {
+          std::vector<auth::RunRef> flow_runs, task_runs;
+          for (int i = 0; i < req->reports_size(); ++i) {
+            const auto& in = req->reports(i);
+            std::string field = "reports[" + std::to_string(i) + "].";
+            if (in.has_create()) {
+              flow_runs.push_back({field + "create.flow_run_id", in.create().flow_run_id()});
+            } else {
+              task_runs.push_back({field + "task_run_id", in.task_run_id()});
+            }
+          }
+          if (auto st = s.CheckFlowRuns(who, flow_runs); !st.ok()) return st;
+          return s.CheckTaskRuns(who, task_runs);
+        })) {
+      return *denied;
+    }
     auto r = runs_.ReportTaskRuns(reports);
     if (!r.ok()) return ToGrpc(r.error());
+    // The task runs just created (or found by key) in create.flow_run_id, told by a state
+    // accepted on them (a refused creation names an id it did not get): their next reports
+    // need no lookup.
+    std::vector<std::pair<std::string, std::string>> learned;
+    for (std::size_t i = 0; i < reports.size() && i < r->size(); ++i) {
+      const auto& res = (*r)[i];
+      if (reports[i].create && res.accepted > 0) {
+        learned.emplace_back(res.task_run_id, reports[i].create->flow_run_id);
+      }
+    }
+    scope_.Learned(learned);
     for (const auto& res : *r) {
       auto* out = resp->add_results();
       out->set_task_run_id(res.task_run_id);
@@ -150,18 +188,21 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status ListTaskRunStates(grpc::ServerContext*, const v1::ListTaskRunStatesRequest* req,
+  grpc::Status ListTaskRunStates(grpc::ServerContext* ctx, const v1::ListTaskRunStatesRequest* req,
                                  v1::ListTaskRunStatesResponse* resp) override {
     if (req->task_run_id().empty()) return Invalid("task_run_id: must not be empty");
+    if (auto denied = scope_.TaskRun(*ctx, "task_run_id", req->task_run_id())) return *denied;
     auto r = runs_.ListTaskRunStates(req->task_run_id());
     if (!r.ok()) return ToGrpc(r.error());
     for (const auto& s : *r) *resp->add_states() = ToProto(s);
     return grpc::Status::OK;
   }
 
-  grpc::Status GetTaskRunResult(grpc::ServerContext*, const v1::GetTaskRunResultRequest* req,
+  grpc::Status GetTaskRunResult(grpc::ServerContext* ctx, const v1::GetTaskRunResultRequest* req,
                                 v1::GetTaskRunResultResponse* resp) override {
     if (req->task_run_id().empty()) return Invalid("task_run_id: must not be empty");
+    // A Cached run's result is its source's, read through the run the caller may touch.
+    if (auto denied = scope_.TaskRun(*ctx, "task_run_id", req->task_run_id())) return *denied;
     auto r = runs_.GetTaskRunResult(req->task_run_id());
     if (!r.ok()) return ToGrpc(r.error());
     resp->set_result_json(r->result_json);
@@ -172,14 +213,16 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
 
  private:
   orchestration::RunService& runs_;
+  ScopeGuard scope_;
   std::shared_ptr<spdlog::logger> logger_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::Service> MakeTaskRunService(orchestration::RunService& runs,
+                                                  ScopeGuard scope,
                                                   std::shared_ptr<spdlog::logger> logger) {
-  return std::make_unique<TaskRunServiceImpl>(runs, std::move(logger));
+  return std::make_unique<TaskRunServiceImpl>(runs, scope, std::move(logger));
 }
 
 }  // namespace weft::server::api

@@ -33,9 +33,9 @@ v1::WorkQueue ToProto(const store::WorkQueueRecord& q) {
 
 class WorkQueueServiceImpl final : public v1::WorkQueueService::Service {
  public:
-  WorkQueueServiceImpl(orchestration::WorkQueueManager& queues,
+  WorkQueueServiceImpl(orchestration::WorkQueueManager& queues, ScopeGuard scope,
                        std::shared_ptr<spdlog::logger> logger)
-      : queues_(queues), logger_(std::move(logger)) {}
+      : queues_(queues), scope_(scope), logger_(std::move(logger)) {}
 
   grpc::Status CreateWorkQueue(grpc::ServerContext*, const v1::CreateWorkQueueRequest* req,
                                v1::CreateWorkQueueResponse* resp) override {
@@ -54,9 +54,12 @@ class WorkQueueServiceImpl final : public v1::WorkQueueService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status GetWorkQueue(grpc::ServerContext*, const v1::GetWorkQueueRequest* req,
+  grpc::Status GetWorkQueue(grpc::ServerContext* ctx, const v1::GetWorkQueueRequest* req,
                             v1::GetWorkQueueResponse* resp) override {
     if (req->name().empty()) return Invalid("name: must not be empty");
+    // An agent key limited to work queues reads only those (a misconfigured agent fails at
+    // start, when it checks its queues).
+    if (auto denied = scope_.WorkQueue(*ctx, "name", req->name())) return *denied;
     auto r = queues_.Get(req->name());
     if (!r.ok()) return ToGrpc(r.error());
     *resp->mutable_work_queue() = ToProto(*r);
@@ -122,14 +125,16 @@ class WorkQueueServiceImpl final : public v1::WorkQueueService::Service {
 
  private:
   orchestration::WorkQueueManager& queues_;
+  ScopeGuard scope_;
   std::shared_ptr<spdlog::logger> logger_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::Service> MakeWorkQueueService(orchestration::WorkQueueManager& queues,
+                                                    ScopeGuard scope,
                                                     std::shared_ptr<spdlog::logger> logger) {
-  return std::make_unique<WorkQueueServiceImpl>(queues, std::move(logger));
+  return std::make_unique<WorkQueueServiceImpl>(queues, scope, std::move(logger));
 }
 
 }  // namespace weft::server::api

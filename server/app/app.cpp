@@ -20,6 +20,7 @@
 #include "server/http/http_server.hpp"
 #include "server/app/embedded_postgres.hpp"
 #include "server/auth/authenticator.hpp"
+#include "server/auth/run_scope.hpp"
 #include "server/orchestration/agent_manager.hpp"
 #include "server/metrics/collector.hpp"
 #include "server/metrics/metrics.hpp"
@@ -72,6 +73,7 @@ struct App::Impl {
   std::unique_ptr<EmbeddedPostgres> postgres;
   std::unique_ptr<store::Database> db;
   std::unique_ptr<auth::Authenticator> authenticator;
+  std::unique_ptr<auth::RunScope> run_scope;
   std::unique_ptr<grpc::Service> api_key_service;
   std::string admin_key;
   std::string admin_key_path;
@@ -179,9 +181,10 @@ core::Status App::Start() {
   m.agents =
       std::make_unique<orchestration::AgentManager>(*m.orchestrator, ao, Logger("server.agents"));
   m.logs = std::make_unique<orchestration::LogService>(*m.db, m.clock, Logger("server.logs"));
+  m.run_scope = std::make_unique<auth::RunScope>(*m.db);
   m.services = std::make_unique<api::ApiServices>(
       api::ApiDomain{*m.runs, *m.storage, *m.deployments, *m.work_queues, *m.agents, *m.logs,
-                     *m.authenticator},
+                     *m.authenticator, *m.run_scope},
       Logger("server.api"));
 
   m.notifications =
@@ -381,6 +384,7 @@ void App::Shutdown() {
   m.storage.reset();
   m.runs.reset();
   m.orchestrator.reset();
+  m.run_scope.reset();
   m.authenticator.reset();
   m.db.reset();
   if (m.postgres) m.postgres->Stop();

@@ -18,7 +18,9 @@ enum : unsigned {
 // runs and changes; agent serves work queues (poll, claim, heartbeat, report, bundles);
 // a run token drives one flow run (its states, task runs, logs, results, subflows and the
 // deployments it starts). A method missing here is admin-only (tests check that every
-// method of the API is listed).
+// method of the API is listed). This table decides only whether a scope may call a method:
+// the handler of a method open to scope run or agent that names a run or a work queue also
+// checks that it is the caller's (auth/run_scope.hpp, through api::ScopeGuard).
 const std::unordered_map<std::string_view, unsigned>& Table() {
   static const std::unordered_map<std::string_view, unsigned> table = {
       {"/weft.v1.AdminService/ListRules", V | O | G | R},

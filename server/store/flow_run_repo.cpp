@@ -108,6 +108,14 @@ std::vector<Statement> FlowRunRepoStatements() {
                    " AND state_scheduled_time < $1::timestamptz"
                    " ORDER BY state_scheduled_time LIMIT $2 FOR UPDATE SKIP LOCKED"});
   v.push_back({"flow_run.existing_ids", "SELECT id FROM flow_runs WHERE id = ANY($1::uuid[])"});
+  // Access checks (auth::RunScope): a run and its ancestors, nearest first, depth-capped.
+  v.push_back({"flow_run.lineage",
+               "WITH RECURSIVE up (id, parent, work_queue, depth) AS ("
+               " SELECT id, parent_flow_run_id, work_queue, 0 FROM flow_runs WHERE id = $1::uuid"
+               " UNION ALL"
+               " SELECT fr.id, fr.parent_flow_run_id, fr.work_queue, up.depth + 1"
+               " FROM up JOIN flow_runs fr ON fr.id = up.parent WHERE up.depth < $2::int)"
+               " SELECT id::text AS id, work_queue FROM up ORDER BY depth"});
   return v;
 }
 
@@ -218,6 +226,14 @@ std::vector<RunFacts> FlowRunRepo::LockExpiredPauses(Tx& tx, core::TimePoint bef
   for (const auto& row :
        tx.raw().exec_prepared("flow_run.lock_expired_pauses", TimeParam(before), limit)) {
     out.push_back(ReadRunFacts(row));
+  }
+  return out;
+}
+
+std::vector<LineageRow> FlowRunRepo::Lineage(Tx& tx, const std::string& id, int max_ancestors) {
+  std::vector<LineageRow> out;
+  for (const auto& row : tx.raw().exec_prepared("flow_run.lineage", id, max_ancestors)) {
+    out.push_back({row["id"].c_str(), ReadText(row["work_queue"])});
   }
   return out;
 }

@@ -25,6 +25,12 @@ struct FlowRunFilter {
   std::string parent_flow_run_id;         // "" = any; else only this run's subflow runs
 };
 
+// One run of a lineage (FlowRunRepo::Lineage).
+struct LineageRow {
+  std::string id;
+  std::string work_queue;  // "" = none
+};
+
 // Methods throw database exceptions; Database::WithTransaction translates them.
 class FlowRunRepo {
  public:
@@ -49,6 +55,9 @@ class FlowRunRepo {
   // Paused runs whose resume deadline (state_scheduled_time) is before `before`, locked
   // (SKIP LOCKED), at most `limit`.
   static std::vector<RunFacts> LockExpiredPauses(Tx& tx, core::TimePoint before, int limit);
+  // The run `id` followed by its ancestors (parent_flow_run_id upward), nearest first, at
+  // most `max_ancestors` of them; empty when the run does not exist. One recursive statement.
+  static std::vector<LineageRow> Lineage(Tx& tx, const std::string& id, int max_ancestors);
   // The ids among `ids` that exist.
   static std::vector<std::string> ExistingIds(Tx& tx, const std::vector<std::string>& ids);
 };

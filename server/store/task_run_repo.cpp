@@ -69,6 +69,9 @@ std::vector<Statement> TaskRunRepoStatements() {
                " WITH ORDINALITY AS u(flow_run_id, task_key, dynamic_key, ord)"
                " JOIN task_runs t ON t.flow_run_id = u.flow_run_id AND t.task_key = u.task_key"
                " AND t.dynamic_key = u.dynamic_key"});
+  v.push_back({"task_run.flow_runs_of",
+               "SELECT id::text AS id, flow_run_id::text AS flow_run_id FROM task_runs"
+               " WHERE id = ANY($1::uuid[])"});
   v.push_back({"task_run.get", "SELECT " + SelectColumns() + " FROM task_runs WHERE id = $1::uuid"});
   v.push_back({"task_run.list",
                "SELECT " + SelectColumns() +
@@ -128,6 +131,16 @@ std::vector<InsertedTaskRun> TaskRunRepo::InsertMany(Tx& tx,
       size_t ord = row["ord"].as<size_t>();
       if (ord >= 1 && ord <= lookup.size()) out[lookup[ord - 1]].id = row["id"].c_str();
     }
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> TaskRunRepo::FlowRunsOf(
+    Tx& tx, const std::vector<std::string>& ids) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (ids.empty()) return out;
+  for (const auto& row : tx.raw().exec_prepared("task_run.flow_runs_of", ArrayLiteral(ids))) {
+    out.emplace_back(row["id"].c_str(), row["flow_run_id"].c_str());
   }
   return out;
 }

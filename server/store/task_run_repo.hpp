@@ -25,6 +25,9 @@ class TaskRunRepo {
   // One result per input, in order.
   static std::vector<InsertedTaskRun> InsertMany(Tx& tx, const std::vector<TaskRunRecord>& runs);
   static std::optional<TaskRunRecord> Get(Tx& tx, const std::string& id);
+  // (task run id, its flow run id) for each of `ids` that exists (access checks).
+  static std::vector<std::pair<std::string, std::string>> FlowRunsOf(
+      Tx& tx, const std::vector<std::string>& ids);
   // Ordered by (created, id); `after` is the keyset cursor.
   static std::vector<TaskRunRecord> List(Tx& tx, const std::string& flow_run_id,
                                          const std::optional<Cursor>& after, int limit);

@@ -36,6 +36,60 @@ core::Status Ok(const core::Result<T>& r) {
   return r.error();
 }
 
+// The error of a call that must be refused with PERMISSION_DENIED ("" when it was not).
+template <typename T>
+std::string DeniedMessage(const core::Result<T>& r) {
+  if (r.ok()) return "(allowed)";
+  if (r.error().code != core::Code::kPermissionDenied) {
+    return std::string("(") + core::CodeName(r.error().code) + ": " + r.error().message + ")";
+  }
+  return r.error().message;
+}
+
+v1::GetFlowRunRequest GetRun(const std::string& id) {
+  v1::GetFlowRunRequest g;
+  g.set_id(id);
+  return g;
+}
+
+v1::SetFlowRunStateRequest ProposeRun(const std::string& id, const core::State& s) {
+  v1::SetFlowRunStateRequest r;
+  r.set_flow_run_id(id);
+  *r.mutable_state() = client::ToProto(s);
+  return r;
+}
+
+v1::CreateTaskRunRequest NewTask(const std::string& flow_run_id, const std::string& key) {
+  v1::CreateTaskRunRequest t;
+  t.set_flow_run_id(flow_run_id);
+  t.set_task_key(key);
+  return t;
+}
+
+v1::CreateFlowRunRequest NewSubflow(const std::string& parent_task_run_id,
+                                    const std::string& key = "") {
+  v1::CreateFlowRunRequest c;
+  c.set_flow_name("child");
+  c.set_parent_task_run_id(parent_task_run_id);
+  c.set_idempotency_key(key.empty() ? "subflow:" + parent_task_run_id : key);
+  return c;
+}
+
+v1::WriteLogsRequest OneLine(const std::string& flow_run_id, const std::string& task_run_id = "") {
+  v1::WriteLogsRequest w;
+  auto* l = w.add_lines();
+  l->set_flow_run_id(flow_run_id);
+  l->set_task_run_id(task_run_id);
+  l->set_message("hello");
+  return w;
+}
+
+v1::ListLogsRequest LogsOf(const std::string& flow_run_id) {
+  v1::ListLogsRequest r;
+  r.set_flow_run_id(flow_run_id);
+  return r;
+}
+
 }  // namespace
 
 TEST_CASE("auth: no key, a malformed key or an unknown key is UNAUTHENTICATED", "[auth]") {
@@ -273,6 +327,291 @@ TEST_CASE("auth: a run token drives its run and dies when the run is final", "[a
       2.5));
   CHECK(last.code == core::Code::kUnauthenticated);
   CHECK(last.message.find("is final (Completed)") != std::string::npos);
+}
+
+TEST_CASE("auth: a run token drives its run tree (task runs, reports, logs, subflows)",
+          "[auth][run-scope]") {
+  AgentFixture f;
+  f.Deploy("etl", "default");
+  std::string id = f.Run("etl");
+  auto polled = f.Poll(kAgentA, {"default"});
+  REQUIRE(polled.runs_size() == 1);
+  auto flow = As(f.server, polled.runs(0).run_token());
+  auto now = [] { return std::chrono::system_clock::now(); };
+
+  REQUIRE(flow->SetFlowRunState(ProposeRun(id, core::Running(now()))).ok());
+  CHECK(flow->FlowRunHeartbeat([&] {
+              v1::FlowRunHeartbeatRequest h;
+              h.set_flow_run_id(id);
+              return h;
+            }())
+            .ok());
+
+  // Task runs: created one by one and reported in a batch (created there too).
+  auto task = flow->CreateTaskRun(NewTask(id, "extract"));
+  REQUIRE(task.ok());
+  std::string task_id = task->task_run().id();
+  const std::string reported = "33333333-3333-4333-8333-333333333333";
+  v1::ReportTaskRunsRequest report;
+  auto* created = report.add_reports();
+  created->set_task_run_id(reported);
+  created->mutable_create()->set_id(reported);
+  created->mutable_create()->set_flow_run_id(id);
+  created->mutable_create()->set_task_key("load");
+  *created->add_states() = client::ToProto(core::Running(now()));
+  auto* update = report.add_reports();
+  update->set_task_run_id(task_id);
+  *update->add_states() = client::ToProto(core::Running(now()));
+  auto reports = flow->ReportTaskRuns(report);
+  REQUIRE(reports.ok());
+  REQUIRE(reports->results_size() == 2);
+  CHECK(reports->results(0).accepted());
+  CHECK(reports->results(1).accepted());
+  v1::SetTaskRunStateRequest done;
+  done.set_task_run_id(task_id);
+  *done.mutable_state() = client::ToProto(core::Completed(now()));
+  CHECK(flow->SetTaskRunState(done).ok());
+  v1::GetTaskRunRequest get_task;
+  get_task.set_id(reported);
+  CHECK(flow->GetTaskRun(get_task).ok());
+  v1::ListTaskRunsRequest list_tasks;
+  list_tasks.set_flow_run_id(id);
+  auto tasks = flow->ListTaskRuns(list_tasks);
+  REQUIRE(tasks.ok());
+  CHECK(tasks->task_runs_size() == 2);
+  v1::ListTaskRunStatesRequest task_states;
+  task_states.set_task_run_id(task_id);
+  CHECK(flow->ListTaskRunStates(task_states).ok());
+
+  // Logs of its run and its task runs.
+  REQUIRE(flow->WriteLogs(OneLine(id, task_id)).ok());
+  auto logs = flow->ListLogs(LogsOf(id));
+  REQUIRE(logs.ok());
+  CHECK(logs->lines_size() == 1);
+
+  // A subflow under one of its task runs, driven with the same token, and a subflow of that.
+  v1::CreateFlowRequest child_flow;
+  child_flow.set_name("child");
+  REQUIRE(flow->CreateFlow(child_flow).ok());
+  auto wrapper = flow->CreateTaskRun(NewTask(id, "child-wrapper"));
+  REQUIRE(wrapper.ok());
+  auto child = flow->CreateFlowRun(NewSubflow(wrapper->task_run().id()));
+  REQUIRE(child.ok());
+  std::string child_id = child->flow_run().id();
+  CHECK(child->flow_run().parent_flow_run_id() == id);
+  CHECK(flow->SetFlowRunState(ProposeRun(child_id, core::Running(now()))).ok());
+  auto child_task = flow->CreateTaskRun(NewTask(child_id, "inner"));
+  REQUIRE(child_task.ok());
+  CHECK(flow->WriteLogs(OneLine(child_id, child_task->task_run().id())).ok());
+  auto grandchild = flow->CreateFlowRun(NewSubflow(child_task->task_run().id()));
+  REQUIRE(grandchild.ok());
+  std::string grandchild_id = grandchild->flow_run().id();
+  CHECK(flow->GetFlowRun(GetRun(grandchild_id)).ok());
+  CHECK(flow->SetFlowRunState(ProposeRun(grandchild_id, core::Running(now()))).ok());
+  CHECK(flow->SetFlowRunState(ProposeRun(grandchild_id, core::Completed(now()))).ok());
+  // Re-sending a creation (same idempotency key) answers the same run.
+  auto again = flow->CreateFlowRun(NewSubflow(wrapper->task_run().id()));
+  REQUIRE(again.ok());
+  CHECK_FALSE(again->created());
+  CHECK(again->flow_run().id() == child_id);
+  v1::ListFlowRunsRequest children;
+  children.set_parent_flow_run_id(id);
+  auto listed = flow->ListFlowRuns(children);
+  REQUIRE(listed.ok());
+  REQUIRE(listed->flow_runs_size() == 1);
+  CHECK(listed->flow_runs(0).id() == child_id);
+  CHECK(flow->SetFlowRunState(ProposeRun(child_id, core::Completed(now()))).ok());
+
+  // An id that does not exist is NOT_FOUND, as for anyone.
+  auto missing = flow->GetFlowRun(GetRun("44444444-4444-4444-8444-444444444444"));
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().code == core::Code::kNotFound);
+  CHECK(flow->SetFlowRunState(ProposeRun(id, core::Completed(now()))).ok());
+}
+
+TEST_CASE("auth: a run token is refused outside its run tree, naming the id",
+          "[auth][run-scope]") {
+  AgentFixture f;
+  f.Deploy("etl", "default");
+  std::string mine = f.Run("etl");
+  std::string other = f.Run("etl", std::chrono::milliseconds(1));
+  auto polled = f.Poll(kAgentA, {"default"});
+  REQUIRE(polled.runs_size() == 2);
+  std::string token;
+  for (const auto& r : polled.runs()) {
+    if (r.flow_run().id() == mine) token = r.run_token();
+  }
+  REQUIRE_FALSE(token.empty());
+  auto flow = As(f.server, token);
+  auto now = [] { return std::chrono::system_clock::now(); };
+  const std::string me = "a run token of flow run " + mine;
+
+  // Another run: its state, history, heartbeat.
+  CHECK(DeniedMessage(flow->GetFlowRun(GetRun(other))) ==
+        "id: " + me + " may not touch flow run " + other);
+  CHECK(DeniedMessage(flow->SetFlowRunState(ProposeRun(other, core::Crashed(now(), "gone")))) ==
+        "flow_run_id: " + me + " may not touch flow run " + other);
+  v1::ListFlowRunStatesRequest states;
+  states.set_flow_run_id(other);
+  CHECK(DeniedMessage(flow->ListFlowRunStates(states)) ==
+        "flow_run_id: " + me + " may not touch flow run " + other);
+  v1::FlowRunHeartbeatRequest beat;
+  beat.set_flow_run_id(other);
+  CHECK(DeniedMessage(flow->FlowRunHeartbeat(beat)) ==
+        "flow_run_id: " + me + " may not touch flow run " + other);
+
+  // Another run's task runs.
+  auto theirs = f.api.CreateTaskRun(NewTask(other, "secret"));
+  REQUIRE(theirs.ok());
+  std::string their_task = theirs->task_run().id();
+  CHECK(DeniedMessage(flow->CreateTaskRun(NewTask(other, "sneak"))) ==
+        "flow_run_id: " + me + " may not touch flow run " + other);
+  v1::GetTaskRunRequest get_task;
+  get_task.set_id(their_task);
+  CHECK(DeniedMessage(flow->GetTaskRun(get_task)) ==
+        "id: " + me + " may not touch task run " + their_task);
+  v1::SetTaskRunStateRequest set_task;
+  set_task.set_task_run_id(their_task);
+  *set_task.mutable_state() = client::ToProto(core::Running(now()));
+  CHECK(DeniedMessage(flow->SetTaskRunState(set_task)) ==
+        "task_run_id: " + me + " may not touch task run " + their_task);
+  v1::GetTaskRunResultRequest result;
+  result.set_task_run_id(their_task);
+  CHECK(DeniedMessage(flow->GetTaskRunResult(result)).find("task run " + their_task) !=
+        std::string::npos);
+  v1::ListTaskRunsRequest list_tasks;
+  list_tasks.set_flow_run_id(other);
+  CHECK(DeniedMessage(flow->ListTaskRuns(list_tasks)).find("flow run " + other) !=
+        std::string::npos);
+  // In a batch: a report on their task run, a creation in their run, or a creation reusing
+  // the id of their task run.
+  auto own_task = flow->CreateTaskRun(NewTask(mine, "mine"));
+  REQUIRE(own_task.ok());
+  v1::ReportTaskRunsRequest report;
+  auto* ok_report = report.add_reports();
+  ok_report->set_task_run_id(own_task->task_run().id());
+  *ok_report->add_states() = client::ToProto(core::Running(now()));
+  auto* bad = report.add_reports();
+  bad->set_task_run_id(their_task);
+  *bad->add_states() = client::ToProto(core::Completed(now()));
+  CHECK(DeniedMessage(flow->ReportTaskRuns(report)) ==
+        "reports[1].task_run_id: " + me + " may not touch task run " + their_task);
+  bad->clear_task_run_id();
+  bad->mutable_create()->set_id("55555555-5555-4555-8555-555555555555");
+  bad->mutable_create()->set_flow_run_id(other);
+  bad->mutable_create()->set_task_key("sneak");
+  CHECK(DeniedMessage(flow->ReportTaskRuns(report)) ==
+        "reports[1].create.flow_run_id: " + me + " may not touch flow run " + other);
+  // Nothing of the refused batches was written.
+  v1::GetTaskRunRequest own_get;
+  own_get.set_id(own_task->task_run().id());
+  CHECK(f.api.GetTaskRun(own_get)->task_run().state().type() == v1::PENDING);
+  // A creation in its own run reusing their task run's id gets nothing of it (and teaches
+  // the scope cache nothing: their task run stays out of reach).
+  bad->mutable_create()->set_id(their_task);
+  bad->mutable_create()->set_flow_run_id(mine);
+  auto reused = flow->ReportTaskRuns(report);
+  REQUIRE(reused.ok());
+  REQUIRE(reused->results_size() == 2);
+  CHECK(reused->results(1).accepted() == 0);
+  CHECK(reused->results(1).rejected_reason().find("already used by another task run") !=
+        std::string::npos);
+  CHECK(DeniedMessage(flow->GetTaskRun(get_task)) ==
+        "id: " + me + " may not touch task run " + their_task);
+  v1::CreateTaskRunRequest reuse_one = NewTask(mine, "reuse");
+  reuse_one.set_id(their_task);
+  auto reused_one = flow->CreateTaskRun(reuse_one);
+  REQUIRE_FALSE(reused_one.ok());
+  CHECK(reused_one.error().code == core::Code::kAlreadyExists);
+  CHECK(f.api.GetTaskRun(get_task)->task_run().state().type() == v1::PENDING);
+
+  // Another run's logs.
+  REQUIRE(f.api.WriteLogs(OneLine(other)).ok());
+  CHECK(DeniedMessage(flow->ListLogs(LogsOf(other))) ==
+        "flow_run_id: " + me + " may not touch flow run " + other);
+  v1::ListLogsRequest by_task;
+  by_task.set_task_run_id(their_task);
+  CHECK(DeniedMessage(flow->ListLogs(by_task)) ==
+        "task_run_id: " + me + " may not touch task run " + their_task);
+  auto lines = OneLine(mine);
+  *lines.add_lines() = OneLine(other).lines(0);
+  CHECK(DeniedMessage(flow->WriteLogs(lines)) ==
+        "lines[1].flow_run_id: " + me + " may not touch flow run " + other);
+
+  // Flow runs: no top-level runs, no subflows under another run's task run, no listing of all
+  // runs, and no taking over a run through its idempotency key.
+  v1::CreateFlowRunRequest top;
+  top.set_flow_name("etl");
+  CHECK(DeniedMessage(flow->CreateFlowRun(top)) ==
+        "parent_task_run_id: " + me +
+            " may create only subflow runs (under a task run of its own), not top-level runs");
+  CHECK(DeniedMessage(flow->CreateFlowRun(NewSubflow(their_task))) ==
+        "parent_task_run_id: " + me + " may not touch task run " + their_task);
+  v1::CreateFlowRunRequest operator_run;
+  operator_run.set_flow_name("child");
+  operator_run.set_idempotency_key("nightly-2026-12-06");
+  auto foreign = f.api.CreateFlowRun(operator_run);
+  REQUIRE(foreign.ok());
+  CHECK(DeniedMessage(flow->CreateFlowRun(
+            NewSubflow(own_task->task_run().id(), "nightly-2026-12-06"))) ==
+        "idempotency_key: " + me + " may not touch flow run " + foreign->flow_run().id());
+  CHECK(DeniedMessage(flow->ListFlowRuns({})).rfind("parent_flow_run_id: " + me, 0) == 0);
+  v1::ListFlowRunsRequest their_children;
+  their_children.set_parent_flow_run_id(other);
+  CHECK(DeniedMessage(flow->ListFlowRuns(their_children)) ==
+        "parent_flow_run_id: " + me + " may not touch flow run " + other);
+
+  // The other run is untouched.
+  CHECK(f.Get(other).state().type() == v1::PENDING);
+}
+
+TEST_CASE("auth: an agent key limited to work queues reads and reports only their runs",
+          "[auth][run-scope]") {
+  AgentFixture f;
+  f.CreateQueue("etl");
+  f.Deploy("etl", "etl");
+  f.Deploy("nightly", "default");
+  std::string etl_run = f.Run("etl");
+  std::string default_run = f.Run("nightly");
+  auto agent = As(f.server, CreateKey(f.api, "g", "agent", {"etl"}).token());
+  auto now = [] { return std::chrono::system_clock::now(); };
+  const std::string g = "key \"g\" (limited to the work queues etl)";
+
+  v1::GetWorkQueueRequest queue;
+  queue.set_name("etl");
+  CHECK(agent->GetWorkQueue(queue).ok());
+  queue.set_name("default");
+  CHECK(DeniedMessage(agent->GetWorkQueue(queue)) ==
+        "name: key \"g\" may serve only the work queues etl, not \"default\"");
+
+  auto polled = agent->PollWorkQueues(AgentFixture::PollRequest(kAgentA, {"etl"}));
+  REQUIRE(polled.ok());
+  REQUIRE(polled->runs_size() == 1);
+  CHECK(polled->runs(0).flow_run().id() == etl_run);
+  CHECK(agent->GetFlowRun(GetRun(etl_run)).ok());
+  CHECK(agent->SetFlowRunState(ProposeRun(etl_run, core::Running(now()))).ok());
+  v1::FlowRunHeartbeatRequest beat;
+  beat.set_flow_run_id(etl_run);
+  CHECK(agent->FlowRunHeartbeat(beat).ok());
+  CHECK(agent->WriteLogs(OneLine(etl_run)).ok());
+
+  CHECK(DeniedMessage(agent->SetFlowRunState(ProposeRun(default_run, core::Crashed(now(), "gone")))) ==
+        "flow_run_id: " + g + " may not touch flow run " + default_run +
+            " of work queue \"default\"");
+  CHECK(DeniedMessage(agent->GetFlowRun(GetRun(default_run))) ==
+        "id: " + g + " may not touch flow run " + default_run + " of work queue \"default\"");
+  beat.set_flow_run_id(default_run);
+  CHECK(DeniedMessage(agent->FlowRunHeartbeat(beat)).find(default_run) != std::string::npos);
+  CHECK(DeniedMessage(agent->WriteLogs(OneLine(default_run))).find(default_run) !=
+        std::string::npos);
+  CHECK(f.Get(default_run).state().type() == v1::SCHEDULED);
+
+  // An agent key for every queue is not limited.
+  auto any = As(f.server, CreateKey(f.api, "any", "agent").token());
+  queue.set_name("default");
+  auto any_queue = any->GetWorkQueue(queue);
+  CHECK((any_queue.ok() || any_queue.error().code == core::Code::kNotFound));
+  CHECK(any->GetFlowRun(GetRun(default_run)).ok());
 }
 
 }  // namespace weft::test
