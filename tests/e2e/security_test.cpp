@@ -285,6 +285,19 @@ TEST_CASE("across machines: TLS, scoped keys, an agent on another host, run toke
                                         std::string("https://") + kServerToCli + ":4200/healthz"}));
   CHECK(health.exit_code == 0);
   CHECK(Has(health.out, "ok"));
+  // Off loopback /metrics and /api need a key; the public URL's host is allowed.
+  auto status = [&](const std::string& path, const std::string& key) {
+    std::vector<std::string> argv = {"/usr/bin/curl", "-sS", "-o", "/dev/null", "-w",
+                                     "%{http_code}", "--cacert", ca};
+    if (!key.empty()) argv.insert(argv.end(), {"-H", "Authorization: Bearer " + key});
+    argv.push_back(std::string("https://") + kServerToCli + ":4200" + path);
+    return Run(In(hosts.cli, argv)).out;
+  };
+  CHECK(status("/metrics", "") == "401");
+  CHECK(status("/metrics", viewer_key) == "200");
+  CHECK(status("/api/flow-runs", "") == "401");
+  CHECK(status("/api/flow-runs", viewer_key) == "200");
+  CHECK(status("/api/flow-runs", agent_key) == "403");
 
   CHECK(agent.Stop() == 0);
   CHECK(server.Stop() == 0);
