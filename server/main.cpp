@@ -29,6 +29,10 @@ int main(int argc, char** argv) {
   cli.add_option("--tls-client-ca", s.tls_client_ca,
                  "require gRPC clients to present a certificate signed by this CA: mutual TLS "
                  "(env WEFT_SERVER_TLS_CLIENT_CA)");
+  cli.add_flag("--insecure-no-tls", s.insecure_no_tls,
+               "allow plaintext on a non-loopback address (keys still required, but they and "
+               "all data cross the network in clear; warned at every start; env "
+               "WEFT_SERVER_INSECURE_NO_TLS=true)");
   cli.add_option("--admin-key-file", s.admin_key_file,
                  "where the local admin key is written, mode 0600 (env "
                  "WEFT_SERVER_ADMIN_KEY_FILE; default <home>/admin.key)");

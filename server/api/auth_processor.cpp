@@ -1,7 +1,9 @@
 #include "server/api/auth_processor.hpp"
 
 #include <grpcpp/grpcpp.h>
+#include <grpc/grpc_security.h>
 #include <grpcpp/security/auth_metadata_processor.h>
+#include <grpcpp/security/server_credentials.h>
 
 #include <optional>
 
@@ -58,6 +60,60 @@ class ApiKeyProcessor final : public grpc::AuthMetadataProcessor {
 };
 
 }  // namespace
+
+namespace {
+
+class PlaintextWithAuth final : public grpc::ServerCredentials {
+ public:
+  explicit PlaintextWithAuth(std::shared_ptr<grpc::AuthMetadataProcessor> p)
+      : processor_(std::move(p)) {}
+  void SetAuthMetadataProcessor(
+      const std::shared_ptr<grpc::AuthMetadataProcessor>& processor) override {
+    processor_ = processor;
+  }
+
+ private:
+  int AddPortToServer(const std::string& addr, grpc_server* server) override {
+    grpc_server_credentials* creds = grpc_insecure_server_credentials_create();
+    // The core keeps its own reference (released by Destroy): the server outlives this object.
+    grpc_auth_metadata_processor p{&Process, &Destroy,
+                                   new std::shared_ptr<grpc::AuthMetadataProcessor>(processor_)};
+    grpc_server_credentials_set_auth_metadata_processor(creds, p);
+    int port = grpc_server_add_http2_port(server, addr.c_str(), creds);
+    grpc_server_credentials_release(creds);
+    return port;
+  }
+
+  static void Process(void* state, grpc_auth_context*, const grpc_metadata* md, size_t n,
+                      grpc_process_auth_metadata_done_cb done, void* user_data) {
+    auto& processor = *static_cast<std::shared_ptr<grpc::AuthMetadataProcessor>*>(state);
+    grpc::AuthMetadataProcessor::InputMetadata in;
+    for (size_t i = 0; i < n; ++i) {
+      in.insert({grpc::string_ref(reinterpret_cast<const char*>(GRPC_SLICE_START_PTR(md[i].key)),
+                                  GRPC_SLICE_LENGTH(md[i].key)),
+                 grpc::string_ref(reinterpret_cast<const char*>(GRPC_SLICE_START_PTR(md[i].value)),
+                                  GRPC_SLICE_LENGTH(md[i].value))});
+    }
+    grpc::AuthMetadataProcessor::OutputMetadata consumed, response;
+    grpc::Status st = processor->Process(in, nullptr, &consumed, &response);
+    std::string details = st.error_message();
+    done(user_data, nullptr, 0, nullptr, 0, static_cast<grpc_status_code>(st.error_code()),
+         st.ok() ? nullptr : details.c_str());
+  }
+
+  static void Destroy(void* state) {
+    delete static_cast<std::shared_ptr<grpc::AuthMetadataProcessor>*>(state);
+  }
+
+  std::shared_ptr<grpc::AuthMetadataProcessor> processor_;
+};
+
+}  // namespace
+
+std::shared_ptr<grpc::ServerCredentials> PlaintextCredentialsWithAuth(
+    std::shared_ptr<grpc::AuthMetadataProcessor> processor) {
+  return std::make_shared<PlaintextWithAuth>(std::move(processor));
+}
 
 std::shared_ptr<grpc::AuthMetadataProcessor> MakeAuthProcessor(auth::Authenticator& authenticator) {
   return std::make_shared<ApiKeyProcessor>(authenticator);

@@ -16,11 +16,19 @@
 namespace grpc {
 class AuthMetadataProcessor;
 class ServerContextBase;
+class ServerCredentials;
 }  // namespace grpc
 
 namespace weft::server::api {
 
 std::shared_ptr<grpc::AuthMetadataProcessor> MakeAuthProcessor(auth::Authenticator& authenticator);
+
+// Plaintext credentials that still run `processor` on every call, for `--insecure-no-tls`
+// off loopback (gRPC's C++ insecure credentials refuse a processor; its core's accept one).
+// The processor runs inline on gRPC's threads here, so a token's first check (a database
+// read) holds one of them for about a millisecond.
+std::shared_ptr<grpc::ServerCredentials> PlaintextCredentialsWithAuth(
+    std::shared_ptr<grpc::AuthMetadataProcessor> processor);
 
 // The caller of a call the processor let through (its bearer token, authenticated again
 // from the cache). Without a valid token: scope viewer and an empty name.

@@ -13,6 +13,7 @@
 #include <optional>
 #include <sstream>
 
+#include "sdk/core/address.hpp"
 #include "server/api/auth_processor.hpp"
 #include "server/api/concurrency_service.hpp"
 #include "server/api/notification_service.hpp"
@@ -208,9 +209,10 @@ core::Status App::Start() {
     builder.experimental().SetInterceptorCreators(std::move(timers));
   }
   int port = 0;
-  // Every call is authenticated by the processor, which needs secure credentials: without
-  // TLS, gRPC's "local" credentials (no bytes on the wire, so plaintext clients connect) that
-  // only accept peers on this machine (loopback TCP or a unix socket).
+  // Every call is authenticated by the processor. With TLS: SSL credentials. Without: gRPC's
+  // "local" credentials (no bytes on the wire, so plaintext clients connect) that only accept
+  // peers on this machine (loopback TCP or a unix socket); or, off loopback with
+  // --insecure-no-tls, plaintext credentials that still run the processor.
   bool unix_socket = m.settings.grpc_address.rfind("unix:", 0) == 0;
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (m.settings.tls()) {
@@ -237,10 +239,18 @@ core::Status App::Start() {
     }
     so.pem_key_cert_pairs.push_back({*key, *cert});
     creds = grpc::SslServerCredentials(so);
-  } else {
-    creds = grpc::experimental::LocalServerCredentials(unix_socket ? UDS : LOCAL_TCP);
   }
-  creds->SetAuthMetadataProcessor(api::MakeAuthProcessor(*m.authenticator));
+  bool plaintext_off_loopback = !m.settings.tls() && m.settings.insecure_no_tls &&
+                                !core::IsLoopbackAddress(m.settings.grpc_address);
+  if (plaintext_off_loopback) {
+    m.log->warn("plaintext off loopback (--insecure-no-tls) address={}: API keys, run tokens and "
+                "all data cross the network in clear; use --tls-cert/--tls-key",
+                m.settings.grpc_address);
+    creds = api::PlaintextCredentialsWithAuth(api::MakeAuthProcessor(*m.authenticator));
+  } else {
+    if (!creds) creds = grpc::experimental::LocalServerCredentials(unix_socket ? UDS : LOCAL_TCP);
+    creds->SetAuthMetadataProcessor(api::MakeAuthProcessor(*m.authenticator));
+  }
   builder.AddListeningPort(m.settings.grpc_address, creds, &port);
   builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
   grpc::ResourceQuota quota("weft-server");

@@ -64,6 +64,10 @@ Settings Settings::FromEnvironment() {
   if (const char* v = Env("WEFT_SERVER_TLS_CERT")) s.tls_cert = v;
   if (const char* v = Env("WEFT_SERVER_TLS_KEY")) s.tls_key = v;
   if (const char* v = Env("WEFT_SERVER_TLS_CLIENT_CA")) s.tls_client_ca = v;
+  if (const char* v = Env("WEFT_SERVER_INSECURE_NO_TLS")) {
+    std::string t = v;
+    s.insecure_no_tls = t == "true" || t == "1" || t == "yes";
+  }
   if (const char* v = Env("WEFT_SERVER_HTTP_ADDRESS")) s.http_address = v;
   if (const char* v = Env("WEFT_SERVER_HTTP_ENABLED")) {
     std::string t = v;
@@ -197,10 +201,11 @@ std::vector<std::string> Settings::Validate() const {
       problems.push_back(std::string(which) + ": cannot read " + *f);
     }
   }
-  if (tls_cert.empty()) {
+  if (tls_cert.empty() && !insecure_no_tls) {
     const char* hint =
         " is not a loopback address: off loopback TLS is required (--tls-cert and --tls-key; "
-        "`weft server cert --host NAME` makes a private CA and a certificate)";
+        "`weft server cert --host NAME` makes a private CA and a certificate; "
+        "--insecure-no-tls allows plaintext on a network you trust)";
     if (!grpc_address.empty() && !core::IsLoopbackAddress(grpc_address)) {
       problems.push_back("grpc-address: " + grpc_address + hint);
     }

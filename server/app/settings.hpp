@@ -64,6 +64,9 @@ struct Settings {
   std::string tls_client_ca;  // --tls-client-ca, WEFT_SERVER_TLS_CLIENT_CA: mutual TLS (gRPC
                               // clients must present a certificate this CA signed)
   bool tls() const { return !tls_cert.empty(); }
+  // --insecure-no-tls, WEFT_SERVER_INSECURE_NO_TLS=true: allow plaintext on a non-loopback
+  // address (keys still required; they cross the network in clear). Warned about at start.
+  bool insecure_no_tls = false;
 
   // Defaults overridden by the environment. Unparsable numbers are kept as problems
   // reported by Validate().

@@ -122,13 +122,15 @@ TEST_CASE("across machines: TLS, scoped keys, an agent on another host, run toke
                                 "--database-url", "postgresql://x@127.0.0.1/none"});
   CHECK(plain_server.exit_code == 2);
   CHECK(Has(plain_server.err, "grpc-address: 0.0.0.0:4201 is not a loopback address"));
+  CHECK(Has(plain_server.err, "--insecure-no-tls"));
 
   std::string key_file = (work / "admin.key").string();
+  const std::string server_db = SocketUrl(FreshDatabase("netns"));
   Background server(
       In(hosts.server,
          {WEFT_SERVER_BIN, "--grpc-address", "0.0.0.0:4201", "--http-address", "0.0.0.0:4200",
           "--tls-cert", (tls / "server.pem").string(), "--tls-key", (tls / "server.key").string(),
-          "--database-url", SocketUrl(FreshDatabase("netns")), "--admin-key-file", key_file,
+          "--database-url", server_db, "--admin-key-file", key_file,
           "--public-url", std::string("https://") + kServerToCli + ":4200",
           "--heartbeat-interval", "1s"}),
       {{"WEFT_DATABASE_URL", "<unset>"}}, (work / "server.log").string());
@@ -269,6 +271,31 @@ TEST_CASE("across machines: TLS, scoped keys, an agent on another host, run toke
   RunResult forced = cli(plain, {"--insecure", "flow-run", "ls"});
   CHECK(forced.exit_code == 1);
   CHECK(Has(forced.err, "server unavailable"));
+
+  // A replica that was told --insecure-no-tls: plaintext across hosts, keys still required,
+  // and it says so in its log.
+  {
+    Background plain_replica(
+        In(hosts.server,
+           {WEFT_SERVER_BIN, "--grpc-address", "0.0.0.0:4301", "--http-address", "0.0.0.0:4300",
+            "--insecure-no-tls", "--database-url", server_db, "--admin-key-file",
+            (work / "replica.key").string(), "--no-scheduler", "--no-liveness", "--no-notifier"}),
+        {{"WEFT_DATABASE_URL", "<unset>"}}, (work / "replica.log").string());
+    REQUIRE(plain_replica.WaitForLog("weft-server ready", 60));
+    CHECK(Has(plain_replica.Log(), "plaintext off loopback (--insecure-no-tls)"));
+    Env insecure = op;
+    insecure["WEFT_API_URL"] = std::string(kServerToCli) + ":4301";
+    insecure["WEFT_INSECURE"] = "1";
+    RunResult who = cli(insecure, {"whoami"});
+    INFO(who.out << who.err);
+    CHECK(who.exit_code == 0);
+    CHECK(Has(who.out, "ops (scope operator)"));
+    insecure["WEFT_API_KEY"] = "<unset>";
+    RunResult anon_plain = cli(insecure, {"flow-run", "ls"});
+    CHECK(anon_plain.exit_code == 1);
+    CHECK(Has(anon_plain.err, "error: no API key"));
+    CHECK(plain_replica.Stop() == 0);
+  }
 
   // A CA that did not sign the server's certificate: no connection.
   fs::path other_ca = work / "other-ca";
