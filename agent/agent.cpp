@@ -568,7 +568,8 @@ struct Agent::Impl {
     rs.entrypoint.assign(spec.entrypoint().begin(), spec.entrypoint().end());
     rs.image = spec.runner().image();
     rs.k8s_namespace = spec.runner().namespace_();
-    rs.network = s.docker_network;
+    // The deployment's network wins over the agent's default.
+    rs.network = spec.runner().network().empty() ? s.docker_network : spec.runner().network();
     // Of the agent's own environment, flows get only the basics and what --pass-env names
     // (runners/flow_env.hpp); never its key, cloud credentials or WEFT_AGENT_* settings.
     rs.passed_env = PassedEnvironment(CurrentEnvironment(), s.pass_env);

@@ -1,5 +1,7 @@
 #include "agent/settings.hpp"
 
+#include "sdk/core/image_ref.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -54,18 +56,6 @@ bool ValidEnvName(std::string_view name) {
   return true;
 }
 
-// A docker network name: [A-Za-z0-9][A-Za-z0-9_.-]* (as docker accepts them).
-bool ValidNetworkName(std::string_view name) {
-  if (name.empty() || name.size() > 128) return false;
-  auto alnum = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  };
-  if (!alnum(name[0])) return false;
-  for (char c : name) {
-    if (!alnum(c) && c != '_' && c != '.' && c != '-') return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -99,7 +89,7 @@ std::optional<std::string> ApplySetting(Settings& s, std::string_view key, std::
   }
   if (key == "docker-network") {
     std::string t = Trim(value);
-    if (!t.empty() && !ValidNetworkName(t)) {
+    if (!t.empty() && !core::IsDockerNetworkName(t)) {
       return fmt::format(
           "{}: \"{}\" is not a docker network name (letters, digits, '_', '.', '-', starting "
           "with a letter or digit)",

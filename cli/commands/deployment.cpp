@@ -525,6 +525,7 @@ int DeploymentInspect(const Globals& g, const std::string& name) {
             << "  runner:      " << (s.runner().type().empty() ? "process" : s.runner().type());
   if (!s.runner().image().empty()) std::cout << " image=" << s.runner().image();
   if (!s.runner().namespace_().empty()) std::cout << " namespace=" << s.runner().namespace_();
+  if (!s.runner().network().empty()) std::cout << " network=" << s.runner().network();
   std::cout << "\n";
   if (!s.runner().env().empty()) {
     std::map<std::string, std::string> env(s.runner().env().begin(), s.runner().env().end());

@@ -131,6 +131,7 @@ v1::DeploymentSpec ToProto(const core::DeploymentSpec& s) {
   r->set_type(s.runner.type.empty() ? "process" : s.runner.type);
   r->set_image(s.runner.image);
   r->set_namespace_(s.runner.kube_namespace);
+  r->set_network(s.runner.network);
   for (const auto& [k, v] : s.runner.env) (*r->mutable_env())[k] = v;
   p.mutable_catchup()->set_policy(core::CatchupPolicyName(s.catchup.policy));
   p.mutable_catchup()->set_max_lateness_seconds(s.catchup.max_lateness_seconds);
@@ -159,6 +160,7 @@ core::Result<core::DeploymentSpec> FromProto(const v1::DeploymentSpec& p) {
   s.runner.type = p.runner().type().empty() ? "process" : p.runner().type();
   s.runner.image = p.runner().image();
   s.runner.kube_namespace = p.runner().namespace_();
+  s.runner.network = p.runner().network();
   s.runner.env.insert(p.runner().env().begin(), p.runner().env().end());
   const std::string& policy = p.catchup().policy();
   if (policy.empty() || policy == "latest") {

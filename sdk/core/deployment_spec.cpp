@@ -271,7 +271,7 @@ Result<RunnerSpec> ParseRunner(const json& v, const std::string& where) {
     return r;
   }
   if (!v.is_object()) return FieldError(where, f, "expected an object, got " + Kind(v));
-  if (auto s = CheckKeys(v, {"type", "image", "namespace", "env"}, where, f); !s.ok()) {
+  if (auto s = CheckKeys(v, {"type", "image", "namespace", "network", "env"}, where, f); !s.ok()) {
     return s.error();
   }
   if (Given(v, "type")) {
@@ -288,6 +288,11 @@ Result<RunnerSpec> ParseRunner(const json& v, const std::string& where) {
     auto t = GetString(v["namespace"], where, f + ".namespace");
     if (!t.ok()) return t.error();
     r.kube_namespace = *t;
+  }
+  if (Given(v, "network")) {
+    auto t = GetString(v["network"], where, f + ".network");
+    if (!t.ok()) return t.error();
+    r.network = *t;
   }
   if (Given(v, "env")) {
     const json& env = v["env"];
@@ -505,6 +510,7 @@ ojson SpecToJson(const DeploymentSpec& spec) {
   runner["type"] = spec.runner.type;
   runner["image"] = spec.runner.image;
   runner["namespace"] = spec.runner.kube_namespace;
+  if (!spec.runner.network.empty()) runner["network"] = spec.runner.network;
   ojson env = ojson::object();
   for (const auto& [k, val] : spec.runner.env) env[k] = val;
   runner["env"] = std::move(env);
@@ -589,6 +595,14 @@ Status ValidateDeploymentSpec(const DeploymentSpec& spec, const std::string& whe
   }
   if (!r.kube_namespace.empty() && r.type != "kubernetes") {
     return FieldError(where, "runner.namespace", "only used by runner type kubernetes");
+  }
+  if (!r.network.empty() && r.type != "docker") {
+    return FieldError(where, "runner.network", "only used by runner type docker");
+  }
+  if (!r.network.empty() && !IsDockerNetworkName(r.network)) {
+    return FieldError(where, "runner.network",
+                      Quote(r.network) + " is not a docker network name (letters, digits, '_', "
+                                         "'.', '-', starting with a letter or digit)");
   }
   for (const auto& [name, value] : r.env) {
     (void)value;

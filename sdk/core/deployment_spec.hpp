@@ -16,6 +16,7 @@ struct RunnerSpec {
   std::string type = "process";  // process | docker | kubernetes
   std::string image;             // required for docker and kubernetes
   std::string kube_namespace;    // kubernetes; "" = "default"
+  std::string network;           // docker: --network ("" = the agent's setting)
   std::map<std::string, std::string> env;
 };
 

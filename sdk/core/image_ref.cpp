@@ -115,4 +115,16 @@ std::string ImageReferenceProblem(std::string_view ref) {
   return "";
 }
 
+bool IsDockerNetworkName(std::string_view name) {
+  if (name.empty() || name.size() > 128) return false;
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (!alnum(name[0])) return false;
+  for (char c : name) {
+    if (!alnum(c) && c != '_' && c != '.' && c != '-') return false;
+  }
+  return true;
+}
+
 }  // namespace weft::core

@@ -24,4 +24,8 @@ namespace weft::core {
 // digits and separators (. _ __ -)`, `tag "a b" ...`.
 std::string ImageReferenceProblem(std::string_view ref);
 
+// A docker network name (`runner.network`, the agent's --docker-network):
+// [A-Za-z0-9][A-Za-z0-9_.-]*, at most 128 characters, as docker accepts them.
+bool IsDockerNetworkName(std::string_view name);
+
 }  // namespace weft::core

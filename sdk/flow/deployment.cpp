@@ -90,6 +90,7 @@ core::Result<std::vector<core::DeploymentSpec>> DeploymentSpecs(
     spec.runner.type = d.runner.type;
     spec.runner.image = d.runner.image;
     spec.runner.kube_namespace = d.runner.kube_namespace;
+    spec.runner.network = d.runner.network;
     spec.runner.env = d.runner.env;
     spec.catchup = d.catchup;
     spec.paused = d.paused;

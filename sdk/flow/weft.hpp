@@ -800,6 +800,7 @@ struct Runner {
   std::string image{};           // required for docker and kubernetes
   std::string kube_namespace{};  // kubernetes; "" = "default"
   std::map<std::string, std::string> env{};
+  std::string network{};         // docker: --network ("" = the agent's --docker-network)
 };
 using Catchup = core::CatchupSpec;  // .policy = weft::CatchupPolicy::kAll, .max_lateness_seconds
 using CatchupPolicy = core::CatchupPolicy;

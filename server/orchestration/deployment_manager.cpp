@@ -30,6 +30,7 @@ std::string RunnerToJson(const core::RunnerSpec& r) {
   json j = {{"type", r.type},
             {"image", r.image},
             {"namespace", r.kube_namespace},
+            {"network", r.network},
             {"env", json::object()}};
   for (const auto& [k, v] : r.env) j["env"][k] = v;
   return j.dump();
@@ -42,6 +43,7 @@ core::RunnerSpec RunnerFromJson(const std::string& text) {
   r.type = j.value("type", std::string("process"));
   r.image = j.value("image", std::string());
   r.kube_namespace = j.value("namespace", std::string());
+  r.network = j.value("network", std::string());
   if (j.contains("env") && j["env"].is_object()) {
     for (auto it = j["env"].begin(); it != j["env"].end(); ++it) {
       if (it.value().is_string()) r.env[it.key()] = it.value().get<std::string>();

@@ -217,17 +217,26 @@ TEST_CASE("agent: --dry-run prints docker and Kubernetes invocations and claims 
     include: [ok.sh]
     work_queue: etl
     runner: {type: kubernetes, image: "registry.example.com/sh:1", namespace: flows}
+  - name: in-net
+    flow_name: sh
+    entrypoint: ["./ok.sh"]
+    include: [ok.sh]
+    work_queue: etl
+    runner: {type: docker, image: "alpine:3.20", network: flows-net}
 )");
   std::string docker_id = RunId(WeftOk(p.env, {"deployment", "run", "sh/in-docker"}));
   std::string k8s_id = RunId(WeftOk(p.env, {"deployment", "run", "sh/in-k8s"}));
+  std::string net_id = RunId(WeftOk(p.env, {"deployment", "run", "sh/in-net"}));
+  CHECK(Has(WeftOk(p.env, {"deployment", "inspect", "sh/in-net"}).out, "network=flows-net"));
   Env env = p.env;  // the agent's key (the server's admin key here) is never printed
   const std::string agent_key = server.admin_key();
   RunResult dry = Run(AgentArgv({"-q", "etl", "--dry-run"}), env, 60);
   INFO(dry.out << dry.err);
   REQUIRE(dry.exit_code == 0);
-  CHECK(Has(dry.out, "work queue \"etl\": 2 due run(s)"));
-  CHECK(Has(dry.out, "docker run --rm --name weft-" + docker_id + " --label "));
-  CHECK_FALSE(Has(dry.out, "--network"));  // the engine's default network
+  CHECK(Has(dry.out, "work queue \"etl\": 3 due run(s)"));
+  CHECK(Has(dry.out, "docker run --rm --name weft-" + docker_id + " --label "));  // default network
+  // A deployment's runner.network is passed as it says.
+  CHECK(Has(dry.out, "docker run --rm --name weft-" + net_id + " --network flows-net --label "));
   CHECK(Has(dry.out,
             "-w /opt/weft/run -e REGION -e WEFT_API_URL -e WEFT_FLOW_RUN_ID "
             "-e WEFT_FLOW_RUN_PARAMETERS -- alpine:3.20 ./ok.sh --fast"));

@@ -228,6 +228,12 @@ TEST_CASE("runner, catch-up and parameter errors", "[deployment_spec]") {
         "(runner.type is process)");
   CHECK(ErrorOf(Spec(R"("runner": {"type": "docker", "image": "x", "namespace": "ml"})")) ==
         "deploy.yaml: runner.namespace: only used by runner type kubernetes");
+  CHECK(ErrorOf(Spec(R"("runner": {"network": "flows"})")) ==
+        "deploy.yaml: runner.network: only used by runner type docker");
+  CHECK(ErrorOf(Spec(R"("runner": {"type": "docker", "image": "x", "network": "--privileged"})")) ==
+        "deploy.yaml: runner.network: \"--privileged\" is not a docker network name (letters, "
+        "digits, '_', '.', '-', starting with a letter or digit)");
+  CHECK(ErrorOf(Spec(R"("runner": {"type": "docker", "image": "x", "network": "flows-net"})")) == "");
   CHECK(ErrorOf(Spec(R"("runner": {"env": {"1X": "a"}})")) ==
         "deploy.yaml: runner.env: \"1X\" is not an environment variable name (letters, "
         "digits, '_', not starting with a digit)");
