@@ -88,57 +88,62 @@ bool LooksLikeRunToken(std::string_view token) {
   return token.substr(0, kRunPrefix.size()) == kRunPrefix;
 }
 
-std::string MintRunToken(std::string_view key, const RunToken& t) {
-  std::string body = t.flow_run_id + "_" + std::to_string(t.expires_unix);
-  return std::string(kRunPrefix) + body + "_" + HmacSha256Hex(key, body);
+namespace {
+
+// "<prefix><subject>_<expiry>_<hmac of subject_expiry>": the shape of run and session tokens.
+std::string Sign(std::string_view prefix, std::string_view key, const std::string& subject,
+                 std::int64_t expires_unix) {
+  std::string body = subject + "_" + std::to_string(expires_unix);
+  return std::string(prefix) + body + "_" + HmacSha256Hex(key, body);
 }
 
-std::optional<RunToken> VerifyRunToken(std::string_view key, std::string_view token) {
-  if (!LooksLikeRunToken(token) || token.size() > 200) return std::nullopt;
-  std::string_view rest = token.substr(kRunPrefix.size());
+struct Signed {
+  std::string subject;
+  std::int64_t expires_unix = 0;
+};
+
+// The subject and expiry of a token `Sign` made with the same prefix and key; nullopt for
+// anything else (a wrong key or prefix, a changed subject or expiry, a malformed token).
+std::optional<Signed> Verify(std::string_view prefix, std::string_view key,
+                             std::string_view token) {
+  if (token.size() > 200 || token.substr(0, prefix.size()) != prefix) return std::nullopt;
+  std::string_view rest = token.substr(prefix.size());
   auto last = rest.rfind('_');
   if (last == std::string_view::npos) return std::nullopt;
   std::string_view body = rest.substr(0, last);
-  std::string_view mac = rest.substr(last + 1);
-  if (!ConstantTimeEqual(HmacSha256Hex(key, body), mac)) return std::nullopt;
+  if (!ConstantTimeEqual(HmacSha256Hex(key, body), rest.substr(last + 1))) return std::nullopt;
   auto sep = body.rfind('_');
   if (sep == std::string_view::npos) return std::nullopt;
-  RunToken t;
-  t.flow_run_id = std::string(body.substr(0, sep));
-  std::string exp(body.substr(sep + 1));
+  std::string_view exp = body.substr(sep + 1);
   if (exp.empty() || exp.size() > 15) return std::nullopt;
   for (char c : exp) {
     if (c < '0' || c > '9') return std::nullopt;
   }
-  t.expires_unix = std::stoll(exp);
-  return t;
+  return Signed{std::string(body.substr(0, sep)), std::stoll(std::string(exp))};
+}
+
+}  // namespace
+
+std::string MintRunToken(std::string_view key, const RunToken& t) {
+  return Sign(kRunPrefix, key, t.flow_run_id, t.expires_unix);
+}
+
+std::optional<RunToken> VerifyRunToken(std::string_view key, std::string_view token) {
+  auto v = Verify(kRunPrefix, key, token);
+  if (!v) return std::nullopt;
+  return RunToken{v->subject, v->expires_unix};
 }
 
 std::string MintSessionToken(std::string_view key, const SessionToken& t) {
-  std::string body = t.key_id + "_" + std::to_string(t.expires_unix);
-  return std::string(kSessionPrefix) + body + "_" + HmacSha256Hex(key, body);
+  return Sign(kSessionPrefix, key, t.key_id, t.expires_unix);
 }
 
 std::optional<SessionToken> VerifySessionToken(std::string_view key, std::string_view token) {
-  if (token.size() > 200 || token.substr(0, kSessionPrefix.size()) != kSessionPrefix) {
-    return std::nullopt;
-  }
-  std::string_view rest = token.substr(kSessionPrefix.size());
-  auto last = rest.rfind('_');
-  if (last == std::string_view::npos) return std::nullopt;
-  std::string_view body = rest.substr(0, last);
-  std::string_view mac = rest.substr(last + 1);
-  if (!ConstantTimeEqual(HmacSha256Hex(key, body), mac)) return std::nullopt;
-  auto sep = body.find('_');
-  if (sep != kIdHex) return std::nullopt;
+  auto v = Verify(kSessionPrefix, key, token);
+  if (!v || v->subject.size() != kIdHex || !IsLowerHex(v->subject)) return std::nullopt;
   SessionToken t;
-  t.key_id = std::string(body.substr(0, sep));
-  std::string exp(body.substr(sep + 1));
-  if (!IsLowerHex(t.key_id) || exp.empty() || exp.size() > 15) return std::nullopt;
-  for (char c : exp) {
-    if (c < '0' || c > '9') return std::nullopt;
-  }
-  t.expires_unix = std::stoll(exp);
+  t.key_id = v->subject;
+  t.expires_unix = v->expires_unix;
   return t;
 }
 
