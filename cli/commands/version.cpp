@@ -28,8 +28,12 @@ int Version(const Globals& g) {
   if (server) {
     std::cout << "server " << server->version() << " at " << o.address << " ("
               << server->database() << ", schema " << server->schema_version() << ")\n";
-  } else {
+  } else if (server.error().code == core::Code::kUnavailable ||
+             server.error().code == core::Code::kDeadlineExceeded) {
     std::cout << "server: not reachable at " << o.address << "\n";
+  } else {
+    // Reachable, but it refused (no or a bad key, a plaintext refusal): say why.
+    std::cout << "server at " << o.address << ": " << server.error().message << "\n";
   }
   return 0;
 }

@@ -347,6 +347,8 @@ TEST_CASE("profiles, login and api keys from the CLI", "[e2e][security]") {
   CHECK(anon.exit_code == 1);
   CHECK(Has(anon.err, "error: no API key"));
   CHECK(Has(anon.err, "hint: set WEFT_API_KEY"));
+  RunResult version = Weft(env, {"version"});  // reachable, but it says why it refused
+  CHECK(Has(version.out, "server at " + server.address() + ": no API key"));
 
   // A wrong key is checked before anything is saved.
   RunResult bad = Weft(env, {"login", "--api-url", server.address(), "--api-key", "weft_nope"});
