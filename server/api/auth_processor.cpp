@@ -50,7 +50,8 @@ class ApiKeyProcessor final : public grpc::AuthMetadataProcessor {
                           who.error().message);
     }
     if (auto denied = auth::Authorize(*who, method)) {
-      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, denied->message);
+      return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(denied->code)),
+                          denied->message);
     }
     return grpc::Status::OK;
   }

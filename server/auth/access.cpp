@@ -133,6 +133,9 @@ std::vector<Scope> AllowedScopes(std::string_view method) {
 
 std::optional<core::Error> Authorize(const Identity& who, std::string_view method) {
   if (who.scope == Scope::kAdmin) return std::nullopt;
+  if (!who.run_final.empty() && method != "/weft.v1.LogService/WriteLogs") {
+    return core::Error{core::Code::kUnauthenticated, who.run_final};
+  }
   auto it = Table().find(method);
   unsigned allowed = it == Table().end() ? 0u : it->second;
   if (allowed & (1u << static_cast<int>(who.scope))) return std::nullopt;

@@ -23,13 +23,18 @@ struct Identity {
   std::string key_id;                    // API keys: the lookup id ("" for run tokens)
   std::vector<std::string> work_queues;  // agent keys: the queues it serves (empty = all)
   std::string flow_run_id;               // run tokens: the run it belongs to
+  // Run tokens of a run that just became final: only its last log lines are still accepted
+  // (the SDK logs "Finished in state …" after the final state); everything else is
+  // UNAUTHENTICATED with this message.
+  std::string run_final;
 
   // Agent keys limited to some queues: whether `queue` is one of them (true otherwise).
   bool MayServeQueue(std::string_view queue) const;
 };
 
 // Whether `who` may call `method` ("/weft.v1.FlowRunService/CreateFlowRun"): nullopt when
-// allowed, else PERMISSION_DENIED naming the method and the scopes that may call it.
+// allowed, else PERMISSION_DENIED naming the method and the scopes that may call it
+// (UNAUTHENTICATED for the token of a final run calling anything but WriteLogs).
 std::optional<core::Error> Authorize(const Identity& who, std::string_view method);
 
 // The scopes (admin aside) that may call `method`; empty for a method missing from the table

@@ -222,11 +222,16 @@ core::Result<Identity> Authenticator::CheckRunToken(const std::string& token) {
     return *r;
   });
   if (!run.ok()) return run.error();
-  if (run->run.state && run->run.state->IsTerminal()) {
-    return Unauthenticated("run token: flow run " + t->flow_run_id + " is final (" +
-                           run->run.state->name + "); its token is no longer valid");
-  }
   Identity who;
+  if (run->run.state && run->run.state->IsTerminal()) {
+    std::string why = "run token: flow run " + t->flow_run_id + " is final (" +
+                      run->run.state->name + "); its token is no longer valid";
+    auto ended = run->run.end_time.value_or(run->run.state->timestamp);
+    auto grace = std::chrono::duration_cast<core::TimePoint::duration>(
+        std::chrono::duration<double>(options_.run_token_log_grace_seconds));
+    if (now - ended >= grace) return Unauthenticated(why);
+    who.run_final = why;  // its last log lines only
+  }
   who.scope = Scope::kRun;
   who.name = "run:" + t->flow_run_id;
   who.flow_run_id = t->flow_run_id;

@@ -28,6 +28,9 @@ struct AuthenticatorOptions {
   double cache_seconds = 1;
   // A run token's hard expiry after it is minted (it also dies when its run is final).
   double run_token_lifetime_seconds = 7 * 86400.0;
+  // After its run is final a run token may still write that run's logs this long (the last
+  // lines a flow ships after its final state); then it is refused for everything.
+  double run_token_log_grace_seconds = 60;
 };
 
 class Authenticator {

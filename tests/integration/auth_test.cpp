@@ -327,6 +327,12 @@ TEST_CASE("auth: a run token drives its run and dies when the run is final", "[a
       2.5));
   CHECK(last.code == core::Code::kUnauthenticated);
   CHECK(last.message.find("is final (Completed)") != std::string::npos);
+  // ... but the flow's last log lines ("Finished in state Completed", shipped after the
+  // final state) are still taken for a while (run_token_log_grace_seconds).
+  REQUIRE(flow->WriteLogs(OneLine(id)).ok());
+  auto logs = f.api.ListLogs(LogsOf(id));
+  REQUIRE(logs.ok());
+  CHECK(logs->lines_size() == 1);
 }
 
 TEST_CASE("auth: a run token drives its run tree (task runs, reports, logs, subflows)",

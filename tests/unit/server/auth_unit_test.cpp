@@ -139,6 +139,13 @@ TEST_CASE("the access table: what each scope may call", "[auth]") {
   CHECK(Authorize(run, create_dep));
   CHECK(Authorize(run, poll));
   CHECK(Authorize(run, create_key)->message.find("a run token") != std::string::npos);
+  // The token of a run that just became final may only ship its last log lines.
+  run.run_final = "run token: flow run X is final (Completed); its token is no longer valid";
+  CHECK_FALSE(Authorize(run, "/weft.v1.LogService/WriteLogs"));
+  auto final_call = Authorize(run, "/weft.v1.FlowRunService/GetFlowRun");
+  REQUIRE(final_call);
+  CHECK(final_call->code == weft::core::Code::kUnauthenticated);
+  CHECK(final_call->message == run.run_final);
 
   CHECK_FALSE(Authorize(Key(Scope::kAdmin), create_key));
   CHECK_FALSE(Authorize(Key(Scope::kAdmin), "/weft.v1.Nothing/Unknown"));
