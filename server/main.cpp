@@ -114,6 +114,13 @@ int main(int argc, char** argv) {
   cli.add_option("--public-url", s.public_url,
                  "base URL of the dashboard in notification links (env WEFT_SERVER_PUBLIC_URL; "
                  "default http://<http-address>)");
+  std::vector<std::string> webhook_allow;
+  auto* o_webhook_allow =
+      cli.add_option("--webhook-allow-network", webhook_allow,
+                     "internal networks webhooks may reach anyway (loopback, private, "
+                     "link-local, ... are refused by default): CIDR[,CIDR...], repeatable, "
+                     "e.g. 10.20.0.0/16 or 127.0.0.1 (env WEFT_SERVER_WEBHOOK_ALLOW_NETWORK)")
+          ->delimiter(',');
   bool no_liveness = false;
   cli.add_flag("--no-liveness", no_liveness,
                "run neither the zombie reaper nor the late-runs service in this replica (env "
@@ -166,6 +173,7 @@ int main(int argc, char** argv) {
     s.notifier_enabled = false;
   }
   if (o_notification_attempts->count() > 0) drop_env("WEFT_SERVER_NOTIFICATION_MAX_ATTEMPTS");
+  if (o_webhook_allow->count() > 0) s.webhook_allow_networks = webhook_allow;
   if (no_liveness) {
     drop_env("WEFT_SERVER_LIVENESS_ENABLED");
     s.liveness_enabled = false;

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "sdk/core/address.hpp"
+#include "sdk/core/net_policy.hpp"
 #include "server/api/auth_processor.hpp"
 #include "server/api/concurrency_service.hpp"
 #include "server/api/notification_service.hpp"
@@ -188,8 +189,16 @@ core::Status App::Start() {
                      *m.authenticator, *m.run_scope},
       Logger("server.api"));
 
-  m.notifications =
-      std::make_unique<orchestration::NotificationManager>(*m.db, Logger("server.notifier"));
+  std::vector<core::IpNetwork> webhook_allow;
+  for (const auto& n : m.settings.webhook_allow_networks) {
+    auto network = core::ParseIpNetwork(n);
+    if (!network) {
+      return fail(core::InvalidArgument("webhook-allow-network: \"" + n + "\" is not a network"));
+    }
+    webhook_allow.push_back(*network);
+  }
+  m.notifications = std::make_unique<orchestration::NotificationManager>(
+      *m.db, Logger("server.notifier"), webhook_allow);
   m.notification_service =
       api::MakeNotificationService(*m.notifications, Logger("server.api"));
   m.orchestrator->SetSlotHolderTimeout(m.settings.heartbeat_timeout);
@@ -325,6 +334,7 @@ core::Status App::Start() {
     no.timeout_seconds = m.settings.notification_timeout;
     no.max_attempts = m.settings.notification_max_attempts;
     no.backoff_seconds = m.settings.notification_backoff;
+    no.allow_networks = m.notifications->webhook_allow();
     no.dashboard_url = m.settings.public_url;
     if (no.dashboard_url.empty()) {
       std::string http = m.http ? m.http->address() : m.settings.http_address;

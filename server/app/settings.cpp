@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "sdk/core/address.hpp"
+#include "sdk/core/net_policy.hpp"
 #include "sdk/core/text.hpp"
 #include "sdk/core/time.hpp"
 
@@ -152,6 +153,19 @@ Settings Settings::FromEnvironment() {
   EnvDuration("WEFT_SERVER_NOTIFICATION_BACKOFF", s.notification_backoff, s.env_problems);
   EnvDuration("WEFT_SERVER_METRICS_REFRESH", s.metrics_refresh, s.env_problems);
   if (const char* v = Env("WEFT_SERVER_PUBLIC_URL")) s.public_url = v;
+  if (const char* v = Env("WEFT_SERVER_WEBHOOK_ALLOW_NETWORK")) {
+    std::string list = v;
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      auto comma = list.find(',', start);
+      if (comma == std::string::npos) comma = list.size();
+      std::string item = list.substr(start, comma - start);
+      item.erase(0, item.find_first_not_of(" \t"));
+      item.erase(item.find_last_not_of(" \t") + 1);
+      if (!item.empty()) s.webhook_allow_networks.push_back(item);
+      start = comma + 1;
+    }
+  }
   return s;
 }
 
@@ -163,6 +177,18 @@ std::vector<std::string> Settings::Validate() const {
   }
   if (notification_backoff < 0) problems.push_back("notification-backoff: must not be negative");
   if (metrics_refresh < 0) problems.push_back("metrics-refresh: must not be negative");
+  if (webhook_allow_networks.size() > kMaxWebhookAllowNetworks) {
+    problems.push_back("webhook-allow-network: at most " +
+                       std::to_string(kMaxWebhookAllowNetworks) + " networks, got " +
+                       std::to_string(webhook_allow_networks.size()));
+  }
+  for (const auto& n : webhook_allow_networks) {
+    if (!core::ParseIpNetwork(n)) {
+      problems.push_back("webhook-allow-network: \"" + n.substr(0, 100) +
+                         "\" is not a network (e.g. 10.0.0.0/8, 127.0.0.1, fd00::/8; no host "
+                         "bits below the prefix)");
+    }
+  }
   if (!public_url.empty() && public_url.rfind("http://", 0) != 0 &&
       public_url.rfind("https://", 0) != 0) {
     problems.push_back("public-url: \"" + public_url + "\" must start with http:// or https://");

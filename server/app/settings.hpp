@@ -1,10 +1,14 @@
 #pragma once
 // weft-server settings: flags > environment (WEFT_*) > defaults.
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace weft::server::app {
+
+// The most networks --webhook-allow-network takes.
+inline constexpr std::size_t kMaxWebhookAllowNetworks = 100;
 
 struct Settings {
   std::string grpc_address = "127.0.0.1:4201";  // --grpc-address, WEFT_SERVER_GRPC_ADDRESS
@@ -47,6 +51,10 @@ struct Settings {
   double notifier_interval = 2;       // loop interval (a NOTIFY wakes it at once); tests only
   double metrics_refresh = 5;         // METRICS_REFRESH: database gauges at most this often
   std::string public_url;             // PUBLIC_URL: dashboard links ("" = http://<http address>)
+  // --webhook-allow-network CIDR[,CIDR...], WEFT_SERVER_WEBHOOK_ALLOW_NETWORK: internal
+  // networks (loopback, private, link-local, ...) that webhooks may reach anyway; by default
+  // none (docs/notifications.md). One address ("127.0.0.1") is a /32 (/128).
+  std::vector<std::string> webhook_allow_networks;
 
   // Authentication (docs/security.md). The server keeps a key named "local-admin" whose token
   // it writes to `admin_key_file` (mode 0600) so that clients of the same user on this machine

@@ -38,9 +38,16 @@ core::Error NotFound(const std::string& id) {
 
 }  // namespace
 
+std::string WebhookRefusal(const core::IpAddress& address) {
+  return "target address " + core::FormatIpAddress(address) + " is not allowed (" +
+         core::InternalAddressKind(address) +
+         "); an operator can allow it with weft-server --webhook-allow-network CIDR";
+}
+
 NotificationManager::NotificationManager(store::Database& db,
-                                         std::shared_ptr<spdlog::logger> logger)
-    : db_(db), logger_(std::move(logger)) {
+                                         std::shared_ptr<spdlog::logger> logger,
+                                         std::vector<core::IpNetwork> webhook_allow)
+    : db_(db), logger_(std::move(logger)), webhook_allow_(std::move(webhook_allow)) {
   if (!logger_) logger_ = spdlog::default_logger();
 }
 
@@ -52,7 +59,8 @@ std::optional<std::string> NotificationManager::CanonicalStateName(const std::st
   return std::nullopt;
 }
 
-std::string NotificationManager::Check(NotificationSpec& spec) {
+std::string NotificationManager::Check(NotificationSpec& spec,
+                                       const std::vector<core::IpNetwork>& webhook_allow) {
   if (spec.states.empty()) return "states: at least one state name is required (e.g. Failed)";
   if (spec.states.size() > kMaxItems) return "states: at most 50";
   std::vector<std::string> states;
@@ -86,6 +94,10 @@ std::string NotificationManager::Check(NotificationSpec& spec) {
   for (unsigned char c : url) {
     if (c <= 0x20 || c == 0x7f) return "webhook_url: must not contain spaces or control characters";
   }
+  if (auto ip = core::ParseIpAddress(core::UrlHost(url));
+      ip && !core::AddressAllowed(*ip, webhook_allow)) {
+    return "webhook_url: " + WebhookRefusal(*ip);
+  }
   spec.format = Lower(spec.format);
   if (spec.format.empty()) spec.format = "json";
   if (spec.format != "json" && spec.format != "slack") {
@@ -95,7 +107,7 @@ std::string NotificationManager::Check(NotificationSpec& spec) {
 }
 
 core::Result<store::NotificationPolicyRecord> NotificationManager::Create(NotificationSpec spec) {
-  std::string problem = Check(spec);
+  std::string problem = Check(spec, webhook_allow_);
   if (!problem.empty()) return core::InvalidArgument(problem);
   store::NotificationPolicyRecord p;
   p.states = spec.states;
@@ -103,6 +115,14 @@ core::Result<store::NotificationPolicyRecord> NotificationManager::Create(Notifi
   p.webhook_url = spec.webhook_url;
   p.format = spec.format;
   auto r = db_.WithTransaction([&](store::Tx& tx) -> core::Result<store::NotificationPolicyRecord> {
+    // Counted under a lock, so concurrent creates cannot pass the cap together.
+    if (store::NotificationRepo::LockAndCount(tx) >= kMaxPolicies) {
+      return core::Error{
+          core::Code::kResourceExhausted,
+          "notifications: at most " + std::to_string(kMaxPolicies) +
+          " policies per server; delete one first (`weft notification ls`, `weft notification "
+          "delete ID`)"};
+    }
     return store::NotificationRepo::Insert(tx, p);
   });
   if (r.ok()) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sdk/core/error.hpp"
+#include "sdk/core/net_policy.hpp"
 #include "server/store/database.hpp"
 #include "server/store/notification_repo.hpp"
 
@@ -30,10 +31,17 @@ struct NotificationSpec {
 class NotificationManager {
  public:
   static constexpr int kMaxDeliveries = 1000;
+  // The most notification policies a server keeps (each matching transition is a delivery
+  // per policy, so this also bounds the webhooks one transition sends).
+  static constexpr std::size_t kMaxPolicies = 100;
 
-  NotificationManager(store::Database& db, std::shared_ptr<spdlog::logger> logger);
+  // `webhook_allow`: internal networks a webhook_url may name anyway
+  // (--webhook-allow-network).
+  NotificationManager(store::Database& db, std::shared_ptr<spdlog::logger> logger,
+                      std::vector<core::IpNetwork> webhook_allow = {});
 
-  // INVALID_ARGUMENT naming the field (states[1], tags[0], webhook_url, format).
+  // INVALID_ARGUMENT naming the field (states[1], tags[0], webhook_url, format);
+  // RESOURCE_EXHAUSTED when kMaxPolicies exist already.
   core::Result<store::NotificationPolicyRecord> Create(NotificationSpec spec);
   core::Result<std::vector<store::NotificationPolicyRecord>> List();
   // Unknown id -> NOT_FOUND naming it.
@@ -43,15 +51,25 @@ class NotificationManager {
   core::Result<std::vector<store::DeliveryRecord>> ListDeliveries(const std::string& policy_id,
                                                                   int limit);
 
+  const std::vector<core::IpNetwork>& webhook_allow() const { return webhook_allow_; }
+
   // The canonical state name for `name` in any case, or nullopt when no state has it.
   static std::optional<std::string> CanonicalStateName(const std::string& name);
-  // "" or the problem with the spec (normalises states and format in place).
-  static std::string Check(NotificationSpec& spec);
+  // "" or the problem with the spec (normalises states and format in place). A webhook_url
+  // whose host is a literal internal address outside `webhook_allow` is refused here (host
+  // names are checked on the socket the notifier opens, after resolution).
+  static std::string Check(NotificationSpec& spec,
+                           const std::vector<core::IpNetwork>& webhook_allow = {});
 
  private:
   store::Database& db_;
   std::shared_ptr<spdlog::logger> logger_;
+  std::vector<core::IpNetwork> webhook_allow_;
 };
+
+// Why a webhook may not go to `address` (an internal one) and how an operator allows it:
+// "target address 127.0.0.1 is not allowed (loopback); an operator can allow it with ...".
+std::string WebhookRefusal(const core::IpAddress& address);
 
 // The webhook body for one delivery. format "slack": {"text": "..."}; "json": the run,
 // flow, deployment, state and a dashboard link. dashboard_url "" leaves the link out

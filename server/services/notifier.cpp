@@ -1,11 +1,14 @@
 #include "server/services/notifier.hpp"
 
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <vector>
 
@@ -24,7 +27,13 @@ void GlobalCurlInit() {
 struct Post {
   store::DeliveryRecord delivery;
   std::string body;
-  std::string answer;  // first bytes of the response body, for the error text
+  const std::vector<core::IpNetwork>* allow = nullptr;
+  std::string refused;       // why a resolved address was not connected to ("" = none was)
+  int opened = 0;            // sockets opened (to allowed addresses)
+  std::size_t received = 0;  // response body bytes read (and dropped)
+  std::size_t header_bytes = 0;
+  bool body_capped = false;     // stopped reading a long body (the status is still good)
+  bool headers_capped = false;  // stopped reading long headers (a failure)
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   char error[CURL_ERROR_SIZE] = {0};
@@ -34,15 +43,63 @@ struct Post {
   bool done = false;
 };
 
-std::size_t Discard(char* data, std::size_t size, std::size_t n, void* user) {
+// The answer's body is counted, never kept; past the cap the transfer stops (returning
+// less than given makes libcurl end it with CURLE_WRITE_ERROR).
+std::size_t Discard(char*, std::size_t size, std::size_t n, void* user) {
   auto* p = static_cast<Post*>(user);
   std::size_t len = size * n;
-  if (p->answer.size() < 200) p->answer.append(data, std::min(len, 200 - p->answer.size()));
+  p->received += len;
+  if (p->received > kMaxWebhookResponseBytes) {
+    p->body_capped = true;
+    return 0;
+  }
   return len;
 }
 
+std::size_t CountHeader(char*, std::size_t size, std::size_t n, void* user) {
+  auto* p = static_cast<Post*>(user);
+  std::size_t len = size * n;
+  p->header_bytes += len;
+  if (p->header_bytes > kMaxWebhookResponseBytes) {
+    p->headers_capped = true;
+    return 0;
+  }
+  return len;
+}
+
+// libcurl asks this for every connection it opens, with the address it resolved: an
+// internal address outside the allowlist gets no socket (libcurl then tries the name's
+// other addresses, if any). Checking here, not the URL's host, is what makes DNS rebinding
+// and names like localhost useless.
+curl_socket_t OpenSocket(void* user, curlsocktype purpose, curl_sockaddr* address) {
+  auto* p = static_cast<Post*>(user);
+  if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
+  sockaddr_storage storage{};
+  std::memcpy(&storage, &address->addr,
+              std::min<std::size_t>(address->addrlen, sizeof storage));
+  std::optional<core::IpAddress> ip;
+  if (address->family == AF_INET) {
+    const auto& in = reinterpret_cast<const sockaddr_in&>(storage);
+    ip = core::IpAddressFromBytes(false, reinterpret_cast<const std::uint8_t*>(&in.sin_addr));
+  } else if (address->family == AF_INET6) {
+    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(storage);
+    ip = core::IpAddressFromBytes(true, reinterpret_cast<const std::uint8_t*>(&in6.sin6_addr));
+  }
+  if (!ip) {
+    p->refused = "target address family " + std::to_string(address->family) + " is not allowed";
+    return CURL_SOCKET_BAD;
+  }
+  if (!core::AddressAllowed(*ip, *p->allow)) {
+    p->refused = orchestration::WebhookRefusal(*ip);
+    return CURL_SOCKET_BAD;
+  }
+  ++p->opened;
+  return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
 // POSTs every body at once; each gets its result, status and duration.
-void SendAll(std::vector<Post>& posts, double timeout_seconds) {
+void SendAll(std::vector<Post>& posts, double timeout_seconds,
+             const std::vector<core::IpNetwork>& allow) {
   GlobalCurlInit();
   CURLM* multi = curl_multi_init();
   auto timeout_ms = static_cast<long>(std::max(0.1, timeout_seconds) * 1000);
@@ -58,10 +115,19 @@ void SendAll(std::vector<Post>& posts, double timeout_seconds) {
     curl_easy_setopt(p.easy, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
     curl_easy_setopt(p.easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(p.easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(p.easy, CURLOPT_MAXREDIRS, 0L);
     curl_easy_setopt(p.easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(p.easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    // Straight to the target: a proxy from the environment would be the socket checked.
+    curl_easy_setopt(p.easy, CURLOPT_PROXY, "");
+    p.allow = &allow;
+    curl_easy_setopt(p.easy, CURLOPT_OPENSOCKETFUNCTION, &OpenSocket);
+    curl_easy_setopt(p.easy, CURLOPT_OPENSOCKETDATA, &p);
     curl_easy_setopt(p.easy, CURLOPT_ERRORBUFFER, p.error);
     curl_easy_setopt(p.easy, CURLOPT_WRITEFUNCTION, &Discard);
     curl_easy_setopt(p.easy, CURLOPT_WRITEDATA, &p);
+    curl_easy_setopt(p.easy, CURLOPT_HEADERFUNCTION, &CountHeader);
+    curl_easy_setopt(p.easy, CURLOPT_HEADERDATA, &p);
     curl_easy_setopt(p.easy, CURLOPT_PRIVATE, &p);
     curl_multi_add_handle(multi, p.easy);
   }
@@ -75,6 +141,8 @@ void SendAll(std::vector<Post>& posts, double timeout_seconds) {
       curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&p));
       if (!p) continue;
       p->result = msg->data.result;
+      // A long body cut short still answered: its status counts.
+      if (p->result == CURLE_WRITE_ERROR && p->body_capped) p->result = CURLE_OK;
       curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &p->status);
       curl_off_t us = 0;
       curl_easy_getinfo(msg->easy_handle, CURLINFO_TOTAL_TIME_T, &us);
@@ -147,7 +215,7 @@ core::Result<NotifierPassStats> Notifier::RunPass() {
     posts[i].body = orchestration::BuildNotificationPayload(
         posts[i].delivery, posts[i].delivery.format, options_.dashboard_url);
   }
-  SendAll(posts, options_.timeout_seconds);
+  SendAll(posts, options_.timeout_seconds, options_.allow_networks);
   auto now = clock_.Now();
   struct Outcome {
     std::int64_t id;
@@ -168,11 +236,19 @@ core::Result<NotifierPassStats> Notifier::RunPass() {
       bool permanent = false;
       if (!p.done) {
         o.error = "not sent";
+      } else if (p.result != CURLE_OK && !p.refused.empty() && p.opened == 0) {
+        // Every address of the target was refused: retrying would not help until the
+        // operator allows the network.
+        o.error = p.refused;
+        permanent = true;
+      } else if (p.result != CURLE_OK && p.headers_capped) {
+        o.error = "response headers larger than " + std::to_string(kMaxWebhookResponseBytes) +
+                  " bytes";
       } else if (p.result != CURLE_OK) {
         o.error = p.error[0] ? p.error : curl_easy_strerror(p.result);
       } else {
+        // The status only: the target's answer may be anything, it is not stored.
         o.error = "HTTP " + std::to_string(p.status);
-        if (!p.answer.empty()) o.error += ": " + p.answer;
         permanent = p.status >= 400 && p.status < 500 && p.status != 408 && p.status != 429;
       }
       o.error = Trim(o.error);

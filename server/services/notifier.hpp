@@ -6,13 +6,24 @@
 // timeout each) with no transaction open, then records every attempt in one transaction.
 // A failed attempt is retried after backoff * 2^(attempt-1) (capped) until max_attempts;
 // a 4xx answer other than 408/429 fails at once. Orchestration never waits for it.
+//
+// Webhooks cannot reach the inside: every socket the notifier opens is checked after name
+// resolution (libcurl's open-socket callback gets the resolved address), and an internal
+// address (loopback, private, link-local, ... see core::InternalAddressKind) outside
+// allow_networks is never connected to; the delivery fails at once with the reason. No
+// redirects are followed, only http/https, no proxy from the environment, and of the answer
+// only the status code is kept (the body is read up to kMaxWebhookResponseBytes, then the
+// transfer stops).
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "sdk/core/net_policy.hpp"
 #include "sdk/core/time.hpp"
 #include "server/services/leader_lease.hpp"
 #include "server/services/loop_service.hpp"
@@ -21,6 +32,10 @@
 
 namespace weft::server::services {
 
+// How much of a webhook's answer is read (body, and headers separately) before the notifier
+// stops reading; the body is never stored.
+inline constexpr std::size_t kMaxWebhookResponseBytes = 64 * 1024;
+
 struct NotifierOptions {
   double interval_seconds = 2;  // loop interval (a NOTIFY wakes it at once)
   int batch = 50;               // deliveries sent concurrently per round
@@ -28,6 +43,8 @@ struct NotifierOptions {
   double backoff_seconds = 2;  // first retry after this, doubling
   double max_backoff_seconds = 600;
   double timeout_seconds = 5;  // per POST: connect + answer
+  // Internal networks webhooks may reach anyway (--webhook-allow-network).
+  std::vector<core::IpNetwork> allow_networks;
   std::string dashboard_url;   // "http://127.0.0.1:4200"; "" = no link in payloads
   bool use_lease = true;
   bool listen = true;   // LISTEN weft_notifications

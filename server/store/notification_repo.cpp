@@ -7,6 +7,9 @@ namespace weft::server::store {
 
 namespace {
 
+// pg_advisory_xact_lock key serialising policy creation (checking the cap).
+constexpr long long kPolicyLockKey = 0x77656674'6e6f7469LL;
+
 const char* const kPolicyColumns = "id, states, tags, webhook_url, format, paused, created, updated";
 
 const char* const kDeliveryColumns =
@@ -65,6 +68,8 @@ std::vector<Statement> NotificationRepoStatements() {
        "INSERT INTO notification_policies (states, tags, webhook_url, format, paused)"
        " VALUES ($1::text[], $2::text[], $3, $4, $5) RETURNING " +
            pc},
+      {"notification.lock", "SELECT pg_advisory_xact_lock($1)"},
+      {"notification.count", "SELECT count(*) FROM notification_policies"},
       {"notification.list",
        "SELECT " + pc + " FROM notification_policies ORDER BY created, id"},
       {"notification.set_paused",
@@ -96,6 +101,11 @@ NotificationPolicyRecord NotificationRepo::Insert(Tx& tx, const NotificationPoli
   return ReadPolicy(tx.raw().exec_prepared1("notification.insert", ArrayLiteral(p.states),
                                             ArrayLiteral(p.tags), p.webhook_url, p.format,
                                             p.paused));
+}
+
+std::size_t NotificationRepo::LockAndCount(Tx& tx) {
+  tx.raw().exec_prepared("notification.lock", kPolicyLockKey);
+  return tx.raw().exec_prepared1("notification.count")[0].as<std::size_t>();
 }
 
 std::vector<NotificationPolicyRecord> NotificationRepo::List(Tx& tx) {

@@ -1,6 +1,7 @@
 #pragma once
 // Notification policies and the deliveries outbox (migration 0007). Deliveries are inserted
 // by the flow_run_states trigger, in the transaction that writes the state.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -52,6 +53,8 @@ struct DeliveryRecord {
 class NotificationRepo {
  public:
   static NotificationPolicyRecord Insert(Tx& tx, const NotificationPolicyRecord& p);
+  // Takes the transaction-scoped policy-creation lock, then counts the policies.
+  static std::size_t LockAndCount(Tx& tx);
   // Oldest first.
   static std::vector<NotificationPolicyRecord> List(Tx& tx);
   static std::optional<NotificationPolicyRecord> SetPaused(Tx& tx, const std::string& id,

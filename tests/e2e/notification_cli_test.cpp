@@ -57,7 +57,9 @@ struct Receiver {
 
 TEST_CASE("weft notification create/ls/pause/resume/deliveries/delete with a real flow",
           "[notifications]") {
-  Server server(FreshDatabase("notification_cli"));
+  // The receiver is on loopback, which webhooks reach only when the operator allows it.
+  Server server(FreshDatabase("notification_cli"), "", 0,
+                {"--webhook-allow-network", "127.0.0.0/8"});
   Env env = server.ClientEnv();
   Receiver receiver;
   std::string url = "http://127.0.0.1:" + std::to_string(receiver.port) + "/hook";
@@ -67,6 +69,12 @@ TEST_CASE("weft notification create/ls/pause/resume/deliveries/delete with a rea
   CHECK(bad.exit_code == 1);
   CHECK(bad.err.find("error: states[0]: unknown state \"Exploded\"") != std::string::npos);
   CHECK(Weft(env, {"notification", "create", "--state", "Failed"}).exit_code == 2);
+  // Allowing loopback allows nothing else: the cloud metadata endpoint stays out of reach.
+  RunResult metadata = Weft(env, {"notification", "create", "--state", "Failed", "--webhook",
+                                  "http://169.254.169.254/latest/meta-data/"});
+  CHECK(metadata.exit_code == 1);
+  CHECK(metadata.err.find("error: webhook_url: target address 169.254.169.254 is not allowed "
+                          "(cloud metadata)") != std::string::npos);
 
   RunResult created = WeftOk(env, {"notification", "create", "--state", "Completed", "--webhook",
                                    url, "--output", "json"});
@@ -102,4 +110,20 @@ TEST_CASE("weft notification create/ls/pause/resume/deliveries/delete with a rea
   RunResult gone = Weft(env, {"notification", "delete", id});
   CHECK(gone.exit_code == 1);
   CHECK(gone.err.find(id) != std::string::npos);
+}
+
+TEST_CASE("weft-server --webhook-allow-network: a bad network is refused at start, naming the "
+          "flag",
+          "[notifications]") {
+  RunResult r = Run({WEFT_SERVER_BIN, "--database-url", "postgresql://127.0.0.1:1/none",
+                     "--webhook-allow-network", "127.0.0.0/8,10.0.0.1/8"},
+                    {}, 60);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("webhook-allow-network: \"10.0.0.1/8\" is not a network") !=
+        std::string::npos);
+  r = Run({WEFT_SERVER_BIN, "--database-url", "postgresql://127.0.0.1:1/none"},
+          {{"WEFT_SERVER_WEBHOOK_ALLOW_NETWORK", "example.com"}}, 60);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("webhook-allow-network: \"example.com\" is not a network") !=
+        std::string::npos);
 }

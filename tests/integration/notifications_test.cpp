@@ -39,7 +39,11 @@ class Receiver {
         script.erase(script.begin());
       }
       res.status = status;
-      res.set_content(status == 200 ? "ok" : "try again", "text/plain");
+      if (auto a = answers_.find(path); a != answers_.end()) {
+        res.set_content(a->second, "text/plain");
+      } else {
+        res.set_content(status == 200 ? "ok" : "try again", "text/plain");
+      }
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -48,8 +52,13 @@ class Receiver {
     server_.stop();
     thread_.join();
   }
-  std::string Url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + "/hook/" + path;
+  std::string Url(const std::string& path, const std::string& host = "127.0.0.1") const {
+    return "http://" + host + ":" + std::to_string(port_) + "/hook/" + path;
+  }
+  // The body every answer of `path` carries.
+  void Answer(const std::string& path, std::string body) {
+    std::lock_guard lock(mu_);
+    answers_[path] = std::move(body);
   }
   void Script(const std::string& path, std::vector<int> statuses) {
     std::lock_guard lock(mu_);
@@ -67,6 +76,7 @@ class Receiver {
   std::mutex mu_;
   std::map<std::string, std::vector<std::string>> bodies_;
   std::map<std::string, std::vector<int>> statuses_;
+  std::map<std::string, std::string> answers_;
 };
 
 void FastNotifier(server::app::Settings& s) {
@@ -74,19 +84,29 @@ void FastNotifier(server::app::Settings& s) {
   s.notification_backoff = 0.2;
   s.notification_timeout = 2;
   s.public_url = "http://dashboard.example:4200";
+  // The receiver is on loopback, which webhooks may reach only when allowed.
+  s.webhook_allow_networks = {"127.0.0.0/8"};
+}
+
+// The same, without the allowlist: what every server does by default.
+void FastNotifierNoAllowlist(server::app::Settings& s) {
+  FastNotifier(s);
+  s.webhook_allow_networks.clear();
 }
 
 struct Fixture {
-  test::ApiServer server{FastNotifier};
+  explicit Fixture(void (*tune)(server::app::Settings&) = FastNotifier) : server(tune) {}
+  test::ApiServer server;
   Receiver receiver;
   client::Client& c = *server.client;
 
   std::string Policy(std::vector<std::string> states, std::vector<std::string> tags,
-                     const std::string& path, const std::string& format = "json") {
+                     const std::string& path, const std::string& format = "json",
+                     const std::string& host = "127.0.0.1") {
     v1::CreateNotificationRequest req;
     for (auto& s : states) req.add_states(s);
     for (auto& t : tags) req.add_tags(t);
-    req.set_webhook_url(receiver.Url(path));
+    req.set_webhook_url(receiver.Url(path, host));
     req.set_format(format);
     auto r = c.CreateNotification(req);
     REQUIRE(r.ok());
@@ -245,4 +265,128 @@ TEST_CASE("Notifications: bad policies are INVALID_ARGUMENT naming the field; un
   REQUIRE_FALSE(d.ok());
   CHECK(d.error().code == core::Code::kNotFound);
   CHECK_THAT(d.error().message, Catch::Contains("7f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f"));
+}
+
+TEST_CASE("Notifications: without --webhook-allow-network a literal internal address is "
+          "refused at creation",
+          "[notifications][webhook_targets]") {
+  Fixture f(FastNotifierNoAllowlist);
+  auto create = [&](const std::string& url) {
+    v1::CreateNotificationRequest req;
+    req.add_states("Completed");
+    req.set_webhook_url(url);
+    return f.c.CreateNotification(req);
+  };
+  // A real receiver listens there: the refusal is not a connection error.
+  auto r = create(f.receiver.Url("literal"));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == core::Code::kInvalidArgument);
+  CHECK(r.error().message ==
+        "webhook_url: target address 127.0.0.1 is not allowed (loopback); an operator can allow "
+        "it with weft-server --webhook-allow-network CIDR");
+  r = create("http://169.254.169.254/latest/meta-data/iam/security-credentials/");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == core::Code::kInvalidArgument);
+  CHECK_THAT(r.error().message,
+             Catch::StartsWith("webhook_url: target address 169.254.169.254 is not allowed "
+                               "(cloud metadata)"));
+  for (std::string url : {"http://[::1]:9/", "http://[::ffff:127.0.0.1]:9/", "http://10.0.0.1/",
+                          "http://192.168.1.1/", "http://[fd00:ec2::254]/", "http://0.0.0.0:9/"}) {
+    r = create(url);
+    INFO(url);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == core::Code::kInvalidArgument);
+    CHECK_THAT(r.error().message, Catch::StartsWith("webhook_url: target address "));
+  }
+  auto ls = f.c.ListNotifications({});
+  REQUIRE(ls.ok());
+  CHECK(ls->policies_size() == 0);
+}
+
+TEST_CASE("Notifications: a name that resolves to loopback is refused when the notifier "
+          "connects; allowed, the same delivery succeeds",
+          "[notifications][webhook_targets]") {
+  SECTION("no allowlist: nothing reaches the receiver, the delivery says why") {
+    Fixture f(FastNotifierNoAllowlist);
+    // Accepted at creation: only the resolved address tells.
+    std::string policy = f.Policy({"Completed"}, {}, "byname", "json", "localhost");
+    f.Run({}, v1::COMPLETED);
+    REQUIRE(Eventually([&] {
+      auto d = f.Deliveries(policy);
+      return d.size() == 1 && d[0].status() == "failed";
+    }));
+    auto d = f.Deliveries(policy);
+    // Failed at once: retrying would not help.
+    CHECK(d[0].attempts() == 1);
+    CHECK(d[0].last_status_code() == 0);
+    CHECK_THAT(d[0].last_error(), Catch::StartsWith("target address "));
+    CHECK_THAT(d[0].last_error(), Catch::Contains("is not allowed (loopback)"));
+    CHECK_THAT(d[0].last_error(), Catch::Contains("--webhook-allow-network"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK(f.receiver.Bodies("byname").empty());
+  }
+  SECTION("--webhook-allow-network 127.0.0.0/8: delivered") {
+    Fixture f(FastNotifier);
+    std::string policy = f.Policy({"Completed"}, {}, "byname", "json", "localhost");
+    std::string id = f.Run({}, v1::COMPLETED);
+    REQUIRE(Eventually([&] {
+      auto d = f.Deliveries(policy);
+      return d.size() == 1 && d[0].status() == "delivered";
+    }));
+    auto bodies = f.receiver.Bodies("byname");
+    REQUIRE(bodies.size() == 1);
+    CHECK(nlohmann::json::parse(bodies[0])["flow_run"]["id"] == id);
+  }
+}
+
+TEST_CASE("Notifications: the target's answer is not stored, only its status; a long answer "
+          "is cut short",
+          "[notifications][webhook_targets]") {
+  Fixture f;
+  f.receiver.Script("teapot", {400});
+  f.receiver.Answer("teapot", "secret-from-the-inside");
+  f.receiver.Answer("long", std::string(8 << 20, 'x'));
+  std::string refused = f.Policy({"Completed"}, {}, "teapot");
+  std::string longer = f.Policy({"Completed"}, {}, "long");
+  f.Run({}, v1::COMPLETED);
+  REQUIRE(Eventually([&] {
+    auto a = f.Deliveries(refused);
+    auto b = f.Deliveries(longer);
+    return a.size() == 1 && a[0].status() == "failed" && b.size() == 1 &&
+           b[0].status() == "delivered";
+  }));
+  auto d = f.Deliveries(refused);
+  CHECK(d[0].last_error() == "HTTP 400");
+  CHECK(d[0].last_status_code() == 400);
+  d = f.Deliveries(longer);
+  CHECK(d[0].attempts() == 1);
+  CHECK(d[0].last_status_code() == 200);
+}
+
+TEST_CASE("Notifications: at most 100 policies; RESOURCE_EXHAUSTED names the cap",
+          "[notifications][webhook_targets]") {
+  test::ApiServer s;
+  auto create = [&](int i) {
+    v1::CreateNotificationRequest req;
+    req.add_states("Failed");
+    req.set_webhook_url("https://hooks.example.com/" + std::to_string(i));
+    return s.client->CreateNotification(req);
+  };
+  std::string first;
+  for (int i = 0; i < 100; ++i) {
+    auto r = create(i);
+    REQUIRE(r.ok());
+    if (i == 0) first = r->policy().id();
+  }
+  auto r = create(100);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == core::Code::kResourceExhausted);
+  CHECK_THAT(r.error().message, Catch::StartsWith("notifications: at most 100 policies"));
+  auto ls = s.client->ListNotifications({});
+  REQUIRE(ls.ok());
+  CHECK(ls->policies_size() == 100);
+  v1::DeleteNotificationRequest del;
+  del.set_id(first);
+  REQUIRE(s.client->DeleteNotification(del).ok());
+  CHECK(create(101).ok());
 }

@@ -70,7 +70,8 @@ TEST_CASE(
   }
   int http_port = FreePort();
   Server server(FreshDatabase("ui"), "", 0,
-                {"--http-address", "127.0.0.1:" + std::to_string(http_port)});
+                {"--http-address", "127.0.0.1:" + std::to_string(http_port),
+                 "--webhook-allow-network", "127.0.0.0/8"});
   REQUIRE(server.Log().find("http=127.0.0.1:" + std::to_string(http_port)) != std::string::npos);
   Env env = server.ClientEnv();
 

@@ -62,6 +62,36 @@ TEST_CASE("notification spec: each problem names its field") {
   CHECK_THAT(NotificationManager::Check(s), Catch::StartsWith("format:"));
 }
 
+TEST_CASE("notification spec: a literal internal address in webhook_url is refused unless "
+          "allowed") {
+  auto refused = [](const std::string& url,
+                    const std::vector<weft::core::IpNetwork>& allow = {}) {
+    auto s = Spec();
+    s.webhook_url = url;
+    return NotificationManager::Check(s, allow);
+  };
+  CHECK(refused("http://127.0.0.1:8080/hook") ==
+        "webhook_url: target address 127.0.0.1 is not allowed (loopback); an operator can allow "
+        "it with weft-server --webhook-allow-network CIDR");
+  CHECK_THAT(refused("http://169.254.169.254/latest/meta-data/"),
+             Catch::StartsWith("webhook_url: target address 169.254.169.254 is not allowed "
+                               "(cloud metadata)"));
+  CHECK_THAT(refused("http://[::1]:80/"), Catch::Contains("::1 is not allowed (loopback)"));
+  CHECK_THAT(refused("http://[::ffff:127.0.0.1]/"), Catch::Contains("(loopback)"));
+  CHECK_THAT(refused("https://10.1.2.3/"), Catch::Contains("(private)"));
+  CHECK_THAT(refused("http://user@192.168.0.1/"), Catch::Contains("(private)"));
+  CHECK_THAT(refused("http://[fe80::1]/"), Catch::Contains("(link-local)"));
+  CHECK_THAT(refused("http://0.0.0.0:4200/"), Catch::Contains("(unspecified)"));
+  // Public addresses and names pass (a name is checked when the notifier connects).
+  CHECK(refused("http://8.8.8.8/").empty());
+  CHECK(refused("http://localhost:8080/").empty());
+  CHECK(refused("https://hooks.example.com/x").empty());
+  // Allowed networks pass.
+  auto loopback = *weft::core::ParseIpNetwork("127.0.0.0/8");
+  CHECK(refused("http://127.0.0.1:8080/hook", {loopback}).empty());
+  CHECK_FALSE(refused("http://[::1]:8080/hook", {loopback}).empty());
+}
+
 TEST_CASE("notification payload: json carries run, flow, deployment, state and link") {
   auto j = nlohmann::json::parse(BuildNotificationPayload(Delivery(), "json", "http://h:4200/"));
   CHECK(j["flow_run"]["name"] == "amber-otter-42");
