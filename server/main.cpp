@@ -173,7 +173,14 @@ int main(int argc, char** argv) {
     s.notifier_enabled = false;
   }
   if (o_notification_attempts->count() > 0) drop_env("WEFT_SERVER_NOTIFICATION_MAX_ATTEMPTS");
-  if (o_webhook_allow->count() > 0) s.webhook_allow_networks = webhook_allow;
+  if (o_webhook_allow->count() > 0) {
+    s.webhook_allow_networks.clear();
+    for (auto n : webhook_allow) {
+      n.erase(0, n.find_first_not_of(" \t"));
+      n.erase(n.find_last_not_of(" \t") + 1);
+      s.webhook_allow_networks.push_back(n);
+    }
+  }
   if (no_liveness) {
     drop_env("WEFT_SERVER_LIVENESS_ENABLED");
     s.liveness_enabled = false;

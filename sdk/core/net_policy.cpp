@@ -1,6 +1,7 @@
 #include "sdk/core/net_policy.hpp"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <cctype>
@@ -78,6 +79,18 @@ std::optional<IpAddress> ParseIpAddress(std::string_view text) {
   }
   if (inet_pton(AF_INET, t.c_str(), a.bytes.data()) != 1) return std::nullopt;
   return a;
+}
+
+std::optional<IpAddress> ParseHostAddress(std::string_view host) {
+  if (auto a = ParseIpAddress(host)) return a;
+  if (host.empty() || host.size() > 64 || host.find(':') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string h(host);
+  if (!std::isdigit(static_cast<unsigned char>(h.front()))) return std::nullopt;
+  in_addr in{};
+  if (inet_aton(h.c_str(), &in) == 0) return std::nullopt;
+  return IpAddressFromBytes(false, reinterpret_cast<const std::uint8_t*>(&in.s_addr));
 }
 
 IpAddress IpAddressFromBytes(bool v6, const std::uint8_t* bytes) {

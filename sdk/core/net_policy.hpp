@@ -20,6 +20,9 @@ struct IpAddress {
 // Only the strict dotted quad is an IPv4 address here ("127.1" is not).
 std::optional<IpAddress> ParseIpAddress(std::string_view text);
 // From network-order bytes (4 for IPv4, 16 for IPv6).
+// A URL host that is an address literal, read as libcurl and getaddrinfo read it: IPv6, or
+// IPv4 in any inet_aton form ("127.1", "0x7f000001", "2130706433", "0177.0.0.1").
+std::optional<IpAddress> ParseHostAddress(std::string_view host);
 IpAddress IpAddressFromBytes(bool v6, const std::uint8_t* bytes);
 std::string FormatIpAddress(const IpAddress& a);
 // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) as the IPv4 address; others unchanged.

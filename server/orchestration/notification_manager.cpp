@@ -94,7 +94,7 @@ std::string NotificationManager::Check(NotificationSpec& spec,
   for (unsigned char c : url) {
     if (c <= 0x20 || c == 0x7f) return "webhook_url: must not contain spaces or control characters";
   }
-  if (auto ip = core::ParseIpAddress(core::UrlHost(url));
+  if (auto ip = core::ParseHostAddress(core::UrlHost(url));
       ip && !core::AddressAllowed(*ip, webhook_allow)) {
     return "webhook_url: " + WebhookRefusal(*ip);
   }

@@ -135,6 +135,24 @@ TEST_CASE("net policy: an allowlist opens exactly its networks") {
   CHECK(allowed("10.0.0.1", {Net("10.0.0.0/8")}));
 }
 
+TEST_CASE("net policy: a URL host read as an address the way libcurl reads it") {
+  using weft::core::FormatIpAddress;
+  using weft::core::ParseHostAddress;
+  for (const char* host : {"127.0.0.1", "127.1", "0x7f000001", "2130706433", "0177.0.0.1",
+                           "0x7f.0.0.1"}) {
+    INFO(host);
+    auto a = ParseHostAddress(host);
+    REQUIRE(a);
+    CHECK(FormatIpAddress(*a) == "127.0.0.1");
+  }
+  CHECK(FormatIpAddress(*ParseHostAddress("::ffff:127.0.0.1")) == "::ffff:127.0.0.1");
+  CHECK_FALSE(ParseHostAddress("localhost"));
+  CHECK_FALSE(ParseHostAddress("example.com"));
+  CHECK_FALSE(ParseHostAddress("a127.0.0.1"));
+  CHECK_FALSE(ParseHostAddress("127.0.0.1.example.com"));
+  CHECK_FALSE(ParseHostAddress(""));
+}
+
 TEST_CASE("net policy: the host of a URL") {
   using weft::core::UrlHost;
   CHECK(UrlHost("http://127.0.0.1:8080/hook") == "127.0.0.1");

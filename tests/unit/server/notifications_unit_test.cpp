@@ -82,6 +82,8 @@ TEST_CASE("notification spec: a literal internal address in webhook_url is refus
   CHECK_THAT(refused("http://user@192.168.0.1/"), Catch::Contains("(private)"));
   CHECK_THAT(refused("http://[fe80::1]/"), Catch::Contains("(link-local)"));
   CHECK_THAT(refused("http://0.0.0.0:4200/"), Catch::Contains("(unspecified)"));
+  CHECK_THAT(refused("http://2130706433/"), Catch::Contains("127.0.0.1 is not allowed"));
+  CHECK_THAT(refused("http://0x7f.1:80/"), Catch::Contains("127.0.0.1 is not allowed"));
   // Public addresses and names pass (a name is checked when the notifier connects).
   CHECK(refused("http://8.8.8.8/").empty());
   CHECK(refused("http://localhost:8080/").empty());
