@@ -52,6 +52,36 @@ int main(int argc, char** argv) {
       cli.add_option("--max-result-size", max_result,
                      "largest task run result stored (cached or persisted): bytes or 1MiB, "
                      "64KiB (env WEFT_SERVER_MAX_RESULT_SIZE; default 1MiB)");
+  std::string rpc_timeout, stream_idle_timeout, transfer_timeout, db_statement_timeout,
+      db_idle_timeout;
+  auto* o_rpc_timeout = cli.add_option(
+      "--rpc-timeout", rpc_timeout,
+      "a call (long polls included) is cancelled after this, e.g. 120s (env "
+      "WEFT_SERVER_RPC_TIMEOUT)");
+  auto* o_stream_idle = cli.add_option(
+      "--stream-idle-timeout", stream_idle_timeout,
+      "a bundle upload or download with no message for this long is cancelled, e.g. 30s (env "
+      "WEFT_SERVER_STREAM_IDLE_TIMEOUT)");
+  auto* o_transfer_timeout = cli.add_option(
+      "--transfer-timeout", transfer_timeout,
+      "a bundle upload or download is cancelled after this, e.g. 15m (env "
+      "WEFT_SERVER_TRANSFER_TIMEOUT)");
+  auto* o_uploads =
+      cli.add_option("--max-concurrent-uploads", s.max_concurrent_uploads,
+                     "bundle uploads in progress at once; more are RESOURCE_EXHAUSTED (env "
+                     "WEFT_SERVER_MAX_CONCURRENT_UPLOADS)")
+          ->capture_default_str();
+  cli.add_option("--upload-dir", s.upload_dir,
+                 "where uploads are spooled before they are stored (env WEFT_SERVER_UPLOAD_DIR; "
+                 "default <home>/tmp/uploads)");
+  auto* o_db_statement = cli.add_option(
+      "--db-statement-timeout", db_statement_timeout,
+      "PostgreSQL statement_timeout of the server's connections, 0 = off, e.g. 30s (env "
+      "WEFT_SERVER_DB_STATEMENT_TIMEOUT)");
+  auto* o_db_idle = cli.add_option(
+      "--db-idle-in-transaction-timeout", db_idle_timeout,
+      "PostgreSQL idle_in_transaction_session_timeout of the server's connections, 0 = off, "
+      "e.g. 60s (env WEFT_SERVER_DB_IDLE_IN_TRANSACTION_TIMEOUT)");
   bool no_scheduler = false;
   cli.add_flag("--no-scheduler", no_scheduler,
                "do not run the scheduler in this replica (env WEFT_SCHEDULER_ENABLED=false)");
@@ -185,6 +215,7 @@ int main(int argc, char** argv) {
     drop_env("WEFT_SERVER_LIVENESS_ENABLED");
     s.liveness_enabled = false;
   }
+  if (o_uploads->count() > 0) drop_env("WEFT_SERVER_MAX_CONCURRENT_UPLOADS");
   if (o_min_runs->count() > 0) drop_env("WEFT_SCHEDULER_MIN_RUNS");
   if (o_max_runs->count() > 0) drop_env("WEFT_SCHEDULER_MAX_RUNS");
   struct DurationFlag {
@@ -214,7 +245,18 @@ int main(int argc, char** argv) {
         DurationFlag{o_notification_backoff, &notification_backoff, &s.notification_backoff,
                      "WEFT_SERVER_NOTIFICATION_BACKOFF", "notification-backoff"},
         DurationFlag{o_metrics_refresh, &metrics_refresh, &s.metrics_refresh,
-                     "WEFT_SERVER_METRICS_REFRESH", "metrics-refresh"}}) {
+                     "WEFT_SERVER_METRICS_REFRESH", "metrics-refresh"},
+        DurationFlag{o_rpc_timeout, &rpc_timeout, &s.rpc_timeout, "WEFT_SERVER_RPC_TIMEOUT",
+                     "rpc-timeout"},
+        DurationFlag{o_stream_idle, &stream_idle_timeout, &s.stream_idle_timeout,
+                     "WEFT_SERVER_STREAM_IDLE_TIMEOUT", "stream-idle-timeout"},
+        DurationFlag{o_transfer_timeout, &transfer_timeout, &s.transfer_timeout,
+                     "WEFT_SERVER_TRANSFER_TIMEOUT", "transfer-timeout"},
+        DurationFlag{o_db_statement, &db_statement_timeout, &s.db_statement_timeout,
+                     "WEFT_SERVER_DB_STATEMENT_TIMEOUT", "db-statement-timeout"},
+        DurationFlag{o_db_idle, &db_idle_timeout, &s.db_idle_in_transaction_timeout,
+                     "WEFT_SERVER_DB_IDLE_IN_TRANSACTION_TIMEOUT",
+                     "db-idle-in-transaction-timeout"}}) {
     if (d.opt->count() == 0) continue;
     drop_env(d.env);
     auto v = weft::core::ParseDurationSeconds(*d.text);

@@ -15,6 +15,7 @@
 
 #include "sdk/client/profiles.hpp"
 #include "sdk/core/address.hpp"
+#include "sdk/core/connection_limits.hpp"
 #include "weft/v1/admin.grpc.pb.h"
 #include "weft/v1/agents.grpc.pb.h"
 #include "weft/v1/api_keys.grpc.pb.h"
@@ -149,6 +150,12 @@ Client::Client(ClientOptions options) : options_(std::move(options)), impl_(std:
   // SETTINGS frame" on a loaded machine.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  // Keepalive during calls (a long poll waits up to 60 s without data): a dead server is found
+  // within seconds, at an interval the server accepts (docs/limits.md).
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, core::limits::kClientKeepaliveTimeMs);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, core::limits::kKeepaliveTimeoutMs);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   impl_->problem = ConnectionProblem(options_);
   std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
   if (options_.tls && impl_->problem.empty()) {
@@ -194,7 +201,9 @@ core::Error FromStatus(const grpc::Status& s, const std::string& address) {
       msg += "; if the server uses TLS, use https://" + address;
     }
   } else if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    msg = "deadline exceeded calling " + address;
+    // The server's own reason (e.g. a database statement timeout) is kept.
+    bool own = !msg.empty() && msg != "Deadline Exceeded";
+    msg = "deadline exceeded calling " + address + (own ? ": " + msg : "");
   }
   return core::Error{code, msg};
 }

@@ -14,8 +14,10 @@
 #include <sstream>
 
 #include "sdk/core/address.hpp"
+#include "sdk/core/connection_limits.hpp"
 #include "sdk/core/net_policy.hpp"
 #include "server/api/auth_processor.hpp"
+#include "server/api/call_limits.hpp"
 #include "server/api/concurrency_service.hpp"
 #include "server/api/notification_service.hpp"
 #include "server/api/services.hpp"
@@ -132,6 +134,8 @@ core::Status App::Start() {
   store::DatabaseOptions opts;
   opts.url = url;
   opts.pool_size = m.settings.pool_size;
+  opts.statement_timeout_seconds = m.settings.db_statement_timeout;
+  opts.idle_in_transaction_timeout_seconds = m.settings.db_idle_in_transaction_timeout;
   auto db = store::Database::Open(opts, Logger("server.store"));
   if (!db.ok()) {
     return fail(core::Error{db.error().code, "database: " + db.error().message});
@@ -172,6 +176,11 @@ core::Status App::Start() {
   m.runs = std::make_unique<orchestration::RunService>(*m.orchestrator);
   m.storage = std::make_unique<orchestration::StorageCatalog>(*m.db, m.settings.max_bundle_size,
                                                               Logger("server.storage"));
+  {
+    std::string dir = m.settings.upload_dir;
+    if (dir.empty() && !m.settings.home.empty()) dir = m.settings.home + "/tmp/uploads";
+    m.storage->SetUploadSpool(dir, m.settings.max_concurrent_uploads);
+  }
   m.deployments = std::make_unique<orchestration::DeploymentManager>(*m.orchestrator, *m.runs,
                                                                      Logger("server.deployments"));
   m.work_queues = std::make_unique<orchestration::WorkQueueManager>(*m.db, m.clock,
@@ -214,6 +223,11 @@ core::Status App::Start() {
   grpc::ServerBuilder builder;
   {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> timers;
+    // First: it may cancel a call while the call's other interceptors are still alive.
+    timers.push_back(api::MakeCallLimitsFactory(
+        api::CallLimits{m.settings.rpc_timeout, m.settings.stream_idle_timeout,
+                        m.settings.transfer_timeout},
+        Logger("server.api")));
     timers.push_back(metrics::MakeRpcInterceptorFactory(*m.metrics));
     builder.experimental().SetInterceptorCreators(std::move(timers));
   }
@@ -262,6 +276,19 @@ core::Status App::Start() {
   }
   builder.AddListeningPort(m.settings.grpc_address, creds, &port);
   builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  {
+    // Keepalive (docs/limits.md): dead peers are found, idle connections closed, and clients
+    // may ping as often as the SDK does (no GOAWAY too_many_pings).
+    namespace lim = core::limits;
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, lim::kServerKeepaliveTimeMs);
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, lim::kKeepaliveTimeoutMs);
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                               lim::kMinClientPingIntervalMs);
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, lim::kMaxConnectionIdleMs);
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, lim::kMaxConcurrentStreams);
+  }
   grpc::ResourceQuota quota("weft-server");
   quota.SetMaxThreads(std::max(16, m.settings.pool_size * 4));
   builder.SetResourceQuota(quota);

@@ -109,6 +109,14 @@ Settings Settings::FromEnvironment() {
                                "\" is not a size (e.g. 1048576, 1MiB, 64KiB)");
     }
   }
+  EnvDuration("WEFT_SERVER_RPC_TIMEOUT", s.rpc_timeout, s.env_problems);
+  EnvDuration("WEFT_SERVER_STREAM_IDLE_TIMEOUT", s.stream_idle_timeout, s.env_problems);
+  EnvDuration("WEFT_SERVER_TRANSFER_TIMEOUT", s.transfer_timeout, s.env_problems);
+  EnvInt("WEFT_SERVER_MAX_CONCURRENT_UPLOADS", s.max_concurrent_uploads, s.env_problems);
+  if (const char* v = Env("WEFT_SERVER_UPLOAD_DIR")) s.upload_dir = v;
+  EnvDuration("WEFT_SERVER_DB_STATEMENT_TIMEOUT", s.db_statement_timeout, s.env_problems);
+  EnvDuration("WEFT_SERVER_DB_IDLE_IN_TRANSACTION_TIMEOUT", s.db_idle_in_transaction_timeout,
+              s.env_problems);
   if (const char* v = Env("WEFT_SCHEDULER_ENABLED")) {
     std::string t = v;
     if (t == "true" || t == "1" || t == "yes" || t == "on") {
@@ -267,6 +275,24 @@ std::vector<std::string> Settings::Validate() const {
   } else if (max_result_size > (32LL << 20)) {
     problems.push_back("max-result-size: at most 32MiB (a result travels in one gRPC message, "
                        "limited to 64MiB), got " + std::to_string(max_result_size));
+  }
+  if (!(rpc_timeout > 60)) {
+    problems.push_back("rpc-timeout: must be more than 60s (agents' long polls wait up to 60 s)");
+  }
+  if (!(stream_idle_timeout > 0)) problems.push_back("stream-idle-timeout: must be more than 0");
+  if (!(transfer_timeout > 0)) problems.push_back("transfer-timeout: must be more than 0");
+  if (max_concurrent_uploads < 1 || max_concurrent_uploads > 1024) {
+    problems.push_back("max-concurrent-uploads: must be between 1 and 1024, got " +
+                       std::to_string(max_concurrent_uploads));
+  }
+  if (!upload_dir.empty() && upload_dir[0] != '/') {
+    problems.push_back("upload-dir: must be an absolute path, got \"" + upload_dir + "\"");
+  }
+  if (!(db_statement_timeout >= 0)) {
+    problems.push_back("db-statement-timeout: must not be negative (0 = off)");
+  }
+  if (!(db_idle_in_transaction_timeout >= 0)) {
+    problems.push_back("db-idle-in-transaction-timeout: must not be negative (0 = off)");
   }
   if (scheduler_interval <= 0) problems.push_back("scheduler-interval: must be > 0 seconds");
   if (scheduler_min_runs < 0) problems.push_back("scheduler-min-runs: must be >= 0");

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "sdk/core/connection_limits.hpp"
+
 namespace weft::server::app {
 
 // The most networks --webhook-allow-network takes.
@@ -21,6 +23,20 @@ struct Settings {
   // --max-result-size, WEFT_SERVER_MAX_RESULT_SIZE: the largest task run result stored
   // (State.result_json), bytes or with a unit (1MiB, 64KiB)
   long long max_result_size = 1LL << 20;
+
+  // Connections, deadlines and uploads (docs/limits.md; WEFT_SERVER_<KEY>, --<key>).
+  // Durations accept 30s, 5m, ...
+  double rpc_timeout = core::limits::kRpcTimeoutSeconds;  // RPC_TIMEOUT: a unary call at most
+  double stream_idle_timeout = core::limits::kStreamIdleTimeoutSeconds;  // STREAM_IDLE_TIMEOUT
+  double transfer_timeout = core::limits::kTransferTimeoutSeconds;  // TRANSFER_TIMEOUT: a stream
+  int max_concurrent_uploads = core::limits::kMaxConcurrentUploads;  // MAX_CONCURRENT_UPLOADS
+  // UPLOAD_DIR: where uploads are spooled ("" = <home>/tmp/uploads; the system's temporary
+  // directory when home is empty, as in embedded tests)
+  std::string upload_dir;
+  // PostgreSQL session settings of the pooled connections, seconds (0 = off).
+  double db_statement_timeout = core::limits::kStatementTimeoutSeconds;  // DB_STATEMENT_TIMEOUT
+  double db_idle_in_transaction_timeout =  // DB_IDLE_IN_TRANSACTION_TIMEOUT
+      core::limits::kIdleInTransactionTimeoutSeconds;
 
   // Scheduler (WEFT_SCHEDULER_<KEY>, --scheduler-<key>); durations accept 10s, 5m, 1h, 2d.
   bool scheduler_enabled = true;              // ENABLED (true/false)

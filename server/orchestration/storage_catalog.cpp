@@ -1,12 +1,20 @@
 #include "server/orchestration/storage_catalog.hpp"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
+
+#include "sdk/core/connection_limits.hpp"
 
 #include "server/store/storage_repo.hpp"
 
@@ -66,6 +74,59 @@ class Sha256 {
 core::Error StorageNotFound(const std::string& name) {
   return core::NotFound("storage \"" + name + "\" not found (run `weft storage ls`)");
 }
+
+// An upload's bytes on local disk: a file made 0600 by mkstemp and unlinked at once, so that
+// no path (refusal, cancelled stream, crash) leaves it behind; closed with this object.
+class SpoolFile {
+ public:
+  SpoolFile() = default;
+  ~SpoolFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  SpoolFile(const SpoolFile&) = delete;
+  SpoolFile& operator=(const SpoolFile&) = delete;
+
+  // "" when open; else the problem.
+  std::string Open(const std::string& dir) {
+    std::error_code ec;
+    if (std::filesystem::create_directories(dir, ec)) {
+      std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);  // 0700
+    }
+    if (ec) return "cannot create " + dir + ": " + ec.message();
+    std::string path = dir + "/upload-XXXXXX";
+    fd_ = ::mkstemp(path.data());
+    if (fd_ < 0) return "cannot create a file in " + dir + ": " + std::strerror(errno);
+    ::unlink(path.c_str());
+    return {};
+  }
+  // "" when written; else the problem.
+  std::string Append(const char* data, std::size_t n) {
+    while (n > 0) {
+      ssize_t w = ::write(fd_, data, n);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return std::string("cannot write the spool file: ") + std::strerror(errno);
+      data += w;
+      n -= static_cast<std::size_t>(w);
+    }
+    return {};
+  }
+  // Reads up to `n` bytes at `offset` into `out` (resized); false on a read error.
+  bool ReadAt(std::int64_t offset, std::size_t n, std::string& out) {
+    out.resize(n);
+    std::size_t got = 0;
+    while (got < n) {
+      ssize_t r = ::pread(fd_, out.data() + got, n - got, static_cast<off_t>(offset) +
+                                                             static_cast<off_t>(got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return false;
+      got += static_cast<std::size_t>(r);
+    }
+    return true;
+  }
+
+ private:
+  int fd_ = -1;
+};
 
 std::string ConfigToJson(const std::map<std::string, std::string>& config) {
   nlohmann::json j = nlohmann::json::object();
@@ -165,8 +226,19 @@ std::string CheckStorageSpec(StorageSpec& spec) {
 
 StorageCatalog::StorageCatalog(store::Database& db, std::int64_t max_bundle_size,
                                std::shared_ptr<spdlog::logger> logger)
-    : db_(db), max_bundle_size_(max_bundle_size), logger_(std::move(logger)) {
+    : db_(db),
+      max_bundle_size_(max_bundle_size),
+      spool_dir_((std::filesystem::temp_directory_path() /
+                  ("weft-uploads-" + std::to_string(::getpid())))
+                     .string()),
+      max_concurrent_uploads_(core::limits::kMaxConcurrentUploads),
+      logger_(std::move(logger)) {
   if (!logger_) logger_ = spdlog::default_logger();
+}
+
+void StorageCatalog::SetUploadSpool(std::string dir, int max_concurrent_uploads) {
+  if (!dir.empty()) spool_dir_ = std::move(dir);
+  max_concurrent_uploads_ = max_concurrent_uploads;
 }
 
 core::Result<store::StorageRecord> StorageCatalog::Create(const StorageSpec& in) {
@@ -259,47 +331,77 @@ core::Result<UploadResult> StorageCatalog::UploadBundle(
                            " (server setting --max-bundle-size / WEFT_SERVER_MAX_BUNDLE_SIZE)"};
   };
   if (size > max_bundle_size_) return too_big(size);
-  // One transaction, never retried (the stream cannot be replayed): all or nothing.
+
+  // A bundle already stored needs none of the stream.
+  auto present = StatBundle(digest);
+  if (!present.ok()) return present.error();
+  if (*present) return UploadResult{digest, (*present)->size, true};
+
+  // Bounded concurrency: each upload holds a server thread and a spool file until it ends.
+  int in_progress = uploads_in_progress_.fetch_add(1) + 1;
+  struct Release {
+    std::atomic<int>& n;
+    ~Release() { n.fetch_sub(1); }
+  } release{uploads_in_progress_};
+  if (in_progress > max_concurrent_uploads_) {
+    return core::Error{core::Code::kResourceExhausted,
+                       "uploads: " + std::to_string(max_concurrent_uploads_) +
+                           " bundle uploads are already in progress, the limit (server setting "
+                           "--max-concurrent-uploads / WEFT_SERVER_MAX_CONCURRENT_UPLOADS); "
+                           "try again shortly"};
+  }
+
+  // 1. Spool: no database connection is held while the client sends (or dawdles).
+  SpoolFile spool;
+  if (auto problem = spool.Open(spool_dir_); !problem.empty()) {
+    logger_->error("bundle upload spool failed error=\"{}\"", problem);
+    return core::Unavailable("upload spool: " + problem);
+  }
+  Sha256 hash;
+  std::string piece;
+  std::int64_t received = 0;
+  auto refused = [&](core::Error e) -> core::Result<UploadResult> {
+    logger_->warn("bundle upload refused digest={} error=\"{}\"", digest, e.message);
+    return e;
+  };
+  while (next(&piece)) {
+    received += static_cast<std::int64_t>(piece.size());
+    if (received > max_bundle_size_) return refused(too_big(received));
+    if (received > size) {
+      return refused(core::InvalidArgument("size: received more than the declared " +
+                                           std::to_string(size) + " bytes"));
+    }
+    hash.Update(piece.data(), piece.size());
+    if (auto problem = spool.Append(piece.data(), piece.size()); !problem.empty()) {
+      logger_->error("bundle upload spool failed error=\"{}\"", problem);
+      return core::Unavailable("upload spool: " + problem);
+    }
+  }
+  if (received != size) {
+    return refused(core::InvalidArgument("size: received " + std::to_string(received) +
+                                         " bytes, expected " + std::to_string(size) +
+                                         " (stream ended early?)"));
+  }
+  std::string got = "sha256:" + hash.HexDigest();
+  if (got != digest) {
+    return refused(core::InvalidArgument("digest: the received bytes hash to " + got +
+                                         ", not " + digest));
+  }
+
+  // 2. Store: one short transaction from the local file, never retried, all or nothing.
   auto r = db_.WithTransaction([&](store::Tx& tx) -> core::Result<UploadResult> {
     if (!store::BundleRepo::Begin(tx, digest, size)) {
       auto info = store::BundleRepo::Stat(tx, digest);
       return UploadResult{digest, info ? info->size : size, true};
     }
-    Sha256 hash;
-    std::string buffer, piece;
-    buffer.reserve(kChunkBytes);
-    std::int64_t received = 0;
+    std::string buffer;
     int seq = 0;
-    auto flush = [&](bool all) {
-      std::size_t off = 0;
-      while (buffer.size() - off >= kChunkBytes || (all && off < buffer.size())) {
-        std::size_t n = std::min(kChunkBytes, buffer.size() - off);
-        store::BundleRepo::InsertChunk(tx, digest, seq++, buffer.data() + off, n);
-        off += n;
-      }
-      buffer.erase(0, off);
-    };
-    while (next(&piece)) {
-      received += static_cast<std::int64_t>(piece.size());
-      if (received > max_bundle_size_) return too_big(received);
-      if (received > size) {
-        return core::InvalidArgument("size: received more than the declared " +
-                                     std::to_string(size) + " bytes");
-      }
-      hash.Update(piece.data(), piece.size());
-      buffer.append(piece);
-      flush(false);
+    for (std::int64_t off = 0; off < size; off += static_cast<std::int64_t>(kChunkBytes)) {
+      std::size_t n = static_cast<std::size_t>(
+          std::min<std::int64_t>(static_cast<std::int64_t>(kChunkBytes), size - off));
+      if (!spool.ReadAt(off, n, buffer)) return core::Internal("upload spool: read failed");
+      store::BundleRepo::InsertChunk(tx, digest, seq++, buffer.data(), n);
     }
-    if (received != size) {
-      return core::InvalidArgument("size: received " + std::to_string(received) +
-                                   " bytes, expected " + std::to_string(size) +
-                                   " (stream ended early?)");
-    }
-    std::string got = "sha256:" + hash.HexDigest();
-    if (got != digest) {
-      return core::InvalidArgument("digest: the received bytes hash to " + got + ", not " + digest);
-    }
-    flush(true);
     store::BundleRepo::Complete(tx, digest, size, seq);
     return UploadResult{digest, size, false};
   });

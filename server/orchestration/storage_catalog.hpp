@@ -1,7 +1,9 @@
 #pragma once
 // Storages (named places for code bundles) and the bundles kept in "server" storage.
-// No gRPC or pqxx types. Bundles stream through in chunks: an upload is one transaction
-// that never holds more than about two chunks in memory.
+// No gRPC or pqxx types. Bundles stream through in chunks: an upload is spooled to an
+// unlinked temporary file (no database connection is held while the client sends), checked,
+// then stored in one short transaction; never more than about one chunk is in memory.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -41,6 +43,10 @@ class StorageCatalog {
   StorageCatalog(store::Database& db, std::int64_t max_bundle_size,
                  std::shared_ptr<spdlog::logger> logger);
 
+  // Where uploads are spooled ("" = the system's temporary directory; created 0700 when
+  // missing) and how many may be in progress at once (more: RESOURCE_EXHAUSTED).
+  void SetUploadSpool(std::string dir, int max_concurrent_uploads);
+
   // Validates name, kind and config (see CheckStorageSpec). The first storage, or one
   // created with make_default, becomes the default.
   core::Result<store::StorageRecord> Create(const StorageSpec& spec);
@@ -54,7 +60,8 @@ class StorageCatalog {
   // nullopt when absent.
   core::Result<std::optional<store::BundleInfo>> StatBundle(const std::string& digest);
   // `next` yields the stream's data pieces in order (false = end of stream). The bytes are
-  // checked against `digest` and `size` and the size limit; nothing is kept unless all is
+  // counted against the size limit as they arrive and spooled to a temporary file (removed on
+  // every path), then checked against `digest` and `size`; nothing is kept unless all is
   // right. A bundle already stored is answered with already_present=true at once.
   core::Result<UploadResult> UploadBundle(const std::string& digest, std::int64_t size,
                                           const std::function<bool(std::string* data)>& next);
@@ -63,10 +70,14 @@ class StorageCatalog {
                               const std::function<bool(const std::string& data)>& write);
 
   std::int64_t max_bundle_size() const { return max_bundle_size_; }
+  const std::string& spool_dir() const { return spool_dir_; }
 
  private:
   store::Database& db_;
   std::int64_t max_bundle_size_;
+  std::string spool_dir_;
+  int max_concurrent_uploads_;
+  std::atomic<int> uploads_in_progress_{0};
   std::shared_ptr<spdlog::logger> logger_;
 };
 

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -25,11 +27,23 @@ std::string FirstLine(const char* what) {
   return s;
 }
 
-std::unique_ptr<pqxx::connection> Connect(const std::string& url) {
+// "30000" (milliseconds) for PostgreSQL's SET; 0 stays 0 (off).
+std::string Millis(double seconds) {
+  return std::to_string(seconds > 0 ? std::max<long long>(1, std::llround(seconds * 1000)) : 0);
+}
+
+// `session` = the pool's session settings (timeouts); dedicated connections keep the defaults.
+std::unique_ptr<pqxx::connection> Connect(const std::string& url,
+                                          const DatabaseOptions* session = nullptr) {
   auto c = std::make_unique<pqxx::connection>(url);
   {
     pqxx::nontransaction n(*c);
     n.exec("SET TIME ZONE 'UTC'");
+    if (session) {
+      n.exec("SET statement_timeout = " + Millis(session->statement_timeout_seconds));
+      n.exec("SET idle_in_transaction_session_timeout = " +
+             Millis(session->idle_in_transaction_timeout_seconds));
+    }
   }
   for (const Statement& s : AllStatements()) c->prepare(s.name, s.sql);
   return c;
@@ -56,7 +70,12 @@ core::Error TranslateCurrentException() {
     return core::Unavailable("database unavailable: " + FirstLine(e.what()));
   } catch (const pqxx::data_exception& e) {
     return core::InvalidArgument(FirstLine(e.what()));
+
   } catch (const pqxx::sql_error& e) {
+    if (e.sqlstate() == "57014") {
+      // statement_timeout (the pool's session setting) or an operator's pg_cancel_backend.
+      return core::Error{core::Code::kDeadlineExceeded, "database: " + FirstLine(e.what())};
+    }
     if (e.sqlstate().rfind("57P", 0) == 0 || e.sqlstate().rfind("08", 0) == 0) {
       return core::Unavailable("database unavailable: " + FirstLine(e.what()));
     }
@@ -111,7 +130,7 @@ core::Result<std::unique_ptr<Database>> Database::Open(DatabaseOptions options,
   if (options.pool_size < 1) return core::InvalidArgument("pool_size: must be at least 1");
   std::unique_ptr<Database> db(new Database(std::move(options), std::move(logger)));
   try {
-    auto c = Connect(db->options_.url);
+    auto c = Connect(db->options_.url, &db->options_);
     std::lock_guard lock(db->pool_->mu);
     db->pool_->idle.push_back(std::move(c));
     db->pool_->open = 1;
@@ -168,7 +187,7 @@ core::Status Database::Run(const std::function<core::Status(Tx&)>& fn, int attem
     };
     if (!conn || !conn->is_open()) {
       try {
-        conn = Connect(options_.url);
+        conn = Connect(options_.url, &options_);
       } catch (...) {
         core::Error e = TranslateCurrentException();
         release(false);
@@ -224,6 +243,10 @@ core::Status Database::CheckStatements() {
     return TranslateCurrentException();
   }
   return {};
+}
+
+void SetLocalStatementTimeout(Tx& tx, double seconds) {
+  tx.raw().exec("SET LOCAL statement_timeout = " + Millis(seconds));
 }
 
 std::string WithDatabaseName(const std::string& url, const std::string& name) {

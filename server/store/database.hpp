@@ -34,6 +34,13 @@ struct DatabaseOptions {
   int pool_size = 8;                     // connections kept open
   double acquire_timeout_seconds = 10;   // waiting for a free connection
   int max_attempts = 5;                  // WithRetry: serialization failures and deadlocks
+  // Session settings of the pooled connections (0 = PostgreSQL's default, off). A statement
+  // running longer is cancelled (DEADLINE_EXCEEDED); a session idle inside a transaction
+  // longer is ended by PostgreSQL (UNAVAILABLE). WithConnection's dedicated connections
+  // (migrations, DDL) and the LISTEN connections keep PostgreSQL's defaults; a transaction
+  // that needs longer uses SetLocalStatementTimeout.
+  double statement_timeout_seconds = 0;
+  double idle_in_transaction_timeout_seconds = 0;
 };
 
 class Database {
@@ -101,6 +108,10 @@ class Database {
   std::shared_ptr<spdlog::logger> logger_;
   std::unique_ptr<Pool> pool_;
 };
+
+// Overrides the statement timeout for the rest of this transaction only (SET LOCAL; 0 = none):
+// for the rare operation that is allowed to run longer than the session's limit.
+void SetLocalStatementTimeout(Tx& tx, double seconds);
 
 // Database administration helpers used by the embedded PostgreSQL and the tests.
 // `url` names any database on the cluster; `name` must be a plain identifier.
