@@ -18,6 +18,12 @@
 //   - Without DTSTART the start is 2020-01-01T00:00:00 in the schedule's zone.
 // Unknown parts, and RFC parts outside the subset (BYSETPOS, BYYEARDAY, BYWEEKNO, EXDATE,
 // RDATE, FREQ=SECONDLY), are errors that name them.
+//
+// Cost: a search walks candidate days (hours or minutes for HOURLY/MINUTELY) from its start
+// and stops at the first match; the times within a day come from bit sets. Nothing lists a
+// period's times, so every second of every day costs what one time a day costs. Each
+// search looks at no more than kMaxRRuleSearchSteps candidates (schedule.hpp); a rule
+// whose first time is further is refused, and past it later the rule has no next time.
 #include <algorithm>
 #include <array>
 #include <bit>
