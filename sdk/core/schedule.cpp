@@ -81,6 +81,9 @@ std::string FormatNumber(double v) {
   return buf;
 }
 
+// "1 second", "0.5 seconds".
+std::string SecondsText(double v) { return FormatNumber(v) + (v == 1 ? " second" : " seconds"); }
+
 // "1h", "7d", "1h30m", "1.5s", "1d2h".
 std::string FormatEvery(Duration step) {
   using std::chrono::microseconds;
@@ -283,8 +286,9 @@ Result<Schedule> Schedule::Compile(const ScheduleSpec& spec) {
   impl->spec = spec;
   if (const auto* interval = std::get_if<IntervalSchedule>(&spec)) {
     const double secs = interval->interval_seconds;
-    if (!std::isfinite(secs) || secs <= 0) {
-      return InvalidArgument("interval: must be > 0 seconds, got " + FormatNumber(secs));
+    if (!std::isfinite(secs) || secs < kMinIntervalSeconds) {
+      return InvalidArgument("interval: must be at least " + SecondsText(kMinIntervalSeconds) +
+                             ", got " + SecondsText(secs));
     }
     constexpr double kMaxSeconds = 36500.0 * 86400;
     if (secs > kMaxSeconds) {
@@ -292,10 +296,6 @@ Result<Schedule> Schedule::Compile(const ScheduleSpec& spec) {
                              " seconds");
     }
     const long long us = std::llround(secs * 1e6);
-    if (us < 1) {
-      return InvalidArgument("interval: must be at least 1 microsecond, got " + FormatNumber(secs) +
-                             " seconds");
-    }
     auto zone = sd::Zone::Find(interval->timezone);
     if (!zone) return zone.error();
     impl->zone = *zone;
@@ -327,6 +327,10 @@ Result<Schedule> Schedule::Compile(const ScheduleSpec& spec) {
     auto zone = sd::Zone::Find(cron->timezone);
     if (!zone) return zone.error();
     impl->zone = *zone;
+    if (cron->expression.size() > kMaxScheduleTextLength) {
+      return InvalidArgument("cron: must be at most " + std::to_string(kMaxScheduleTextLength) +
+                             " characters, got " + std::to_string(cron->expression.size()));
+    }
     auto rule = sd::CompileCron(cron->expression);
     if (!rule) return rule.error();
     impl->rule = std::move(*rule);
@@ -337,6 +341,10 @@ Result<Schedule> Schedule::Compile(const ScheduleSpec& spec) {
     auto zone = sd::Zone::Find(rr.timezone);
     if (!zone) return zone.error();
     impl->zone = *zone;
+    if (rr.rrule.size() > kMaxScheduleTextLength) {
+      return InvalidArgument("rrule: must be at most " + std::to_string(kMaxScheduleTextLength) +
+                             " characters, got " + std::to_string(rr.rrule.size()));
+    }
     auto compiled = sd::CompileRRule(rr.rrule, rr.timezone, impl->zone);
     if (!compiled) return compiled.error();
     impl->rule = std::move(compiled->rule);

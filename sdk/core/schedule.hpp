@@ -7,6 +7,7 @@
 // UTC. A local time that does not exist (the spring-forward gap) runs at the same wall
 // time shifted by the gap (02:30 -> 03:30); a local time that occurs twice (fall-back)
 // runs once, at its first occurrence. So a daily 02:30 job runs exactly once each day.
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,8 +19,25 @@
 
 namespace weft::core {
 
+// Limits (docs/limits.md, "Schedules").
+//
+// The shortest interval a schedule may have. Cron and rrule cannot fire more often either:
+// cron has minutes, rrule seconds, and FREQ=SECONDLY is refused.
+inline constexpr double kMinIntervalSeconds = 1;
+// The most candidates (days; hours or minutes for FREQ=HOURLY/MINUTELY; a skipped month or
+// period counts one) one rrule search for its next time looks at. A rule with no time
+// within them has no next time (a rule whose first time is not within them is refused).
+inline constexpr long long kMaxRRuleSearchSteps = 200000;
+// The same for expanding all the times of a COUNT rule, in total, when it is compiled.
+inline constexpr long long kMaxRRuleCountSteps = 1000000;
+// The longest cron expression or rrule text (an rrule with every hour, minute and second
+// listed is about 450 characters).
+inline constexpr std::size_t kMaxScheduleTextLength = 2000;
+// The longest time zone name (IANA names are at most about 32 characters).
+inline constexpr std::size_t kMaxTimeZoneNameLength = 64;
+
 struct IntervalSchedule {
-  double interval_seconds = 0;     // > 0
+  double interval_seconds = 0;     // >= kMinIntervalSeconds
   std::optional<TimePoint> anchor; // none = 2020-01-01T00:00:00 local time in `timezone`
   std::string timezone;            // "" = UTC. Intervals that are whole days keep the local
                                    // wall time of the anchor across DST changes.
@@ -47,7 +65,7 @@ class Schedule {
   // Validates and compiles. Errors are InvalidArgument and name the field and the problem:
   //   cron: field 5 (day of week) "8" is out of range 0-7
   //   timezone: unknown time zone "Mars/Olympus"
-  //   interval: must be > 0 seconds, got 0
+  //   interval: must be at least 1 second, got 0.5 seconds
   //   rrule: unknown FREQ "FORTNIGHTLY"
   static Result<Schedule> Compile(const ScheduleSpec& spec);
 

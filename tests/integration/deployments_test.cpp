@@ -403,3 +403,103 @@ TEST_CASE("deployments: a change made through another replica wakes the scheduli
     return u.ok() && u->flow_runs_size() >= 3;
   }));
 }
+
+TEST_CASE(
+    "deployments: schedule limits: an every-second rrule is served at once; a sub-second "
+    "interval and an over-long rule are refused",
+    "[deployments][grpc][limits]") {
+  Fixture f;
+  // Answers within a few seconds, or the call fails: before the rrule search was lazy, this
+  // rule took ~10 s to compile and ~12 s per schedule time in a Debug build (a backfill of
+  // one day: 86,400 of them) while the scheduler's pass held the same rule.
+  client::ClientOptions o;
+  o.address = f.app->grpc_address();
+  o.api_key = f.app->admin_key();
+  o.timeout_seconds = 5;
+  client::Client c(o);
+  auto list = [](int from, int to) {
+    std::string out;
+    for (int i = from; i <= to; ++i) out += (i == from ? "" : ",") + std::to_string(i);
+    return out;
+  };
+  const std::string rule = "FREQ=YEARLY;BYDAY=MO,TU,WE,TH,FR,SA,SU;BYHOUR=" + list(0, 23) +
+                           ";BYMINUTE=" + list(0, 59) + ";BYSECOND=" + list(0, 59);
+  auto spec = Spec("etl", "every_second");
+  spec.mutable_schedule()->mutable_rrule()->set_rrule(rule);
+  auto created = Create(c, spec);
+  REQUIRE(created.ok());
+
+  // A backfill of one day holds 86,400 times: refused by the backfill's own limit, at once.
+  auto from = core::ParseTime("2026-01-01T00:00:00Z");
+  REQUIRE(from);
+  v1::BackfillRequest bf;
+  *bf.mutable_ref() = Ref("etl/every_second");
+  *bf.mutable_from() = client::ToProto(*from);
+  *bf.mutable_to() = client::ToProto(*from + 24h - 1s);
+  auto day = c.Backfill(bf);
+  REQUIRE_FALSE(day.ok());
+  CHECK(day.error().code == core::Code::kInvalidArgument);
+  CHECK_THAT(day.error().message, Catch::Contains("86400") && Catch::Contains("1000"));
+  // A minute of it: 60 runs.
+  *bf.mutable_to() = client::ToProto(*from + 59s);
+  auto minute = c.Backfill(bf);
+  REQUIRE(minute.ok());
+  CHECK(minute->created() == 60);
+
+  // The scheduler (woken by the new deployment) plans its runs ahead; every call still
+  // answers meanwhile.
+  v1::ListUpcomingRunsRequest up;
+  *up.mutable_ref() = Ref("etl/every_second");
+  CHECK(Eventually([&] {
+    auto u = c.ListUpcomingRuns(up);
+    REQUIRE(u.ok());
+    return u->flow_runs_size() >= 3;
+  }));
+  REQUIRE(c.ListDeployments({}).ok());
+
+  // Refused, naming the field; the deployment keeps its rule.
+  struct Case {
+    std::function<void(v1::DeploymentSpec&)> edit;
+    std::string expected;
+  };
+  std::vector<Case> cases = {
+      {[](auto& s) { s.mutable_schedule()->mutable_interval()->set_interval_seconds(0.5); },
+       "spec.schedule.interval: must be at least 1 second, got 0.5 seconds"},
+      {[](auto& s) { s.mutable_schedule()->mutable_interval()->set_interval_seconds(1e-6); },
+       "spec.schedule.interval: must be at least 1 second, got 1e-06 seconds"},
+      {[&](auto& s) {
+         s.mutable_schedule()->mutable_rrule()->set_rrule(rule + std::string(2000, ' '));
+       },
+       "spec.schedule.rrule: must be at most 2000 characters, got " +
+           std::to_string(rule.size() + 2000)},
+      {[](auto& s) {
+         s.mutable_schedule()->mutable_rrule()->set_rrule(
+             "FREQ=MINUTELY;INTERVAL=2;BYMINUTE=1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31,33,35,"
+             "37,39,41,43,45,47,49,51,53,55,57,59");
+       },
+       "(the search limit)"},
+  };
+  for (const auto& k : cases) {
+    for (const std::string name : {"every_second", "new_one"}) {
+      auto s = Spec("etl", name);
+      k.edit(s);
+      auto r = Create(c, s);
+      INFO(name << ": " << k.expected);
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.error().code == core::Code::kInvalidArgument);
+      CHECK_THAT(r.error().message, Catch::Contains(k.expected));
+    }
+  }
+  // An interval of exactly the minimum is accepted.
+  auto one = Spec("etl", "one_second");
+  one.mutable_schedule()->mutable_interval()->set_interval_seconds(1);
+  REQUIRE(Create(c, one).ok());
+  auto all = c.ListDeployments({});
+  REQUIRE(all.ok());
+  CHECK(all->deployments_size() == 2);
+  v1::GetDeploymentRequest get;
+  *get.mutable_ref() = Ref("etl/every_second");
+  auto kept = c.GetDeployment(get);
+  REQUIRE(kept.ok());
+  CHECK(kept->deployment().spec().schedule().rrule().rrule() == rule);
+}

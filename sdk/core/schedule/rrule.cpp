@@ -18,14 +18,23 @@
 //   - Without DTSTART the start is 2020-01-01T00:00:00 in the schedule's zone.
 // Unknown parts, and RFC parts outside the subset (BYSETPOS, BYYEARDAY, BYWEEKNO, EXDATE,
 // RDATE, FREQ=SECONDLY), are errors that name them.
+//
+// Cost: a search walks candidate days (hours or minutes for HOURLY/MINUTELY) from its start
+// and stops at the first match; the times within a day come from bit sets. Nothing lists a
+// period's times, so every second of every day costs what one time a day costs. Each
+// search looks at no more than kMaxRRuleSearchSteps candidates (schedule.hpp); a rule
+// whose first time is further is refused, and past it later the rule has no next time.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cctype>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "sdk/core/schedule.hpp"
 #include "sdk/core/schedule/local_rule.hpp"
 
 namespace weft::core::schedule_detail {
@@ -39,9 +48,6 @@ enum class Freq { kYearly, kMonthly, kWeekly, kDaily, kHourly, kMinutely };
 
 constexpr std::array<const char*, 7> kWeekdayNames = {"SU", "MO", "TU", "WE", "TH", "FR", "SA"};
 constexpr int kMaxCount = 10000;
-// A search gives up after this many empty periods (a rule that still matches somewhere
-// is rejected at compile time if its first time cannot be found either).
-constexpr int kMaxEmptyPeriods = 200000;
 
 struct WeekdayEntry {
   unsigned weekday = 0;  // 0 = Sunday ... 6 = Saturday
@@ -155,6 +161,29 @@ struct Rule {
   LocalTime dtstart{LocalDay(2020, 1, 1)};
 };
 
+// What one search found: a time, nothing (the rule ended or passed the last year), or
+// nothing because it looked at its whole budget of candidates first.
+struct Found {
+  std::optional<LocalTime> time;
+  bool exhausted = false;
+};
+
+// Smallest set bit >= from, or -1.
+int NextBit(std::uint64_t bits, long long from) {
+  if (from < 0) from = 0;
+  if (from >= 64) return -1;
+  std::uint64_t masked = bits & (~std::uint64_t{0} << from);
+  return masked == 0 ? -1 : std::countr_zero(masked);
+}
+
+// Whole seconds from a day's start up to `t`, rounded up (times are whole seconds).
+long long CeilSeconds(Duration d) { return std::chrono::ceil<seconds>(d).count(); }
+
+// The times of the rule are never listed: a search walks candidate days (or hours/minutes
+// for HOURLY and MINUTELY) from its start and stops at the first match, and the times of
+// a day come from the BYHOUR/BYMINUTE/BYSECOND bit sets in a few operations. So a rule
+// with every second of every day costs the same as one with a single time a day. Each
+// search looks at no more than a budget of candidates (kMaxRRuleSearchSteps).
 class RRule final : public LocalRule {
  public:
   explicit RRule(Rule rule) : r_(std::move(rule)) {
@@ -165,6 +194,7 @@ class RRule final : public LocalRule {
     start_week_ = start_day_ - date::days{(WeekdayOf(start_day_) + 7 - r_.week_start) % 7};
     start_hour_ = date::floor<hours>(r_.dtstart).time_since_epoch().count();
     start_minute_ = date::floor<minutes>(r_.dtstart).time_since_epoch().count();
+    last_day_ = date::floor<date::days>(LatestLocal()).time_since_epoch().count();
     positions_in_year_ = r_.freq == Freq::kYearly && r_.months == 0;
     for (const auto& e : r_.weekdays) {
       if (e.position == 0) {
@@ -174,25 +204,6 @@ class RRule final : public LocalRule {
       }
     }
     needs_calendar_ = r_.months != 0 || !r_.month_days.empty() || has_positions_;
-    // Times of day for the day-based frequencies; minute/second lists for the others.
-    for (int h = 0; h < 24; ++h) {
-      if (!((r_.hours_set >> h) & 1U)) continue;
-      for (int m = 0; m < 60; ++m) {
-        if (!((r_.minutes_set >> m) & 1U)) continue;
-        for (int s = 0; s < 60; ++s) {
-          if ((r_.seconds_set >> s) & 1U) day_times_.push_back(seconds{h * 3600 + m * 60 + s});
-        }
-      }
-    }
-    for (int m = 0; m < 60; ++m) {
-      if (!((r_.minutes_set >> m) & 1U)) continue;
-      for (int s = 0; s < 60; ++s) {
-        if ((r_.seconds_set >> s) & 1U) hour_times_.push_back(seconds{m * 60 + s});
-      }
-    }
-    for (int s = 0; s < 60; ++s) {
-      if ((r_.seconds_set >> s) & 1U) minute_times_.push_back(seconds{s});
-    }
     if (r_.count > 0) Materialize();
   }
 
@@ -203,43 +214,214 @@ class RRule final : public LocalRule {
       if (it == all_.end()) return std::nullopt;
       return *it;
     }
-    if (r_.until && from > *r_.until) return std::nullopt;
-    if (from > LatestLocal()) return std::nullopt;
-    std::vector<LocalTime> found;
-    found.reserve(32);
-    long long k = PeriodOf(from);
-    for (int empty = 0; empty < kMaxEmptyPeriods; ++empty) {
-      found.clear();
-      if (!Occurrences(k, found)) return std::nullopt;
-      for (LocalTime t : found) {
-        if (t < from) continue;
-        if (r_.until && t > *r_.until) return std::nullopt;
-        return t;
+    long long budget = kMaxRRuleSearchSteps;
+    return Search(from, budget).time;
+  }
+
+  // The first time at or after DTSTART, saying whether the search ran out of budget.
+  Found First() const {
+    if (r_.count > 0) {
+      if (count_exhausted_) return {std::nullopt, true};
+      return {all_.empty() ? std::nullopt : std::optional<LocalTime>(all_.front()), false};
+    }
+    long long budget = kMaxRRuleSearchSteps;
+    return Search(r_.dtstart, budget);
+  }
+
+ private:
+  // All times of a COUNT rule, up front (COUNT is at most kMaxCount): each search within
+  // kMaxRRuleSearchSteps, all of them within kMaxRRuleCountSteps.
+  void Materialize() {
+    long long total = kMaxRRuleCountSteps;
+    LocalTime from = r_.dtstart;
+    while (all_.size() < static_cast<std::size_t>(r_.count)) {
+      long long budget = std::min(total, kMaxRRuleSearchSteps);
+      const long long given = budget;
+      Found f = Search(from, budget);
+      total -= given - std::max(0LL, budget);
+      if (f.exhausted) {
+        count_exhausted_ = true;
+        return;
       }
-      k = NextPeriod(k);
+      if (!f.time) return;
+      all_.push_back(*f.time);
+      from = *f.time + seconds{1};
+    }
+  }
+
+  // The earliest time >= from (from >= DTSTART), looking at no more than `budget`
+  // candidates (each day, period or skipped stretch counts one).
+  Found Search(LocalTime from, long long& budget) const {
+    if (r_.until && from > *r_.until) return {};
+    if (from > LatestLocal()) return {};
+    Found f = r_.freq <= Freq::kDaily ? SearchDays(from, budget) : SearchUnits(from, budget);
+    if (f.time && r_.until && *f.time > *r_.until) return {};
+    return f;
+  }
+
+  // YEARLY, MONTHLY, WEEKLY, DAILY: period by period, day by day inside a period.
+  Found SearchDays(LocalTime from, long long& budget) const {
+    const date::local_days from_day = date::floor<date::days>(from);
+    const long long from_second = CeilSeconds(from - from_day);
+    for (long long k = PeriodOf(from);; ++k) {
+      if (--budget < 0) return {std::nullopt, true};
+      long long first = 0;
+      long long end = 0;
+      if (!PeriodDays(k, first, end)) return {};
+      if (r_.until && LocalTime{date::local_days{date::days{first}}} > *r_.until) return {};
+      long long d = std::max(first, static_cast<long long>(from_day.time_since_epoch().count()));
+      while (d < end) {
+        auto day = NextMatchingDay(d, end, budget);
+        if (!day) break;
+        const bool today = *day == from_day.time_since_epoch().count();
+        if (auto tod = NextSecondOfDay(today ? from_second : 0)) {
+          return {LocalTime{date::local_days{date::days{*day}}} + seconds{*tod}, false};
+        }
+        d = *day + 1;
+      }
+      if (budget < 0) return {std::nullopt, true};
+    }
+  }
+
+  // HOURLY, MINUTELY: one period is one hour or minute; periods that cannot match (their
+  // day, hour or minute is not in the rule) are skipped to the next one that can.
+  Found SearchUnits(LocalTime from, long long& budget) const {
+    const bool hourly = r_.freq == Freq::kHourly;
+    const long long unit_seconds = hourly ? 3600 : 60;
+    const long long per_day = hourly ? 24 : 1440;
+    const long long base = hourly ? start_hour_ : start_minute_;
+    // Seconds since 1970 on the local timeline (a period can start on a day before from's).
+    const long long from_second = CeilSeconds(from.time_since_epoch());
+    long long k = PeriodOf(from);
+    while (true) {
+      if (--budget < 0) return {std::nullopt, true};
+      const long long index = base + k * r_.interval;
+      const long long day = FloorDiv(index, per_day);
+      if (day > last_day_) return {};
+      const long long in_day = index - day * per_day;
+      const LocalTime day_start{date::local_days{date::days{day}}};
+      if (r_.until && day_start + seconds{in_day * unit_seconds} > *r_.until) return {};
+      long long target = 0;  // the unit index of the next period that could match
+      if (!DayMatches(date::local_days{date::days{day}})) {
+        auto next = NextMatchingDay(day + 1, last_day_ + 1, budget);
+        if (!next) return budget < 0 ? Found{std::nullopt, true} : Found{};
+        target = *next * per_day;
+      } else {
+        const long long day_second = day * 86400;
+        const long long period_start = in_day * unit_seconds;
+        const long long period_end = period_start + unit_seconds;
+        const long long s = std::max(period_start, from_second - day_second);
+        if (s < period_end) {
+          if (auto tod = NextSecondOfDay(s); tod && *tod < period_end) {
+            return {day_start + seconds{*tod}, false};
+          }
+        }
+        target = day * per_day + NextCandidateUnit(in_day + 1, hourly);
+      }
+      k = std::max(k + 1, CeilDiv(target - base, r_.interval));
+    }
+  }
+
+  // The first unit (hour or minute of the day) >= from whose hour (and minute) the rule
+  // has, or the number of units in a day when there is none.
+  long long NextCandidateUnit(long long from, bool hourly) const {
+    if (hourly) {
+      int h = NextBit(r_.hours_set, from);
+      return h >= 0 && h < 24 ? h : 24;
+    }
+    const long long from_hour = from / 60;
+    for (int h = NextBit(r_.hours_set, from_hour); h >= 0 && h < 24;
+         h = NextBit(r_.hours_set, h + 1)) {
+      int m = NextBit(r_.minutes_set, h == from_hour ? from % 60 : 0);
+      if (m >= 0 && m < 60) return h * 60LL + m;
+    }
+    return 1440;
+  }
+
+  // The first second of a day >= from (0..86400) that is a time of the rule.
+  std::optional<long long> NextSecondOfDay(long long from) const {
+    const long long h0 = from / 3600;
+    const long long m0 = from / 60 % 60;
+    const long long s0 = from % 60;
+    for (int h = NextBit(r_.hours_set, h0); h >= 0 && h < 24; h = NextBit(r_.hours_set, h + 1)) {
+      for (int m = NextBit(r_.minutes_set, h == h0 ? m0 : 0); m >= 0 && m < 60;
+           m = NextBit(r_.minutes_set, m + 1)) {
+        int s = NextBit(r_.seconds_set, h == h0 && m == m0 ? s0 : 0);
+        if (s >= 0 && s < 60) return h * 3600LL + m * 60LL + s;
+      }
     }
     return std::nullopt;
   }
 
- private:
-  // All times of a COUNT rule, up front (COUNT is at most kMaxCount).
-  void Materialize() {
-    std::vector<LocalTime> found;
-    long long k = 0;
-    for (int empty = 0;
-         empty < kMaxEmptyPeriods && all_.size() < static_cast<std::size_t>(r_.count);) {
-      found.clear();
-      if (!Occurrences(k, found)) break;
-      bool any = false;
-      for (LocalTime t : found) {
-        if (t < r_.dtstart) continue;
-        all_.push_back(t);
-        any = true;
-        if (all_.size() == static_cast<std::size_t>(r_.count)) break;
+  // The first day number in [d, end) that the rule's calendar parts allow, or nullopt
+  // (also when the budget runs out: the caller checks it). Months outside BYMONTH and
+  // BYMONTHDAY-only rules cost one step per month, other days one step each.
+  std::optional<long long> NextMatchingDay(long long d, long long end, long long& budget) const {
+    while (d < end) {
+      if (--budget < 0) return std::nullopt;
+      const date::local_days day{date::days{d}};
+      if (!needs_calendar_) {
+        if (DayMatches(day)) return d;
+        ++d;
+        continue;
       }
-      empty = any ? 0 : empty + 1;
-      k = NextPeriod(k);
+      const DayParts p = Parts(day);
+      const long long month_end = d + (p.month_len - p.mday) + 1;
+      if (r_.months != 0 && !((r_.months >> p.month) & 1U)) {
+        d = month_end;
+        continue;
+      }
+      if (r_.weekdays.empty() && !r_.month_days.empty()) {
+        int best = p.month_len + 1;
+        for (int v : r_.month_days) {
+          int md = v > 0 ? v : p.month_len + v + 1;
+          if (md >= p.mday && md < best) best = md;
+        }
+        if (best <= p.month_len) {
+          const long long found = d + (best - p.mday);
+          return found < end ? std::optional<long long>(found) : std::nullopt;
+        }
+        d = month_end;
+        continue;
+      }
+      if (DayMatches(p)) return d;
+      ++d;
     }
+    return std::nullopt;
+  }
+
+  // The days [first, end) of day-based period k; false past the last year.
+  bool PeriodDays(long long k, long long& first, long long& end) const {
+    const long long step = k * r_.interval;
+    switch (r_.freq) {
+      case Freq::kYearly: {
+        const long long y = start_year_ + step;
+        if (y > kLastYear) return false;
+        first = LocalDay(static_cast<int>(y), 1, 1).time_since_epoch().count();
+        end = LocalDay(static_cast<int>(y) + 1, 1, 1).time_since_epoch().count();
+        return true;
+      }
+      case Freq::kMonthly: {
+        const long long index = start_month_index_ + step;
+        const long long y = FloorDiv(index, 12);
+        if (y > kLastYear) return false;
+        const auto m = static_cast<unsigned>(index - y * 12 + 1);
+        first = LocalDay(static_cast<int>(y), m, 1).time_since_epoch().count();
+        end = first + DaysInMonth(static_cast<int>(y), m);
+        return true;
+      }
+      case Freq::kWeekly:
+        first = start_week_.time_since_epoch().count() + 7 * step;
+        end = first + 7;
+        break;
+      case Freq::kDaily:
+        first = start_day_.time_since_epoch().count() + step;
+        end = first + 1;
+        break;
+      default:
+        return false;
+    }
+    return first <= last_day_;
   }
 
   // Index (in units of INTERVAL periods since DTSTART's period) of the period holding `t`.
@@ -270,19 +452,6 @@ class RRule final : public LocalRule {
         break;
     }
     return std::max(0LL, FloorDiv(raw, r_.interval));
-  }
-
-  // The period after k, skipping whole days that cannot match for HOURLY and MINUTELY.
-  long long NextPeriod(long long k) const {
-    if (r_.freq != Freq::kHourly && r_.freq != Freq::kMinutely) return k + 1;
-    const bool hourly = r_.freq == Freq::kHourly;
-    const long long unit_per_day = hourly ? 24 : 1440;
-    const long long base = hourly ? start_hour_ : start_minute_;
-    long long index = base + k * r_.interval;
-    date::local_days day{date::days{FloorDiv(index, unit_per_day)}};
-    if (DayMatches(day)) return k + 1;
-    long long next_day_index = (day.time_since_epoch().count() + 1) * unit_per_day;
-    return std::max(k + 1, CeilDiv(next_day_index - base, r_.interval));
   }
 
   // The calendar parts of a day, for DayMatches.
@@ -346,99 +515,6 @@ class RRule final : public LocalRule {
     return true;
   }
 
-  void AddDay(date::local_days day, std::vector<LocalTime>& out) const {
-    if (!DayMatches(day)) return;
-    for (auto tod : day_times_) out.push_back(LocalTime{day} + tod);
-  }
-
-  // Appends the times of period k in order. False once the period is past the horizon.
-  bool Occurrences(long long k, std::vector<LocalTime>& out) const {
-    const long long step = k * r_.interval;
-    switch (r_.freq) {
-      case Freq::kYearly: {
-        long long y = start_year_ + step;
-        if (y > kLastYear) return false;
-        const int year = static_cast<int>(y);
-        for (unsigned m = 1; m <= 12; ++m) {
-          if (r_.months != 0 && !((r_.months >> m) & 1U)) continue;
-          AddMonth(year, m, out);
-        }
-        return true;
-      }
-      case Freq::kMonthly: {
-        long long index = start_month_index_ + step;
-        long long y = FloorDiv(index, 12);
-        if (y > kLastYear) return false;
-        AddMonth(static_cast<int>(y), static_cast<unsigned>(index - y * 12 + 1), out);
-        return true;
-      }
-      case Freq::kWeekly: {
-        auto week = start_week_ + date::days{7 * step};
-        if (LocalTime{week} > LatestLocal()) return false;
-        for (int i = 0; i < 7; ++i) AddDay(week + date::days{i}, out);
-        return true;
-      }
-      case Freq::kDaily: {
-        auto day = start_day_ + date::days{step};
-        if (LocalTime{day} > LatestLocal()) return false;
-        AddDay(day, out);
-        return true;
-      }
-      case Freq::kHourly:
-      case Freq::kMinutely: {
-        const bool hourly = r_.freq == Freq::kHourly;
-        const long long index = (hourly ? start_hour_ : start_minute_) + step;
-        const long long per_day = hourly ? 24 : 1440;
-        date::local_days day{date::days{FloorDiv(index, per_day)}};
-        if (LocalTime{day} > LatestLocal()) return false;
-        if (!DayMatches(day)) return true;
-        const long long in_day = index - FloorDiv(index, per_day) * per_day;
-        const int hour = static_cast<int>(hourly ? in_day : in_day / 60);
-        if (!((r_.hours_set >> hour) & 1U)) return true;
-        if (hourly) {
-          for (auto tod : hour_times_) out.push_back(LocalTime{day} + hours{hour} + tod);
-        } else {
-          const int minute = static_cast<int>(in_day % 60);
-          if (!((r_.minutes_set >> minute) & 1U)) return true;
-          for (auto s : minute_times_) {
-            out.push_back(LocalTime{day} + hours{hour} + minutes{minute} + s);
-          }
-        }
-        return true;
-      }
-    }
-    return false;
-  }
-
-  void AddMonth(int y, unsigned m, std::vector<LocalTime>& out) const {
-    const unsigned dim = DaysInMonth(y, m);
-    const auto first = LocalDay(y, m, 1);
-    if (r_.weekdays.empty() && !r_.month_days.empty()) {
-      // Only the listed days (in calendar order, whatever order they were written in).
-      std::array<bool, 32> on{};
-      for (int v : r_.month_days) {
-        int d = v > 0 ? v : static_cast<int>(dim) + v + 1;
-        if (d >= 1 && d <= static_cast<int>(dim)) on[static_cast<std::size_t>(d)] = true;
-      }
-      for (unsigned d = 1; d <= dim; ++d) {
-        if (on[d]) AddDay(first + date::days{d - 1}, out);
-      }
-      return;
-    }
-    DayParts p;
-    p.year = y;
-    p.month = m;
-    p.month_len = static_cast<int>(dim);
-    const unsigned first_weekday = WeekdayOf(first);
-    for (unsigned d = 0; d < dim; ++d) {
-      p.day = first + date::days{d};
-      p.mday = static_cast<int>(d) + 1;
-      p.weekday = (first_weekday + d) % 7;
-      if (!DayMatches(p)) continue;
-      for (auto tod : day_times_) out.push_back(LocalTime{p.day} + tod);
-    }
-  }
-
   Rule r_;
   date::local_days start_day_;
   int start_year_ = 0;
@@ -446,14 +522,13 @@ class RRule final : public LocalRule {
   date::local_days start_week_;
   long long start_hour_ = 0;
   long long start_minute_ = 0;
+  long long last_day_ = 0;  // day number of kLastYear-12-31
   bool positions_in_year_ = false;
   bool has_positions_ = false;
   bool needs_calendar_ = false;       // months, month days or positions: DayParts needed
   std::uint32_t plain_weekdays_ = 0;  // BYDAY entries without a position
-  std::vector<seconds> day_times_;
-  std::vector<seconds> hour_times_;
-  std::vector<seconds> minute_times_;
-  std::vector<LocalTime> all_;  // COUNT rules
+  std::vector<LocalTime> all_;        // COUNT rules
+  bool count_exhausted_ = false;      // expanding COUNT ran out of kMaxRRuleCountSteps
 };
 
 Error Bad(const std::string& message) { return InvalidArgument("rrule: " + message); }
@@ -691,7 +766,12 @@ Result<CompiledRRule> CompileRRule(const std::string& text, const std::string& z
       return Bad("BYDAY \"" + std::string(item) +
                  "\" has a position, which only FREQ=MONTHLY or FREQ=YEARLY allow");
     }
-    rule.weekdays.push_back(*e);
+    // Repeats are dropped, so a day is checked against each distinct entry once.
+    bool seen_entry = false;
+    for (const auto& w : rule.weekdays) {
+      seen_entry = seen_entry || (w.weekday == e->weekday && w.position == e->position);
+    }
+    if (!seen_entry) rule.weekdays.push_back(*e);
   }
 
   // DTSTART: wall time in the zone, or UTC converted to it.
@@ -716,7 +796,12 @@ Result<CompiledRRule> CompileRRule(const std::string& text, const std::string& z
   date::year_month_day start_ymd{start_day};
   date::hh_mm_ss<Duration> start_tod{rule.dtstart - start_day};
   if (by_month) rule.months = static_cast<std::uint32_t>(Bits(*by_month));
-  if (by_month_day) rule.month_days = *by_month_day;
+  if (by_month_day) {
+    rule.month_days = *by_month_day;
+    std::sort(rule.month_days.begin(), rule.month_days.end());
+    rule.month_days.erase(std::unique(rule.month_days.begin(), rule.month_days.end()),
+                          rule.month_days.end());
+  }
   if (!by_month_day && !have_by_day) {
     if (rule.freq == Freq::kYearly) {
       if (!by_month) rule.months = 1U << static_cast<unsigned>(start_ymd.month());
@@ -737,8 +822,21 @@ Result<CompiledRRule> CompileRRule(const std::string& text, const std::string& z
                          : ~std::uint64_t{0} >> 4;
   rule.seconds_set = by_second ? Bits(*by_second) : std::uint64_t{1} << start_tod.seconds().count();
 
+  const int count = rule.count;
   auto compiled = std::make_unique<RRule>(std::move(rule));
-  if (!compiled->NextAtOrAfter(LocalTime{LocalDay(1900, 1, 1)})) {
+  const Found first = compiled->First();
+  if (first.exhausted) {
+    if (count > 0) {
+      return Bad("\"" + std::string(Trim(*rule_text)) +
+                 "\": expanding COUNT=" + std::to_string(count) + " looks at more than " +
+                 std::to_string(kMaxRRuleCountSteps) +
+                 " candidate days or periods; use a smaller COUNT or UNTIL");
+    }
+    return Bad("\"" + std::string(Trim(*rule_text)) + "\" has no time within " +
+               std::to_string(kMaxRRuleSearchSteps) +
+               " candidate days or periods of its start (the search limit)");
+  }
+  if (!first.time) {
     return Bad("\"" + std::string(Trim(*rule_text)) + "\" produces no times");
   }
   out.rule = std::move(compiled);

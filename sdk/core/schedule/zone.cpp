@@ -11,7 +11,10 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
+
+#include "sdk/core/schedule.hpp"
 
 namespace weft::core::schedule_detail {
 
@@ -240,6 +243,10 @@ ZonePeriod FromInfo(const date::sys_info& info) {
 Result<Zone> Zone::Find(const std::string& name) {
   Zone zone;
   if (name.empty() || name == "UTC") return zone;
+  if (name.size() > kMaxTimeZoneNameLength) {
+    return InvalidArgument("timezone: must be at most " + std::to_string(kMaxTimeZoneNameLength) +
+                           " characters, got " + std::to_string(name.size()));
+  }
   try {
     zone.tz_ = date::locate_zone(name);
   } catch (const std::exception&) {

@@ -125,13 +125,13 @@ TEST_CASE("interval: Next stops at `until` and after `n`; Between is inclusive w
 
 TEST_CASE("interval: compile errors name the field and the problem", "[schedule][interval]") {
   CHECK(CompileError(IntervalSchedule{0, std::nullopt, ""}) ==
-        "interval: must be > 0 seconds, got 0");
+        "interval: must be at least 1 second, got 0 seconds");
   CHECK(CompileError(IntervalSchedule{-5, std::nullopt, ""}) ==
-        "interval: must be > 0 seconds, got -5");
+        "interval: must be at least 1 second, got -5 seconds");
   CHECK(CompileError(IntervalSchedule{std::nan(""), std::nullopt, ""}) ==
-        "interval: must be > 0 seconds, got nan");
+        "interval: must be at least 1 second, got nan seconds");
   CHECK(CompileError(IntervalSchedule{1e-9, std::nullopt, ""}) ==
-        "interval: must be at least 1 microsecond, got 1e-09 seconds");
+        "interval: must be at least 1 second, got 1e-09 seconds");
   CHECK(CompileError(IntervalSchedule{1e12, std::nullopt, ""}) ==
         "interval: must be at most 36500 days, got 1000000000000 seconds");
   CHECK(CompileError(IntervalSchedule{60, std::nullopt, "Mars/Olympus"}) ==

@@ -196,6 +196,12 @@ TEST_CASE("schedule errors take the schedule's own message and name the path",
   CHECK(rrule.find("FORTNIGHTLY") != std::string::npos);
   std::string zero = ErrorOf(Spec(R"("schedule": {"interval": 0})"));
   CHECK(zero.rfind("deploy.yaml: schedule.interval: ", 0) == 0);
+  // The minimum interval is 1 s, however it is written.
+  CHECK(ErrorOf(Spec(R"("schedule": {"interval": "500ms"})")) ==
+        "deploy.yaml: schedule.interval: must be at least 1 second, got 0.5 seconds");
+  CHECK(ErrorOf(Spec(R"("schedule": {"interval": 0.000001})")) ==
+        "deploy.yaml: schedule.interval: must be at least 1 second, got 1e-06 seconds");
+  CHECK(ErrorOf(Spec(R"("schedule": {"interval": "1s"})")).empty());
 
   CHECK(ErrorOf(Spec(R"("schedule": {"timezone": "UTC"})")) ==
         "deploy.yaml: schedule: expected one of interval, cron or rrule");
