@@ -120,9 +120,11 @@ std::string FormatDuration(double seconds) {
     std::snprintf(buf, sizeof buf, "%.1fs", seconds);
   } else if (seconds < 3600) {
     std::snprintf(buf, sizeof buf, "%dm %ds", static_cast<int>(seconds) / 60, static_cast<int>(seconds) % 60);
-  } else {
-    std::snprintf(buf, sizeof buf, "%dh %dm", static_cast<int>(seconds) / 3600,
-                  (static_cast<int>(seconds) % 3600) / 60);
+  } else if (seconds < 1e15) {  // hours as a double: no int conversion can overflow
+    std::snprintf(buf, sizeof buf, "%.0fh %dm", std::floor(seconds / 3600),
+                  static_cast<int>(std::fmod(seconds, 3600) / 60));
+  } else {  // also inf and nan
+    std::snprintf(buf, sizeof buf, "%gs", seconds);
   }
   return buf;
 }

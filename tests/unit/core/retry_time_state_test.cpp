@@ -232,6 +232,9 @@ TEST_CASE("FormatDuration writes durations for people", "[time]") {
   CHECK(core::FormatDuration(5) == "5.0s");
   CHECK(core::FormatDuration(125) == "2m 5s");
   CHECK(core::FormatDuration(5400) == "1h 30m");
+  // Found by tests/fuzz (time): hours past INT_MAX seconds overflowed an int conversion.
+  CHECK(core::FormatDuration(2.0554e10) == "5709444h 26m");
+  CHECK(core::FormatDuration(1e300) == "1e+300s");
 }
 
 TEST_CASE("seconds convert to durations and back", "[time]") {
