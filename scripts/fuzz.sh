@@ -4,7 +4,7 @@
 #
 #   scripts/fuzz.sh [SECONDS]            every target for SECONDS (default 60)
 #   scripts/fuzz.sh --ci [SECONDS]       the bounded CI run: every target for SECONDS (default
-#                                        15), as the ctest test `fuzz.ci` does
+#                                        12), as the ctest test `fuzz.ci` does
 #   scripts/fuzz.sh --regress            only re-run the stored inputs
 #   FUZZ_TARGETS="cron rrule" scripts/fuzz.sh 300     only these targets
 #
@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 mode=fuzz
 if [ "${1:-}" = "--ci" ]; then mode=ci; shift; fi
 if [ "${1:-}" = "--regress" ]; then mode=regress; shift; fi
-seconds="${1:-$([ "$mode" = ci ] && echo 15 || echo 60)}"
+seconds="${1:-$([ "$mode" = ci ] && echo 12 || echo 60)}"
 timeout_s="${FUZZ_TIMEOUT:-5}"
 rss_mb="${FUZZ_RSS_MB:-2048}"
 
