@@ -11,9 +11,12 @@ PACKAGES=(
   postgresql postgresql-client
   python3
   chromium
+  clang libclang-rt-14-dev
 )
 # python3: the stand-in Kubernetes API server of the agent e2e tests (tests/e2e).
 # chromium: the ui tests drive Debian's headless Chromium (tests/ui, playwright-core).
+# clang, libclang-rt-14-dev: the fuzz targets (tests/fuzz, scripts/fuzz.sh) need clang++ and
+# its libFuzzer and sanitizer runtimes (Debian 12: clang 14).
 # Node.js runs the local S3-compatible server of the e2e tests (tests/e2e/s3: s3rver) and the
 # ui tests' driver (tests/ui: playwright-core 1.61, the newest that runs on Debian 12's
 # Node 18). Any node >= 18 with npm will do; Debian's packages only when

@@ -640,7 +640,7 @@ Result<std::vector<DeploymentSpec>> DeploymentSpecsFromJson(const std::string& t
     try {
       json probe = json::parse(text);
       (void)probe;
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
       return InvalidArgument(where + ": not valid JSON: " + e.what());
     }
     return InvalidArgument(where + ": not valid JSON");

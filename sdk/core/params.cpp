@@ -262,6 +262,12 @@ Result<ParamValue> ParseParamText(const ParamSpec& spec, std::string_view text) 
   };
   switch (spec.type) {
     case ParamType::kString:
+      // A run's parameters travel as JSON, which holds UTF-8 text only.
+      for (std::size_t i = 0; i < text.size();) {
+        std::size_t n = Utf8SequenceLength(text, i);
+        if (n == 0) return ParamError(spec.name, "not valid UTF-8 text");
+        i += n;
+      }
       return ParamValue{std::string(text)};
     case ParamType::kInt: {
       std::string s(text);

@@ -141,13 +141,19 @@ class DayStepRule final : public sd::LocalRule {
  public:
   DayStepRule(LocalTime base, Duration step) : base_(base), step_(step) {}
   std::optional<LocalTime> NextAtOrAfter(LocalTime from) const override {
-    if (from > sd::LatestLocal()) return std::nullopt;
-    long long k = sd::CeilDiv((from - base_).count(), step_.count());
-    long long offset = 0;
-    if (__builtin_mul_overflow(k, step_.count(), &offset)) return std::nullopt;
-    LocalTime next = base_ + Duration{offset};
-    if (next > sd::LatestLocal()) return std::nullopt;
-    return next;
+    using std::chrono::microseconds;
+    const LocalTime latest = sd::LatestLocal();
+    if (from > latest) return std::nullopt;
+    // In microseconds (base and step are whole ones): from an anchor centuries back the
+    // difference overflows nanoseconds, not microseconds; the result is within a step of from.
+    const long long from_us = date::ceil<microseconds>(from.time_since_epoch()).count();
+    const long long base_us = date::floor<microseconds>(base_.time_since_epoch()).count();
+    const long long step_us = std::chrono::duration_cast<microseconds>(step_).count();
+    const long long next_us = base_us + sd::CeilDiv(from_us - base_us, step_us) * step_us;
+    if (next_us > date::floor<microseconds>(latest.time_since_epoch()).count()) {
+      return std::nullopt;
+    }
+    return LocalTime{microseconds{next_us}};
   }
 
  private:
@@ -249,19 +255,16 @@ std::vector<TimePoint> Schedule::Impl::Next(TimePoint after, std::size_t n,
   std::vector<TimePoint> out;
   if (n == 0 || after >= until_time) return out;
   if (fixed) {
+    // The first step in microseconds (anchor and step are whole ones): from an anchor
+    // centuries back the difference overflows nanoseconds, not microseconds.
+    using std::chrono::microseconds;
     const long long step_ns = step.count();
-    long long diff = 0;
-    if (__builtin_sub_overflow(after.time_since_epoch().count(), anchor.time_since_epoch().count(),
-                               &diff)) {
-      return out;
-    }
-    long long k = sd::FloorDiv(diff, step_ns) + 1;
-    long long offset = 0;
+    const long long step_us = std::chrono::duration_cast<microseconds>(step).count();
+    const long long after_us = date::floor<microseconds>(after.time_since_epoch()).count();
+    const long long anchor_us = date::floor<microseconds>(anchor.time_since_epoch()).count();
+    const long long t_us = anchor_us + (sd::FloorDiv(after_us - anchor_us, step_us) + 1) * step_us;
     long long t_ns = 0;
-    if (__builtin_mul_overflow(k, step_ns, &offset) ||
-        __builtin_add_overflow(anchor.time_since_epoch().count(), offset, &t_ns)) {
-      return out;
-    }
+    if (__builtin_mul_overflow(t_us, 1000LL, &t_ns)) return out;
     while (out.size() < n) {
       TimePoint t{Duration{t_ns}};
       if (t > until_time) break;

@@ -29,6 +29,14 @@ std::string FormatTime(TimePoint t) {
   return buf;
 }
 
+namespace {
+
+// The whole years a TimePoint (64-bit nanoseconds since 1970) holds: 1677-09-21 to 2262-04-11.
+constexpr int kMinYear = 1678;
+constexpr int kMaxYear = 2261;
+
+}  // namespace
+
 std::optional<TimePoint> ParseTime(std::string_view s) {
   int y, mo, d, h = 0, mi = 0;
   double sec = 0;
@@ -84,7 +92,11 @@ std::optional<TimePoint> ParseTime(std::string_view s) {
     }
   }
   if (pos != text.size()) return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec >= 61) return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec >= 61) {
+    return std::nullopt;
+  }
+  // Outside these years the conversion below would overflow.
+  if (y < kMinYear || y > kMaxYear) return std::nullopt;
   static constexpr int kDaysInMonth[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   if (d > kDaysInMonth[mo - 1] || (mo == 2 && d == 29 && !leap)) return std::nullopt;
@@ -108,9 +120,11 @@ std::string FormatDuration(double seconds) {
     std::snprintf(buf, sizeof buf, "%.1fs", seconds);
   } else if (seconds < 3600) {
     std::snprintf(buf, sizeof buf, "%dm %ds", static_cast<int>(seconds) / 60, static_cast<int>(seconds) % 60);
-  } else {
-    std::snprintf(buf, sizeof buf, "%dh %dm", static_cast<int>(seconds) / 3600,
-                  (static_cast<int>(seconds) % 3600) / 60);
+  } else if (seconds < 1e15) {  // hours as a double: no int conversion can overflow
+    std::snprintf(buf, sizeof buf, "%.0fh %dm", std::floor(seconds / 3600),
+                  static_cast<int>(std::fmod(seconds, 3600) / 60));
+  } else {  // also inf and nan
+    std::snprintf(buf, sizeof buf, "%gs", seconds);
   }
   return buf;
 }

@@ -37,7 +37,7 @@ std::string CheckJsonObject(const std::string& text) {
   try {
     auto j = nlohmann::json::parse(text);
     if (!j.is_object()) return "must be a JSON object, got " + TypeName(j);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for 1e999
     return std::string("not valid JSON: ") + e.what();
   }
   return {};
@@ -47,7 +47,7 @@ std::string CheckJson(const std::string& text) {
   if (text.empty()) return {};
   try {
     if (!nlohmann::json::accept(text)) (void)nlohmann::json::parse(text).is_null();
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for 1e999
     return std::string("not valid JSON: ") + e.what();
   }
   return {};

@@ -188,3 +188,24 @@ TEST_CASE("gRPC: admin lists the rule chain and the versions", "[grpc]") {
   CHECK_THAT(version->database(), Catch::StartsWith("postgresql "));
   CHECK(version->schema_version() >= 1);
 }
+
+// Found by tests/fuzz (json_api): nlohmann refuses a number a double cannot hold with
+// out_of_range, not parse_error, and the check let it escape the handler.
+TEST_CASE("gRPC: a JSON number out of range (1e999) is INVALID_ARGUMENT, not an escaped exception",
+          "[grpc]") {
+  Server s;
+  v1::CreateFlowRunRequest req;
+  req.set_flow_name("etl");
+  req.set_parameters_json(R"({"x": 1e999})");
+  auto r = s.client->CreateFlowRun(req);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == core::Code::kInvalidArgument);
+  CHECK_THAT(r.error().message, Catch::StartsWith("parameters_json: not valid JSON"));
+  CHECK_THAT(r.error().message, Catch::Contains("1e999"));
+  // The server still answers.
+  v1::GetFlowRunRequest get;
+  get.set_id("7f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f");
+  auto g = s.client->GetFlowRun(get);
+  REQUIRE_FALSE(g.ok());
+  CHECK(g.error().code == core::Code::kNotFound);
+}

@@ -196,6 +196,18 @@ TEST_CASE("ParseTime refuses what is not a time", "[time]") {
   CHECK_FALSE(ParseTime(text));
 }
 
+// Found by tests/fuzz (time): a year a TimePoint cannot hold overflowed the conversion
+// (undefined behaviour); negative hours and minutes were read as times.
+TEST_CASE("ParseTime refuses years outside 1678-2261 and negative fields", "[time]") {
+  auto text = GENERATE(as<std::string>{}, "026-11-26T06:49:50+0200", "0001-01-01T00:00:00Z",
+                       "1677-12-31T23:59:59Z", "2262-01-01T00:00:00Z", "9999-12-31",
+                       "2026-11-26T-1:00:00Z", "2026-11-26T04:-5:00Z");
+  CAPTURE(text);
+  CHECK_FALSE(ParseTime(text));
+  CHECK(ParseTime("1678-01-01T00:00:00Z"));
+  CHECK(ParseTime("2261-12-31T23:59:59.999999Z"));
+}
+
 TEST_CASE("ParseDurationSeconds reads people's durations", "[time]") {
   CHECK(ParseDurationSeconds("10s") == 10.0);
   CHECK(ParseDurationSeconds("5m") == 300.0);
@@ -220,6 +232,9 @@ TEST_CASE("FormatDuration writes durations for people", "[time]") {
   CHECK(core::FormatDuration(5) == "5.0s");
   CHECK(core::FormatDuration(125) == "2m 5s");
   CHECK(core::FormatDuration(5400) == "1h 30m");
+  // Found by tests/fuzz (time): hours past INT_MAX seconds overflowed an int conversion.
+  CHECK(core::FormatDuration(2.0554e10) == "5709444h 26m");
+  CHECK(core::FormatDuration(1e300) == "1e+300s");
 }
 
 TEST_CASE("seconds convert to durations and back", "[time]") {

@@ -83,6 +83,17 @@ TEST_CASE("interval: whole days in Europe/Berlin keep the local wall time across
         std::vector<std::string>{"2026-03-29T07:00:00Z"});
 }
 
+// Found by tests/fuzz (time): whole days in a zone from an anchor ~300 years back overflowed
+// the nanosecond difference (UBSan); the steps are counted in microseconds.
+TEST_CASE("interval: whole days from an anchor centuries back", "[schedule][interval]") {
+  auto zoned = Every(2 * 86400, "1729-11-26T09:00:00+01:00", "Etc/GMT-1");
+  CHECK(NextZ(zoned, "2026-03-28T12:00:00Z", 2) ==
+        std::vector<std::string>{"2026-03-30T08:00:00Z", "2026-04-01T08:00:00Z"});
+  auto utc = Every(2 * 86400, "1729-11-26T09:00:00+01:00");
+  CHECK(NextZ(utc, "2026-03-28T12:00:00Z", 2) ==
+        std::vector<std::string>{"2026-03-30T08:00:00Z", "2026-04-01T08:00:00Z"});
+}
+
 TEST_CASE("interval: whole days in America/New_York, including a wall time in the gap",
           "[schedule][interval][dst]") {
   // Spring forward 2026-03-08 02:00 EST -> 03:00 EDT; fall back 2026-11-01 02:00 EDT -> 01:00 EST.

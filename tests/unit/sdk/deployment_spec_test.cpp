@@ -429,3 +429,12 @@ TEST_CASE("parameters_schema: the flow's declared parameters survive the JSON fo
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().message.find("parameters_schema") != std::string::npos);
 }
+
+// Found by tests/fuzz (deployment_spec_json): a number a double cannot hold is refused with
+// out_of_range, which escaped (the CLI died reading a program's --weft-describe).
+TEST_CASE("a JSON number out of range is a clear error, not an exception", "[deployment_spec]") {
+  CHECK_THAT(ErrorOf("51e30858090658E", "program ./f"),
+             Catch::StartsWith("program ./f: not valid JSON") && Catch::Contains("overflow"));
+  CHECK_THAT(ErrorOf(R"([{"name": "n", "timeout": 1e999}])"),
+             Catch::StartsWith("deploy.yaml: not valid JSON"));
+}

@@ -195,3 +195,14 @@ TEST_CASE("int and double parameters may declare bounds", "[params]") {
   REQUIRE_FALSE(d.ok());
   CHECK(d.error().message == "default: parameter \"val_month\": must be between 1 and 12, got 0");
 }
+
+// Found by tests/fuzz (params): a string parameter with bytes that are not UTF-8 was accepted,
+// and writing the run's parameters as JSON threw (the flow program died).
+TEST_CASE("a string parameter that is not UTF-8 is an error naming the parameter", "[params]") {
+  auto r = ResolveParams(TaxiSpecs(), "", Overrides{{"region", "eu"}, {"csv", "a\xff.csv"}});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message == "parameter \"csv\": not valid UTF-8 text");
+  auto ok = ResolveParams(TaxiSpecs(), "", Overrides{{"region", "Z\xc3\xbcrich"}});
+  REQUIRE(ok.ok());
+  CHECK(ParamsToJson(*ok).find("Z\xc3\xbcrich") != std::string::npos);
+}
