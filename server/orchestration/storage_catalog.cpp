@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "sdk/core/field_limits.hpp"
 #include "server/store/storage_repo.hpp"
 
 namespace weft::server::orchestration {
@@ -109,6 +110,14 @@ std::string CheckStorageSpec(StorageSpec& spec) {
     return "kind: must be local, server or s3, got \"" + spec.kind + "\"";
   }
   for (const auto& [key, value] : spec.config) {
+    if (key.size() > core::kMaxConfigKeyBytes) {
+      return "config: a key of " + std::to_string(key.size()) + " bytes, longer than the limit of " +
+             core::DescribeBytes(core::kMaxConfigKeyBytes);
+    }
+    if (auto st = core::CheckTextLength(value, "config." + key, core::kMaxConfigValueBytes);
+        !st.ok()) {
+      return st.error().message;
+    }
     if (LooksLikeCredential(key)) {
       return "config." + key +
              ": credentials are never stored; they come from the environment of whoever reads "
