@@ -18,6 +18,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "cli/commands/common.hpp"
 #include "cli/output/json.hpp"
@@ -26,6 +28,7 @@
 #include "sdk/client/convert.hpp"
 #include "sdk/client/storage/bundle_store.hpp"
 #include "sdk/core/deployment_spec.hpp"
+#include "sdk/core/field_limits.hpp"
 #include "sdk/core/schedule.hpp"
 #include "sdk/core/time.hpp"
 
@@ -98,6 +101,32 @@ struct Loaded {
   std::vector<core::DeploymentSpec> specs;
 };
 
+// Walks the document without recursion before it is converted (which recurses): nested at
+// most kMaxJsonDepth deep, at most kMaxSpecValues values (aliases expanded, as they will be).
+core::Status CheckYamlShape(const YAML::Node& root, const std::string& path) {
+  std::vector<std::pair<YAML::Node, int>> stack{{root, 1}};
+  std::size_t values = 0;
+  while (!stack.empty()) {
+    auto [node, depth] = stack.back();
+    stack.pop_back();
+    if (++values > core::kMaxSpecValues) {
+      return core::InvalidArgument(path + ": more than " + std::to_string(core::kMaxSpecValues) +
+                                   " values (aliases count each time they are used)");
+    }
+    if (!node.IsSequence() && !node.IsMap()) continue;
+    if (depth > core::kMaxJsonDepth) {
+      return core::InvalidArgument(path + ": nested deeper than " +
+                                   std::to_string(core::kMaxJsonDepth) + " levels");
+    }
+    if (node.IsSequence()) {
+      for (const auto& item : node) stack.emplace_back(item, depth + 1);
+    } else {
+      for (const auto& kv : node) stack.emplace_back(kv.second, depth + 1);
+    }
+  }
+  return {};
+}
+
 core::Result<std::string> ReadYamlAsJson(const std::string& path) {
   YAML::Node doc;
   try {
@@ -108,6 +137,7 @@ core::Result<std::string> ReadYamlAsJson(const std::string& path) {
     return core::InvalidArgument(
         fmt::format("{}: line {}, column {}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
+  if (auto st = CheckYamlShape(doc, path); !st.ok()) return st.error();
   json out;
   if (doc.IsMap() && doc["deployments"] && doc.size() == 1) {
     const YAML::Node list = doc["deployments"];
@@ -553,6 +583,7 @@ int DeploymentRun(const Globals& g, const DeploymentRunOptions& o) {
     std::string key = kv.substr(0, eq);
     std::string text = kv.substr(eq + 1);
     // JSON when it reads as JSON (numbers, true/false, lists, objects, "quoted"), else text.
+    if (auto st = core::CheckJsonText(text, "--param " + key); !st.ok()) return Fail(st.error());
     json value = json::parse(text, nullptr, false);
     params[key] = value.is_discarded() || value.is_null() ? json(text) : value;
   }
