@@ -31,6 +31,7 @@
 #include "sdk/client/convert.hpp"
 #include "sdk/client/log_shipper.hpp"
 #include "sdk/client/storage/bundle_store.hpp"
+#include "sdk/core/field_limits.hpp"
 
 #ifndef WEFT_VERSION
 #define WEFT_VERSION "0.0.0"
@@ -619,7 +620,8 @@ struct Agent::Impl {
                      run.name(), message);
       cleanup();
       core::State state = st.cancel ? core::Cancelled(Now(), "cancelled before it started")
-                                    : core::Crashed(Now(), message);
+                                    : core::Crashed(
+                                          Now(), core::CutText(message, core::kMaxStateMessageBytes));
       auto res = Propose(run.id(), state,
                          fmt::format("agent-start-failed:{}:{}", run.id(), run.run_count() + 1));
       if (!res) metrics.OnFailure("report");

@@ -27,6 +27,40 @@ int Fail(const core::Error& error) {
   return Fail(m);
 }
 
+namespace {
+
+// Pages through a state history (the server answers at most 1000 states a call).
+template <typename Resp, typename Req, typename Call>
+core::Result<Resp> WholeHistory(Req req, Call call) {
+  Resp all;
+  req.mutable_page()->set_limit(1000);
+  for (;;) {
+    auto page = call(req);
+    if (!page) return page.error();
+    for (auto& s : *page->mutable_states()) *all.add_states() = std::move(s);
+    if (page->page().next_cursor().empty()) return all;
+    req.mutable_page()->set_cursor(page->page().next_cursor());
+  }
+}
+
+}  // namespace
+
+core::Result<v1::ListFlowRunStatesResponse> FlowRunHistory(client::Client& c,
+                                                           const std::string& flow_run_id) {
+  v1::ListFlowRunStatesRequest req;
+  req.set_flow_run_id(flow_run_id);
+  return WholeHistory<v1::ListFlowRunStatesResponse>(
+      req, [&](const v1::ListFlowRunStatesRequest& r) { return c.ListFlowRunStates(r); });
+}
+
+core::Result<v1::ListTaskRunStatesResponse> TaskRunHistory(client::Client& c,
+                                                           const std::string& task_run_id) {
+  v1::ListTaskRunStatesRequest req;
+  req.set_task_run_id(task_run_id);
+  return WholeHistory<v1::ListTaskRunStatesResponse>(
+      req, [&](const v1::ListTaskRunStatesRequest& r) { return c.ListTaskRunStates(r); });
+}
+
 int Fail(const std::string& message) {
   std::cerr << "error: " << message << std::endl;
   return 1;

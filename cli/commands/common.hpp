@@ -24,6 +24,11 @@ std::string ShortTime(const google::protobuf::Timestamp& t);
 // "Completed", "AwaitingRetry (in 3s)".
 std::string StateLabel(const v1::State& s);
 std::string Join(const std::vector<std::string>& parts, const std::string& sep);
+// A run's whole state history, oldest first, read a page at a time.
+core::Result<v1::ListFlowRunStatesResponse> FlowRunHistory(client::Client& c,
+                                                           const std::string& flow_run_id);
+core::Result<v1::ListTaskRunStatesResponse> TaskRunHistory(client::Client& c,
+                                                           const std::string& task_run_id);
 
 // Commands. Each returns the process exit code.
 int FlowLs(const Globals& g, int limit);

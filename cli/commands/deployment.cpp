@@ -18,6 +18,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "cli/commands/common.hpp"
 #include "cli/commands/spec_yaml.hpp"
@@ -27,6 +29,7 @@
 #include "sdk/client/convert.hpp"
 #include "sdk/client/storage/bundle_store.hpp"
 #include "sdk/core/deployment_spec.hpp"
+#include "sdk/core/field_limits.hpp"
 #include "sdk/core/schedule.hpp"
 #include "sdk/core/time.hpp"
 
@@ -44,6 +47,7 @@ struct Loaded {
   fs::path base_dir;  // includes are relative to it
   std::vector<core::DeploymentSpec> specs;
 };
+
 
 core::Result<std::string> ReadYamlAsJson(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -476,6 +480,7 @@ int DeploymentRun(const Globals& g, const DeploymentRunOptions& o) {
     std::string key = kv.substr(0, eq);
     std::string text = kv.substr(eq + 1);
     // JSON when it reads as JSON (numbers, true/false, lists, objects, "quoted"), else text.
+    if (auto st = core::CheckJsonText(text, "--param " + key); !st.ok()) return Fail(st.error());
     json value = json::parse(text, nullptr, false);
     params[key] = value.is_discarded() || value.is_null() ? json(text) : value;
   }

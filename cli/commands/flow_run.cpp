@@ -73,9 +73,7 @@ int FlowRunInspect(const Globals& g, const std::string& id) {
   req.set_id(id);
   auto run = c.GetFlowRun(req);
   if (!run) return Fail(run.error());
-  v1::ListFlowRunStatesRequest hreq;
-  hreq.set_flow_run_id(id);
-  auto history = c.ListFlowRunStates(hreq);
+  auto history = FlowRunHistory(c, id);
   if (!history) return Fail(history.error());
   v1::ListTaskRunsRequest treq;
   treq.set_flow_run_id(id);
@@ -92,9 +90,7 @@ int FlowRunInspect(const Globals& g, const std::string& id) {
   // Each task run's history, so a retried task shows how it got to its final state.
   std::vector<v1::ListTaskRunStatesResponse> task_histories;
   for (const auto& tr : tasks->task_runs()) {
-    v1::ListTaskRunStatesRequest sreq;
-    sreq.set_task_run_id(tr.id());
-    auto h = c.ListTaskRunStates(sreq);
+    auto h = TaskRunHistory(c, tr.id());
     if (!h) return Fail(h.error());
     task_histories.push_back(std::move(*h));
   }

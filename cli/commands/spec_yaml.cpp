@@ -4,12 +4,43 @@
 #include <yaml-cpp/yaml.h>
 
 #include <nlohmann/json.hpp>
+#include <utility>
+#include <vector>
+
+#include "sdk/core/field_limits.hpp"
 
 namespace weft::cli {
 
 using json = nlohmann::json;
 
 namespace {
+
+// Walks the document without recursion before it is converted (which recurses): nested at
+// most kMaxJsonDepth deep, at most kMaxSpecValues values (aliases expanded, as they will be).
+core::Status CheckYamlShape(const YAML::Node& root, const std::string& path) {
+  std::vector<std::pair<YAML::Node, int>> stack{{root, 1}};
+  std::size_t values = 0;
+  while (!stack.empty()) {
+    auto [node, depth] = stack.back();
+    stack.pop_back();
+    if (++values > core::kMaxSpecValues) {
+      return core::InvalidArgument(path + ": more than " + std::to_string(core::kMaxSpecValues) +
+                                   " values (aliases count each time they are used)");
+    }
+    if (!node.IsSequence() && !node.IsMap()) continue;
+    if (depth > core::kMaxJsonDepth) {
+      return core::InvalidArgument(path + ": nested deeper than " +
+                                   std::to_string(core::kMaxJsonDepth) + " levels");
+    }
+    if (node.IsSequence()) {
+      for (const auto& item : node) stack.emplace_back(item, depth + 1);
+    } else {
+      for (const auto& kv : node) stack.emplace_back(kv.second, depth + 1);
+    }
+  }
+  return {};
+}
+
 
 bool IsNullScalar(const YAML::Node& n) {
   if (n.Tag() == "!") return false;  // quoted: a string
@@ -75,6 +106,7 @@ core::Result<std::string> DeploymentYamlToJson(const std::string& text, const st
     return core::InvalidArgument(
         fmt::format("{}: line {}, column {}: {}", where, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
+  if (auto st = CheckYamlShape(doc, where); !st.ok()) return st.error();
   json out;
   if (doc.IsMap() && doc["deployments"] && doc.size() == 1) {
     const YAML::Node list = doc["deployments"];

@@ -36,9 +36,7 @@ int TaskRunInspect(const Globals& g, const std::string& id) {
   req.set_id(id);
   auto run = c.GetTaskRun(req);
   if (!run) return Fail(run.error());
-  v1::ListTaskRunStatesRequest hreq;
-  hreq.set_task_run_id(id);
-  auto history = c.ListTaskRunStates(hreq);
+  auto history = TaskRunHistory(c, id);
   if (!history) return Fail(history.error());
   if (g.format == Format::kJson) {
     std::cout << "{\n\"task_run\": ";

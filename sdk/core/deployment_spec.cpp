@@ -18,6 +18,7 @@
 #include <string_view>
 #include <utility>
 
+#include "sdk/core/field_limits.hpp"
 #include "sdk/core/image_ref.hpp"
 #include "sdk/core/params.hpp"
 #include "sdk/core/time.hpp"
@@ -575,6 +576,34 @@ Status ValidateDeploymentSpec(const DeploymentSpec& spec, const std::string& whe
       return FieldError(where, "tags[" + std::to_string(i) + "]", "empty tag");
     }
   }
+  // The server's limits (sdk/core/field_limits.hpp), checked before anything is packed.
+  auto limited = [&](const Status& st) -> Status {
+    if (st.ok()) return st;
+    return InvalidArgument(where + ": " + st.error().message);
+  };
+  if (auto st = limited(CheckTags(spec.tags, "tags")); !st.ok()) return st;
+  if (auto st = limited(CheckJsonText(spec.parameters_json, "parameters")); !st.ok()) return st;
+  if (auto st = limited(CheckTextLength(spec.description, "description", kMaxDescriptionBytes));
+      !st.ok()) {
+    return st;
+  }
+  if (auto st = limited(CheckTextLength(spec.version, "version", kMaxVersionBytes)); !st.ok()) {
+    return st;
+  }
+  if (spec.entrypoint.size() > kMaxEntrypointArgs) {
+    return FieldError(where, "entrypoint",
+                      std::to_string(spec.entrypoint.size()) +
+                          " arguments, more than the limit of " +
+                          std::to_string(kMaxEntrypointArgs));
+  }
+  for (std::size_t i = 0; i < spec.entrypoint.size(); ++i) {
+    if (auto st = limited(CheckTextLength(spec.entrypoint[i],
+                                          "entrypoint[" + std::to_string(i) + "]",
+                                          kMaxEntrypointArgBytes));
+        !st.ok()) {
+      return st;
+    }
+  }
   const RunnerSpec& r = spec.runner;
   if (r.type != "process" && r.type != "docker" && r.type != "kubernetes") {
     return FieldError(where, "runner.type",
@@ -634,6 +663,10 @@ std::string DeploymentSpecsToJson(const std::vector<DeploymentSpec>& specs) {
 
 Result<std::vector<DeploymentSpec>> DeploymentSpecsFromJson(const std::string& text,
                                                            const std::string& where) {
+  if (std::string problem = JsonTextProblem(text, {kMaxSpecDocumentBytes, kMaxJsonDepth});
+      !problem.empty()) {
+    return InvalidArgument(where + ": " + problem);
+  }
   json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
     // Parse again with exceptions for the position of the problem.

@@ -1,4 +1,5 @@
 #include "sdk/core/params.hpp"
+#include "sdk/core/field_limits.hpp"
 #include "sdk/core/text.hpp"
 
 #include <algorithm>
@@ -327,6 +328,7 @@ Result<ParamValues> ResolveParams(
     trimmed.remove_prefix(1);
   }
   if (!trimmed.empty()) {
+    if (auto st = CheckJsonText(trimmed, "parameters_json"); !st.ok()) return st.error();
     json doc = json::parse(trimmed.begin(), trimmed.end(), nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded()) return InvalidArgument("parameters_json: not valid JSON");
     if (!doc.is_object()) return InvalidArgument("parameters_json: expected a JSON object");
@@ -380,6 +382,11 @@ std::string SpecsToJson(const std::vector<ParamSpec>& specs) {
 }
 
 Result<std::vector<ParamSpec>> SpecsFromJson(std::string_view text) {
+  if (auto st = CheckJsonText(text, "parameters_schema_json",
+                              {kMaxParametersSchemaBytes, kMaxJsonDepth});
+      !st.ok()) {
+    return st.error();
+  }
   json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return InvalidArgument("parameters_schema_json: not valid JSON");
   if (!doc.is_array()) return InvalidArgument("parameters_schema_json: expected a JSON array");

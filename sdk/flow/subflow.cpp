@@ -7,6 +7,7 @@
 
 #include "sdk/client/client.hpp"
 #include "sdk/client/convert.hpp"
+#include "sdk/core/field_limits.hpp"
 #include "sdk/flow/internal.hpp"
 #include "sdk/flow/subflow.hpp"
 
@@ -37,7 +38,8 @@ core::State WrapperState(const Flow& child, const FlowRunResult& r) {
   if (s.type == core::StateType::kCompleted) {
     s.message = who + " Completed";
   } else {
-    s.message = who + " ended " + s.name + (s.message.empty() ? "" : ": " + s.message);
+    s.message = core::CutText(who + " ended " + s.name + (s.message.empty() ? "" : ": " + s.message),
+                              core::kMaxStateMessageBytes);
     if (!s.IsTerminal()) {  // never expected: Execute ends in a final state
       s = core::Failed(Now(), who + " ended in non-final state " + r.state->name);
     }

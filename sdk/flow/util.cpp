@@ -10,6 +10,7 @@
 #include <typeinfo>
 #include <utility>
 
+#include "sdk/core/field_limits.hpp"
 #include "sdk/flow/internal.hpp"
 #include "sdk/flow/result_codec.hpp"
 
@@ -71,10 +72,17 @@ std::string Demangle(const char* mangled) {
   return status == 0 && out ? std::string(out.get()) : std::string(mangled);
 }
 
-std::string ExceptionInfo::Text() const { return message.empty() ? type : type + ": " + message; }
+// Both within the server's limits on a state's message and details (sdk/core/field_limits):
+// a long exception text is cut, never refused with the run's final state.
+std::string ExceptionInfo::Text() const {
+  return core::CutText(message.empty() ? type : type + ": " + message,
+                       core::kMaxStateMessageBytes);
+}
 
 std::string ExceptionInfo::DetailsJson() const {
-  return nlohmann::json{{"exception_type", type}, {"message", message}}.dump();
+  return nlohmann::json{{"exception_type", core::CutText(type, 1024)},
+                        {"message", core::CutText(message, core::kMaxStateMessageBytes / 2)}}
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 ExceptionInfo DescribeException(std::exception_ptr error) {

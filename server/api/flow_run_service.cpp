@@ -28,6 +28,12 @@ class FlowRunServiceImpl final : public v1::FlowRunService::Service {
     spec.name = req->name();
     spec.parameters_json = req->parameters_json();
     spec.tags.assign(req->tags().begin(), req->tags().end());
+    if (auto st = core::CheckTags(spec.tags, "tags"); !st.ok()) return ToGrpc(st.error());
+    if (auto st = core::CheckTextLength(req->idempotency_key(), "idempotency_key",
+                                        core::kMaxIdempotencyKeyBytes);
+        !st.ok()) {
+      return ToGrpc(st.error());
+    }
     if (req->has_retry_policy()) {
       std::string rp = CheckRetryPolicy(req->retry_policy(), "retry_policy");
       if (!rp.empty()) return Invalid(rp);
@@ -144,9 +150,15 @@ class FlowRunServiceImpl final : public v1::FlowRunService::Service {
                                  v1::ListFlowRunStatesResponse* resp) override {
     if (req->flow_run_id().empty()) return Invalid("flow_run_id: must not be empty");
     if (auto denied = scope_.FlowRun(*ctx, "flow_run_id", req->flow_run_id())) return *denied;
-    auto r = runs_.ListFlowRunStates(req->flow_run_id());
+    auto page = HistoryPage(req->page(), req->newest_first());
+    if (!page.ok()) return ToGrpc(page.error());
+    auto r = runs_.ListFlowRunStates(req->flow_run_id(), *page);
     if (!r.ok()) return ToGrpc(r.error());
-    for (const auto& s : *r) *resp->add_states() = ToProto(s);
+    auto& states = *r;
+    bool more = static_cast<int>(states.size()) >= page->limit;
+    if (more) states.resize(static_cast<std::size_t>(page->limit - 1));
+    for (const auto& s : states) *resp->add_states() = ToProto(s);
+    if (more) resp->mutable_page()->set_next_cursor(std::to_string(states.back().id));
     return grpc::Status::OK;
   }
 

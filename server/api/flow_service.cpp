@@ -18,10 +18,12 @@ class FlowServiceImpl final : public v1::FlowService::Service {
                           v1::CreateFlowResponse* resp) override {
     if (req->name().empty()) return Invalid("name: must not be empty");
     if (!req->parameters_schema_json().empty()) {
-      std::string p = orchestration::CheckJson(req->parameters_schema_json());
+      std::string p = orchestration::CheckJson(
+          req->parameters_schema_json(), {core::kMaxParametersSchemaBytes, core::kMaxJsonDepth});
       if (!p.empty()) return Invalid("parameters_schema_json: " + p);
     }
     std::vector<std::string> tags(req->tags().begin(), req->tags().end());
+    if (auto st = core::CheckTags(tags, "tags"); !st.ok()) return ToGrpc(st.error());
     auto r = runs_.CreateFlow(req->name(), tags, req->parameters_schema_json());
     if (!r.ok()) return ToGrpc(r.error());
     *resp->mutable_flow() = ToProto(r->record);

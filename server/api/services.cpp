@@ -40,8 +40,22 @@ std::string CheckState(const v1::State& s, const std::string& field) {
              " state, not " + core::StateTypeName(static_cast<core::StateType>(t));
     }
   }
+  if (auto st = core::CheckTextLength(s.name(), field + ".name", core::kMaxStateNameBytes);
+      !st.ok()) {
+    return st.error().message;
+  }
+  if (auto st = core::CheckTextLength(s.message(), field + ".message", core::kMaxStateMessageBytes);
+      !st.ok()) {
+    return st.error().message;
+  }
+  if (auto st = core::CheckTextLength(s.idempotency_key(), field + ".idempotency_key",
+                                      core::kMaxIdempotencyKeyBytes);
+      !st.ok()) {
+    return st.error().message;
+  }
   if (!s.details_json().empty()) {
-    std::string problem = orchestration::CheckJson(s.details_json());
+    std::string problem = orchestration::CheckJson(
+        s.details_json(), {core::kMaxStateDetailsBytes, core::kMaxJsonDepth});
     if (!problem.empty()) return field + ".details_json: " + problem;
   }
   return {};
@@ -51,6 +65,20 @@ std::string CheckRetryPolicy(const v1::RetryPolicy& p, const std::string& field)
   std::string problem = client::FromProto(p).Validate();
   if (!problem.empty()) return field + ": " + problem;
   return {};
+}
+
+core::Result<store::StatePage> HistoryPage(const v1::PageRequest& page, bool newest_first) {
+  auto limit = PageLimit(page);
+  if (!limit) return core::InvalidArgument("page.limit: must be >= 0");
+  store::StatePage out;
+  out.newest_first = newest_first;
+  out.limit = *limit + 1;
+  if (!page.cursor().empty()) {
+    auto cursor = orchestration::DecodeHistoryCursor(page.cursor());
+    if (!cursor) return core::InvalidArgument("page.cursor: malformed (use a next_cursor as given)");
+    out.cursor = *cursor;
+  }
+  return out;
 }
 
 std::optional<int> PageLimit(const v1::PageRequest& page) {

@@ -8,6 +8,7 @@
 
 #include "sdk/core/error.hpp"
 #include "sdk/core/state.hpp"
+#include "server/store/records.hpp"
 #include "server/orchestration/validate.hpp"
 #include "weft/v1/common.pb.h"
 
@@ -27,5 +28,8 @@ std::string CheckState(const v1::State& s, const std::string& field);
 std::string CheckRetryPolicy(const v1::RetryPolicy& p, const std::string& field);
 // The page limit: 0 -> 100, capped at 1000. nullopt when negative.
 std::optional<int> PageLimit(const v1::PageRequest& page);
+// A state history page from a request (limit one more than asked, to tell whether more
+// follow); INVALID_ARGUMENT naming page.limit or page.cursor.
+core::Result<store::StatePage> HistoryPage(const v1::PageRequest& page, bool newest_first);
 
 }  // namespace weft::server::api

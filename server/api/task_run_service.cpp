@@ -31,6 +31,11 @@ std::string ToSpec(const v1::CreateTaskRunRequest& req, const std::string& field
     spec.retry_policy = client::FromProto(req.retry_policy());
   }
   spec.tags.assign(req.tags().begin(), req.tags().end());
+  if (auto st = core::CheckTags(spec.tags, field + "tags"); !st.ok()) return st.error().message;
+  if (auto st = core::CheckTextLength(req.cache_key(), field + "cache_key", core::kMaxCacheKeyBytes);
+      !st.ok()) {
+    return st.error().message;
+  }
   if (req.has_initial_state()) {
     std::string s = CheckState(req.initial_state(), field + "initial_state");
     if (!s.empty()) return s;
@@ -41,8 +46,10 @@ std::string ToSpec(const v1::CreateTaskRunRequest& req, const std::string& field
     return field + "cache_expiration_seconds: must be >= 0 (0 = never expires)";
   }
   spec.cache_expiration_seconds = req.cache_expiration_seconds();
-  if (!req.task_inputs_json().empty() && req.task_inputs_json().front() != '{') {
-    return field + "task_inputs_json: must be a JSON object";
+  if (std::string p = orchestration::CheckJsonObject(
+          req.task_inputs_json(), {core::kMaxTaskInputsBytes, core::kMaxJsonDepth});
+      !p.empty()) {
+    return field + "task_inputs_json: " + p;
   }
   spec.task_inputs_json = req.task_inputs_json();
   return {};
@@ -192,9 +199,15 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
                                  v1::ListTaskRunStatesResponse* resp) override {
     if (req->task_run_id().empty()) return Invalid("task_run_id: must not be empty");
     if (auto denied = scope_.TaskRun(*ctx, "task_run_id", req->task_run_id())) return *denied;
-    auto r = runs_.ListTaskRunStates(req->task_run_id());
+    auto page = HistoryPage(req->page(), req->newest_first());
+    if (!page.ok()) return ToGrpc(page.error());
+    auto r = runs_.ListTaskRunStates(req->task_run_id(), *page);
     if (!r.ok()) return ToGrpc(r.error());
-    for (const auto& s : *r) *resp->add_states() = ToProto(s);
+    auto& states = *r;
+    bool more = static_cast<int>(states.size()) >= page->limit;
+    if (more) states.resize(static_cast<std::size_t>(page->limit - 1));
+    for (const auto& s : states) *resp->add_states() = ToProto(s);
+    if (more) resp->mutable_page()->set_next_cursor(std::to_string(states.back().id));
     return grpc::Status::OK;
   }
 

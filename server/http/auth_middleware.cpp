@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "sdk/core/field_limits.hpp"
 #include "server/auth/access.hpp"
 #include "server/auth/authenticator.hpp"
 
@@ -264,9 +265,15 @@ void InstallAccessControl(httplib::Server& s, const AccessPolicy& policy,
 
   s.Post("/api/login", [p, log](const httplib::Request& req, httplib::Response& res) {
     if (!JsonBody(req, res)) return;
-    auto body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object() || !body.contains("api_key") ||
-        !body["api_key"].is_string() || body["api_key"].get<std::string>().empty()) {
+    auto parsed =
+        core::ParseJsonObjectBody(req.body, "body", {core::kMaxLoginBodyBytes, core::kMaxJsonDepth});
+    if (!parsed.ok()) {
+      SendError(res, parsed.error());
+      return;
+    }
+    const json& body = *parsed;
+    if (!body.contains("api_key") || !body["api_key"].is_string() ||
+        body["api_key"].get<std::string>().empty()) {
       SendError(res, 400, "INVALID_ARGUMENT", "api_key: required (a key from weft api-key create)");
       return;
     }

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "sdk/core/field_limits.hpp"
 #include "server/http/assets.hpp"
 #include "server/http/auth_middleware.hpp"
 #include "server/http/routes.hpp"
@@ -105,7 +106,19 @@ core::Status HttpServer::Start() {
   s.set_tcp_nodelay(true);  // small JSON answers: no 40 ms delayed-ACK stalls
   s.set_read_timeout(10, 0);
   s.set_write_timeout(10, 0);
-  s.set_payload_max_length(1 << 20);
+  s.set_payload_max_length(core::kMaxHttpBodyBytes);
+  // A body over the limit is refused by httplib before any handler (413): say so in JSON.
+  s.set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const httplib::Request&, httplib::Response& res) {
+        if (res.status != 413 || !res.body.empty()) {
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+        res.set_header("Cache-Control", "no-store");
+        res.set_content(R"({"error":{"code":"INVALID_ARGUMENT","message":"body: larger than )" +
+                            core::DescribeBytes(core::kMaxHttpBodyBytes) + R"("}})",
+                        "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   s.set_exception_handler(
       [log](const httplib::Request& req, httplib::Response& res, const std::exception_ptr& ep) {
         std::string what = "unknown exception";

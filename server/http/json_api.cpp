@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "sdk/core/field_limits.hpp"
 #include "sdk/core/orchestration/rule.hpp"
 #include "server/http/routes.hpp"
 #include "server/orchestration/agent_manager.hpp"
@@ -19,6 +20,7 @@
 #include "server/orchestration/notification_manager.hpp"
 #include "server/orchestration/run_service.hpp"
 #include "server/orchestration/storage_catalog.hpp"
+#include "server/orchestration/validate.hpp"
 #include "server/orchestration/work_queue_manager.hpp"
 
 namespace weft::server::http {
@@ -31,6 +33,9 @@ constexpr int kDefaultLimit = 50;
 constexpr int kMaxLimit = 200;
 constexpr int kDefaultHistory = 200;
 constexpr int kMaxHistory = 1000;
+// A run's state history: its page shows the newest ones; /states pages through all.
+constexpr int kRunPageStates = 100;
+constexpr int kMaxStatesPage = 1000;
 
 int HttpStatusOf(core::Code code) {
   switch (code) {
@@ -73,9 +78,11 @@ json OptTime(const std::optional<core::TimePoint>& t) {
 }
 
 // A JSON text from the database (parameters, config): parsed, or kept as a string when it
-// does not parse (never fails a page).
+// does not parse or is nested deeper than inputs may be now (never fails a page; dumping a
+// deep value would recurse).
 json Embedded(const std::string& text, json fallback = json::object()) {
   if (text.empty()) return fallback;
+  if (core::ScanJson(text, core::kMaxJsonDepth).depth > core::kMaxJsonDepth) return json(text);
   auto j = json::parse(text, nullptr, false);
   return j.is_discarded() ? json(text) : j;
 }
@@ -147,9 +154,8 @@ json TaskRunJson(const store::TaskRunRecord& t) {
               {"end_time", OptTime(f.end_time)},
               {"total_run_time_seconds", f.total_run_time},
               {"cache_key", t.cache_key},
-              {"task_inputs", t.task_inputs_json.empty()
-                                  ? json(nullptr)
-                                  : json::parse(t.task_inputs_json, nullptr, false)},
+              {"task_inputs", t.task_inputs_json.empty() ? json(nullptr)
+                                                         : Embedded(t.task_inputs_json)},
               {"created", Time(t.created)}};
 }
 
@@ -444,12 +450,11 @@ T Must(core::Result<T> r) {
   return std::move(*r);
 }
 
+// A JSON object within the body limit, each member nested at most kMaxJsonDepth deep
+// (errors name the member: "parameters: nested deeper than 64 levels").
 json ParseBody(const httplib::Request& req) {
-  if (req.body.empty()) return json::object();
-  auto j = json::parse(req.body, nullptr, false);
-  if (j.is_discarded()) throw BadInput{"body: not valid JSON"};
-  if (!j.is_object()) throw BadInput{"body: must be a JSON object"};
-  return j;
+  return Must(core::ParseJsonObjectBody(req.body, "body",
+                                        {core::kMaxHttpBodyBytes, core::kMaxJsonDepth}));
 }
 
 }  // namespace
@@ -505,14 +510,21 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
         Handle(ctx, [c, &d](const httplib::Request& req, httplib::Response& res) {
           std::string id = req.matches[1];
           auto run = Must(d.runs.GetFlowRun(id));
-          auto states = Must(d.runs.ListFlowRunStates(id));
+          // The newest states, oldest first among them; states_truncated: older ones exist.
+          store::StatePage newest{.newest_first = true, .cursor = 0, .limit = kRunPageStates + 1};
+          auto states = Must(d.runs.ListFlowRunStates(id, newest));
+          bool truncated = static_cast<int>(states.size()) > kRunPageStates;
+          if (truncated) states.resize(kRunPageStates);
           json j = FlowRunJson(run, c->clock.Now());
           j["parameters"] = Embedded(run.parameters_json);
           j["task_run_count"] = run.task_run_count;
           j["idempotency_key"] = run.idempotency_key;
           json hist = json::array();
-          for (const auto& st : states) hist.push_back(StateJson(st.state));
+          for (auto it = states.rbegin(); it != states.rend(); ++it) {
+            hist.push_back(StateJson(it->state));
+          }
           j["states"] = hist;
+          j["states_truncated"] = truncated;
           store::FlowRunFilter children;
           children.parent_flow_run_id = run.run.id;
           children.limit = kMaxLimit;
@@ -522,6 +534,33 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
           }
           j["subflow_runs"] = subflows;
           SendJson(res, j);
+        }));
+
+  // A run's whole state history, a page at a time (oldest first, or order=newest).
+  s.Get(R"(/api/flow-runs/([0-9a-fA-F-]+)/states)",
+        Handle(ctx, [&d](const httplib::Request& req, httplib::Response& res) {
+          std::string id = req.matches[1];
+          int limit = LimitParam(req, kRunPageStates, kMaxStatesPage);
+          store::StatePage page;
+          std::string order = Param(req, "order");
+          if (order != "" && order != "oldest" && order != "newest") {
+            throw BadInput{"order: must be oldest or newest, got \"" + order + "\""};
+          }
+          page.newest_first = order == "newest";
+          page.limit = limit + 1;
+          std::string cursor = Param(req, "cursor");
+          if (!cursor.empty()) {
+            auto after = orchestration::DecodeHistoryCursor(cursor);
+            if (!after) throw BadInput{"cursor: malformed (use a next_cursor as given)"};
+            page.cursor = *after;
+          }
+          auto states = Must(d.runs.ListFlowRunStates(id, page));
+          bool more = static_cast<int>(states.size()) > limit;
+          if (more) states.resize(limit);
+          json items = json::array();
+          for (const auto& st : states) items.push_back(StateJson(st.state));
+          SendJson(res, json{{"states", items},
+                             {"next_cursor", more ? std::to_string(states.back().id) : ""}});
         }));
 
   s.Get(R"(/api/flow-runs/([0-9a-fA-F-]+)/task-runs)",
@@ -675,6 +714,9 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
                               std::string(body["parameters"].type_name())};
              }
              run.parameters_json = body["parameters"].dump();
+             if (auto st = core::CheckJsonText(run.parameters_json, "parameters"); !st.ok()) {
+               throw st.error();
+             }
            }
            if (body.contains("tags")) {
              if (!body["tags"].is_array()) throw BadInput{"tags: must be an array of strings"};

@@ -569,6 +569,9 @@ core::Result<std::vector<store::AgentRecord>> AgentManager::List(double seen_wit
 core::Result<SetStateResult> AgentManager::Cancel(const std::string& run_id,
                                                   const std::string& message) {
   if (!IsUuid(run_id)) return core::NotFound("flow run \"" + run_id + "\" not found");
+  if (auto st = core::CheckTextLength(message, "message", core::kMaxStateMessageBytes); !st.ok()) {
+    return st.error();
+  }
   const std::string id = NormalizeUuid(run_id);
   const std::string text = message.empty() ? "cancelled by user" : message;
   std::string owner_to_wake;

@@ -69,7 +69,13 @@ core::Result<std::string> MergeParameters(const std::string& base, const std::st
   if (!problem.empty()) return core::InvalidArgument("parameters_json: " + problem);
   auto o = json::parse(overrides);
   for (auto it = o.begin(); it != o.end(); ++it) b[it.key()] = it.value();
-  return b.dump();
+  std::string merged = b.dump();
+  if (merged.size() > core::kMaxParametersBytes) {
+    return core::InvalidArgument("parameters_json: with the deployment's parameters, larger than " +
+                                 core::DescribeBytes(core::kMaxParametersBytes) + " (" +
+                                 std::to_string(merged.size()) + " bytes)");
+  }
+  return merged;
 }
 
 // Validates run parameters against the flow's registered schema (when it has one).
@@ -155,6 +161,35 @@ core::DeploymentSpec SpecOf(const store::DeploymentRecord& d) {
   return s;
 }
 
+namespace {
+
+// Lengths (sdk/core/field_limits.hpp): description, version, entrypoint, schema.
+core::Status CheckSpecTexts(const core::DeploymentSpec& s) {
+  if (auto st = core::CheckTextLength(s.description, "spec.description", core::kMaxDescriptionBytes);
+      !st.ok()) {
+    return st;
+  }
+  if (auto st = core::CheckTextLength(s.version, "spec.version", core::kMaxVersionBytes); !st.ok()) {
+    return st;
+  }
+  if (s.entrypoint.size() > core::kMaxEntrypointArgs) {
+    return core::InvalidArgument("spec.entrypoint: " + std::to_string(s.entrypoint.size()) +
+                                 " arguments, more than the limit of " +
+                                 std::to_string(core::kMaxEntrypointArgs));
+  }
+  for (std::size_t i = 0; i < s.entrypoint.size(); ++i) {
+    if (auto st = core::CheckTextLength(s.entrypoint[i], "spec.entrypoint[" + std::to_string(i) + "]",
+                                        core::kMaxEntrypointArgBytes);
+        !st.ok()) {
+      return st;
+    }
+  }
+  return core::CheckJsonText(s.parameters_schema_json, "spec.parameters_schema_json",
+                             {core::kMaxParametersSchemaBytes, core::kMaxJsonDepth});
+}
+
+}  // namespace
+
 core::Status CheckDeploymentInput(const DeploymentInput& input,
                                   std::optional<core::Schedule>* compiled) {
   const auto& s = input.spec;
@@ -188,11 +223,8 @@ core::Status CheckDeploymentInput(const DeploymentInput& input,
   }
   std::string p = CheckJsonObject(s.parameters_json);
   if (!p.empty()) return core::InvalidArgument("spec.parameters_json: " + p);
-  for (size_t i = 0; i < s.tags.size(); ++i) {
-    if (s.tags[i].empty()) {
-      return core::InvalidArgument("spec.tags[" + std::to_string(i) + "]: must not be empty");
-    }
-  }
+  if (auto st = core::CheckTags(s.tags, "spec.tags"); !st.ok()) return st;
+  if (auto st = CheckSpecTexts(s); !st.ok()) return st;
   const auto& r = s.runner;
   if (r.type != "process" && r.type != "docker" && r.type != "kubernetes") {
     return core::InvalidArgument("spec.runner.type: must be process, docker or kubernetes, got \"" +
@@ -440,10 +472,11 @@ core::Result<Created<store::FlowRunRecord>> DeploymentManager::Run(const Deploym
     return core::InvalidArgument(
         "idempotency_key: the prefix \"auto:\" is reserved for scheduled runs");
   }
-  for (size_t i = 0; i < run.tags.size(); ++i) {
-    if (run.tags[i].empty()) {
-      return core::InvalidArgument("tags[" + std::to_string(i) + "]: must not be empty");
-    }
+  if (auto st = core::CheckTags(run.tags, "tags"); !st.ok()) return st.error();
+  if (auto st = core::CheckTextLength(run.idempotency_key, "idempotency_key",
+                                      core::kMaxIdempotencyKeyBytes);
+      !st.ok()) {
+    return st.error();
   }
   auto found = orch_.db().WithTransaction(
       [&](store::Tx& tx) -> core::Result<std::pair<store::DeploymentRecord, std::string>> {
@@ -467,6 +500,11 @@ core::Result<Created<store::FlowRunRecord>> DeploymentManager::Run(const Deploym
   spec.tags = d.tags;
   for (const auto& t : run.tags) {
     if (std::find(spec.tags.begin(), spec.tags.end(), t) == spec.tags.end()) spec.tags.push_back(t);
+  }
+  if (spec.tags.size() > core::kMaxTags) {
+    return core::InvalidArgument("tags: " + std::to_string(spec.tags.size()) +
+                                 " tags with the deployment's, more than the limit of " +
+                                 std::to_string(core::kMaxTags));
   }
   spec.initial_state = core::Scheduled(now, run.start_time.value_or(now));
   spec.idempotency_key = run.idempotency_key;

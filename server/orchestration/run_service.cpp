@@ -157,12 +157,13 @@ core::Result<std::vector<store::FlowRunRecord>> RunService::ListFlowRuns(
       });
 }
 
-core::Result<std::vector<store::StateRecord>> RunService::ListFlowRunStates(const std::string& id) {
+core::Result<std::vector<store::StateRecord>> RunService::ListFlowRunStates(
+    const std::string& id, const store::StatePage& page) {
   if (!IsUuid(id)) return RunNotFound(RunKind::kFlowRun, id);
   return orch_.db().WithTransaction(
       [&](store::Tx& tx) -> core::Result<std::vector<store::StateRecord>> {
         std::string nid = NormalizeUuid(id);
-        auto states = store::FlowRunRepo::ListStates(tx, nid);
+        auto states = store::FlowRunRepo::ListStates(tx, nid, page);
         if (states.empty() && store::FlowRunRepo::ExistingIds(tx, {nid}).empty()) {
           return RunNotFound(RunKind::kFlowRun, id);
         }
@@ -313,12 +314,13 @@ core::Result<std::vector<store::TaskRunRecord>> RunService::ListTaskRuns(
       });
 }
 
-core::Result<std::vector<store::StateRecord>> RunService::ListTaskRunStates(const std::string& id) {
+core::Result<std::vector<store::StateRecord>> RunService::ListTaskRunStates(
+    const std::string& id, const store::StatePage& page) {
   if (!IsUuid(id)) return RunNotFound(RunKind::kTaskRun, id);
   return orch_.db().WithTransaction(
       [&](store::Tx& tx) -> core::Result<std::vector<store::StateRecord>> {
         std::string nid = NormalizeUuid(id);
-        auto states = store::TaskRunRepo::ListStates(tx, nid);
+        auto states = store::TaskRunRepo::ListStates(tx, nid, page);
         if (states.empty() && !store::TaskRunRepo::Get(tx, nid)) {
           return RunNotFound(RunKind::kTaskRun, id);
         }

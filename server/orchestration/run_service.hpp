@@ -77,7 +77,9 @@ class RunService {
   core::Result<Created<store::FlowRunRecord>> CreateFlowRun(const FlowRunSpec& spec);
   core::Result<store::FlowRunRecord> GetFlowRun(const std::string& id);
   core::Result<std::vector<store::FlowRunRecord>> ListFlowRuns(const store::FlowRunFilter& filter);
-  core::Result<std::vector<store::StateRecord>> ListFlowRunStates(const std::string& id);
+  // A page of the history (page.limit 0 = all of it: for callers inside the server).
+  core::Result<std::vector<store::StateRecord>> ListFlowRunStates(
+      const std::string& id, const store::StatePage& page = {});
   // Paused -> Running (through the rules), in one transaction holding the run. NOT_FOUND for
   // an unknown run; FAILED_PRECONDITION naming the state when the run is not paused.
   core::Result<SetStateResult> ResumeFlowRun(const std::string& id);
@@ -86,7 +88,8 @@ class RunService {
   core::Result<store::TaskRunRecord> GetTaskRun(const std::string& id);
   core::Result<std::vector<store::TaskRunRecord>> ListTaskRuns(
       const std::string& flow_run_id, const std::optional<store::Cursor>& after, int limit);
-  core::Result<std::vector<store::StateRecord>> ListTaskRunStates(const std::string& id);
+  core::Result<std::vector<store::StateRecord>> ListTaskRunStates(
+      const std::string& id, const store::StatePage& page = {});
   // The result the run stored (a Cached run: its source's). NOT_FOUND naming the run when
   // the run is unknown or has no stored result.
   core::Result<store::StoredResult> GetTaskRunResult(const std::string& id);

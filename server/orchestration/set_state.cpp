@@ -92,6 +92,10 @@ core::Status Orchestrator::CheckResult(RunKind kind, const std::string& run_id,
                                  std::to_string(max_result_size_) +
                                  " bytes (--max-result-size); nothing was stored");
   }
+  if (core::ScanJson(s.result_json, core::kMaxJsonDepth).depth > core::kMaxJsonDepth) {
+    return core::InvalidArgument(field + ": the result of " + where + " is nested deeper than " +
+                                 std::to_string(core::kMaxJsonDepth) + " levels");
+  }
   if (!nlohmann::json::accept(s.result_json)) {
     return core::InvalidArgument(field + ": the result of " + where + " is not valid JSON");
   }

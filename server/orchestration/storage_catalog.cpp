@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sdk/core/connection_limits.hpp"
-
+#include "sdk/core/field_limits.hpp"
 #include "server/store/storage_repo.hpp"
 
 namespace weft::server::orchestration {
@@ -170,6 +170,14 @@ std::string CheckStorageSpec(StorageSpec& spec) {
     return "kind: must be local, server or s3, got \"" + spec.kind + "\"";
   }
   for (const auto& [key, value] : spec.config) {
+    if (key.size() > core::kMaxConfigKeyBytes) {
+      return "config: a key of " + std::to_string(key.size()) + " bytes, longer than the limit of " +
+             core::DescribeBytes(core::kMaxConfigKeyBytes);
+    }
+    if (auto st = core::CheckTextLength(value, "config." + key, core::kMaxConfigValueBytes);
+        !st.ok()) {
+      return st.error().message;
+    }
     if (LooksLikeCredential(key)) {
       return "config." + key +
              ": credentials are never stored; they come from the environment of whoever reads "

@@ -32,8 +32,9 @@ std::string TypeName(const nlohmann::json& j) { return j.type_name(); }
 
 }  // namespace
 
-std::string CheckJsonObject(const std::string& text) {
+std::string CheckJsonObject(const std::string& text, core::JsonLimits limits) {
   if (text.empty()) return {};
+  if (std::string problem = core::JsonTextProblem(text, limits); !problem.empty()) return problem;
   try {
     auto j = nlohmann::json::parse(text);
     if (!j.is_object()) return "must be a JSON object, got " + TypeName(j);
@@ -43,14 +44,26 @@ std::string CheckJsonObject(const std::string& text) {
   return {};
 }
 
-std::string CheckJson(const std::string& text) {
+std::string CheckJson(const std::string& text, core::JsonLimits limits) {
   if (text.empty()) return {};
+  if (std::string problem = core::JsonTextProblem(text, limits); !problem.empty()) return problem;
   try {
     if (!nlohmann::json::accept(text)) (void)nlohmann::json::parse(text).is_null();
   } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for 1e999
     return std::string("not valid JSON: ") + e.what();
   }
   return {};
+}
+
+std::optional<std::int64_t> DecodeHistoryCursor(std::string_view text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  std::int64_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  if (n <= 0) return std::nullopt;
+  return n;
 }
 
 std::string GenerateRunName() {

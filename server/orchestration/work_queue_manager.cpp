@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sdk/core/field_limits.hpp"
 #include "server/orchestration/storage_catalog.hpp"
 #include "server/store/flow_run_repo.hpp"
 
@@ -62,6 +63,15 @@ std::string CheckWorkQueue(const store::WorkQueueRecord& q) {
   }
   if (q.concurrency_limit && *q.concurrency_limit < 0) {
     return "concurrency_limit: must be >= 0, got " + std::to_string(*q.concurrency_limit);
+  }
+  if (auto st = core::CheckTextLength(q.description, "description", core::kMaxDescriptionBytes);
+      !st.ok()) {
+    return st.error().message;
+  }
+  if (auto st = core::CheckTags(q.tags, "filter.tags"); !st.ok()) return st.error().message;
+  if (q.deployments.size() > core::kMaxTags) {
+    return "filter.deployments: " + std::to_string(q.deployments.size()) +
+           " deployments, more than the limit of " + std::to_string(core::kMaxTags);
   }
   return {};
 }

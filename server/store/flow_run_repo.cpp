@@ -209,8 +209,9 @@ std::vector<std::int64_t> FlowRunRepo::InsertStates(Tx& tx, const std::string& i
   return run_sql::InsertStates(tx, kPrefix, rows);
 }
 
-std::vector<StateRecord> FlowRunRepo::ListStates(Tx& tx, const std::string& id) {
-  return run_sql::ListStates(tx, kPrefix, id);
+std::vector<StateRecord> FlowRunRepo::ListStates(Tx& tx, const std::string& id,
+                                            const StatePage& page) {
+  return run_sql::ListStates(tx, kPrefix, id, page);
 }
 
 std::vector<std::string> FlowRunRepo::LockActiveChildren(Tx& tx, const std::string& parent_id) {

@@ -49,7 +49,8 @@ class FlowRunRepo {
   // Appends states in order; returns their history ids.
   static std::vector<std::int64_t> InsertStates(Tx& tx, const std::string& id,
                                                 const std::vector<core::State>& states);
-  static std::vector<StateRecord> ListStates(Tx& tx, const std::string& id);
+  static std::vector<StateRecord> ListStates(Tx& tx, const std::string& id,
+                                             const StatePage& page = {});
   // Non-final subflow runs of `parent_id`, locked FOR UPDATE, oldest first.
   static std::vector<std::string> LockActiveChildren(Tx& tx, const std::string& parent_id);
   // Paused runs whose resume deadline (state_scheduled_time) is before `before`, locked

@@ -120,6 +120,15 @@ struct StateRecord {
   core::State state;
 };
 
+// A page of a run's state history, by history id: oldest first (ids after `cursor`) or
+// newest first (ids before `cursor`); cursor 0 = the first page. limit 0 = no limit (for
+// callers inside the server; the APIs always pass one).
+struct StatePage {
+  bool newest_first = false;
+  std::int64_t cursor = 0;
+  int limit = 0;
+};
+
 // Keyset position for listings: rows strictly after (created, id) in listing order.
 struct Cursor {
   core::TimePoint created{};

@@ -55,10 +55,15 @@ std::vector<Statement> Statements(const std::string& prefix, const std::string& 
                    " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[],"
                    " $4::timestamptz[], $5::text[], $6::jsonb[], $7::timestamptz[], $8::text[])"
                    " RETURNING id"});
+  const std::string state_columns =
+      "SELECT id, type, name, timestamp, message, details, scheduled_time, idempotency_key FROM ";
   v.push_back({prefix + ".list_states",
-               "SELECT id, type, name, timestamp, message, details, scheduled_time,"
-               " idempotency_key FROM " +
-                   states_table + " WHERE " + fk + " = $1::uuid ORDER BY id"});
+               state_columns + states_table + " WHERE " + fk +
+                   " = $1::uuid AND id > $2::bigint ORDER BY id LIMIT $3::int"});
+  v.push_back({prefix + ".list_states_newest",
+               state_columns + states_table + " WHERE " + fk +
+                   " = $1::uuid AND ($2::bigint = 0 OR id < $2::bigint) ORDER BY id DESC"
+                   " LIMIT $3::int"});
   return v;
 }
 
@@ -138,9 +143,14 @@ std::vector<std::int64_t> InsertStates(
   return ids;
 }
 
-std::vector<StateRecord> ListStates(Tx& tx, const std::string& prefix, const std::string& id) {
+std::vector<StateRecord> ListStates(Tx& tx, const std::string& prefix, const std::string& id,
+                                   const StatePage& page) {
   std::vector<StateRecord> out;
-  auto r = tx.raw().exec_prepared(prefix + ".list_states", id);
+  std::optional<int> limit;
+  if (page.limit > 0) limit = page.limit;
+  auto r = tx.raw().exec_prepared(
+      prefix + (page.newest_first ? ".list_states_newest" : ".list_states"), id, page.cursor,
+      limit);
   out.reserve(r.size());
   for (const auto& row : r) out.push_back({row["id"].as<std::int64_t>(), ReadHistoryState(row)});
   return out;

@@ -15,7 +15,8 @@ namespace weft::server::store::run_sql {
 // "id, state_id, state_type, ..., total_run_time" (qualified with `alias.` when given).
 std::string FactColumns(const std::string& alias = "");
 
-// Statements named <prefix>.lock_many / update_many / insert_states / list_states.
+// Statements named <prefix>.lock_many / update_many / insert_states / list_states /
+// list_states_newest.
 std::vector<Statement> Statements(const std::string& prefix, const std::string& table,
                                   const std::string& states_table, const std::string& fk);
 
@@ -26,6 +27,7 @@ void UpdateMany(Tx& tx, const std::string& prefix, const std::vector<RunFacts>& 
 std::vector<std::int64_t> InsertStates(
     Tx& tx, const std::string& prefix,
     const std::vector<std::pair<std::string, const core::State*>>& rows);
-std::vector<StateRecord> ListStates(Tx& tx, const std::string& prefix, const std::string& id);
+std::vector<StateRecord> ListStates(Tx& tx, const std::string& prefix, const std::string& id,
+                                   const StatePage& page);
 
 }  // namespace weft::server::store::run_sql

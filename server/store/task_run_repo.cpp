@@ -184,8 +184,9 @@ std::vector<std::int64_t> TaskRunRepo::InsertStates(
   return run_sql::InsertStates(tx, kPrefix, rows);
 }
 
-std::vector<StateRecord> TaskRunRepo::ListStates(Tx& tx, const std::string& id) {
-  return run_sql::ListStates(tx, kPrefix, id);
+std::vector<StateRecord> TaskRunRepo::ListStates(Tx& tx, const std::string& id,
+                                            const StatePage& page) {
+  return run_sql::ListStates(tx, kPrefix, id, page);
 }
 
 }  // namespace weft::server::store

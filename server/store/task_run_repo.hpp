@@ -38,7 +38,8 @@ class TaskRunRepo {
   // (task_run_id, state) rows appended in order; returns their history ids in order.
   static std::vector<std::int64_t> InsertStates(
       Tx& tx, const std::vector<std::pair<std::string, const core::State*>>& rows);
-  static std::vector<StateRecord> ListStates(Tx& tx, const std::string& id);
+  static std::vector<StateRecord> ListStates(Tx& tx, const std::string& id,
+                                             const StatePage& page = {});
 };
 
 }  // namespace weft::server::store

@@ -113,7 +113,7 @@ export async function render(view, [id]) {
         h('span', { class: 'task-run-name' }, t.name), badge(t.state), time(t.start_time), time(t.end_time), duration(t.total_run_time_seconds),
         h('span', { class: 'task-run-inputs' }, taskInputs(t.task_inputs, tasks.task_runs)),
       ]), 'This run has no task runs.'))),
-    h('div', { class: 'panel' }, h('h2', {}, 'State history'),
+    h('div', { class: 'panel' }, h('h2', {}, run.states_truncated ? `State history (newest ${run.states.length})` : 'State history'),
       table(['Time', 'State', 'Message'], run.states.map((st) => [time(st.timestamp), badge(st), st.message || '']))),
     h('div', { class: 'panel' }, h('h2', {}, 'Logs'), logsPanel(id, logs, !terminal)));
 }
