@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sdk/core/names.hpp"
 #include "server/orchestration/storage_catalog.hpp"
 #include "server/store/flow_run_repo.hpp"
 
@@ -20,7 +21,8 @@ std::string CheckList(const std::vector<std::string>& items, const std::string& 
                       bool (*ok)(const std::string&), const std::string& expected) {
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (!ok(items[i])) {
-      return field + "[" + std::to_string(i) + "]: " + expected + ", got \"" + items[i] + "\"";
+      return field + "[" + std::to_string(i) + "]: " + expected + ", got " +
+             core::QuoteName(items[i]);
     }
   }
   return {};
@@ -29,8 +31,8 @@ std::string CheckList(const std::vector<std::string>& items, const std::string& 
 bool NonEmpty(const std::string& s) { return !s.empty(); }
 bool IsFullName(const std::string& s) {
   auto slash = s.find('/');
-  return slash != std::string::npos && slash > 0 && slash + 1 < s.size() &&
-         s.find('/', slash + 1) == std::string::npos;
+  return slash != std::string::npos && core::IsValidName(std::string_view(s).substr(0, slash)) &&
+         core::IsValidName(std::string_view(s).substr(slash + 1));
 }
 bool IsRunnerType(const std::string& s) {
   return s == "process" || s == "docker" || s == "kubernetes";
@@ -44,9 +46,7 @@ void Dedup(std::vector<std::string>& v) {
 }  // namespace
 
 std::string CheckWorkQueue(const store::WorkQueueRecord& q) {
-  if (!IsPlainName(q.name)) {
-    return "name: must be letters, digits, '_', '.' or '-' (at least one), got \"" + q.name + "\"";
-  }
+  if (auto p = core::NameProblem(q.name); !p.empty()) return "name: " + p;
   if (auto p = CheckList(q.tags, "filter.tags", NonEmpty, "must not be empty"); !p.empty()) {
     return p;
   }
