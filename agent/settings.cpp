@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "sdk/core/names.hpp"
 #include "sdk/core/time.hpp"
 
 namespace weft::agent {
@@ -27,6 +28,9 @@ std::optional<bool> ParseBool(std::string_view v) {
 }
 
 std::optional<std::string> Duration(double& out, std::string_view value, std::string_view source) {
+  if (core::IsNegativeDuration(value)) {
+    return fmt::format("{}: must not be negative, got \"{}\"", source, value);
+  }
   auto d = core::ParseDurationSeconds(Trim(value));
   if (!d) {
     return fmt::format("{}: \"{}\" is not a duration (e.g. 500ms, 10s, 5m)", source, value);
@@ -238,7 +242,9 @@ std::vector<std::string> Validate(const Settings& s, bool require_queues) {
   if (s.kill_grace < 0) problems.push_back("--kill-grace: must be >= 0");
   if (s.cache_size < 1) problems.push_back("--cache-size: must be at least 1 byte");
   if (s.work_dir.empty() && s.home.empty()) problems.push_back("--work-dir: must not be empty");
-  if (s.name.size() > 200) problems.push_back("--name: at most 200 characters");
+  if (auto p = core::DisplayNameProblem(s.name, false); !p.empty()) {
+    problems.push_back("--name: " + p);
+  }
   if (s.metrics_port > 0 && s.metrics_address.empty()) {
     problems.push_back("--metrics-address: must not be empty with --metrics-port");
   }

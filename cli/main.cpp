@@ -108,6 +108,9 @@ int main(int argc, char** argv) {
   fr_wait->add_option("--timeout", fr_wait_timeout, "Give up after this long (e.g. 90s, 10m)");
   fr_wait->callback([&] {
     action = [&] {
+      if (weft::core::IsNegativeDuration(fr_wait_timeout)) {
+        return Fail("--timeout: must not be negative, got \"" + fr_wait_timeout + "\"");
+      }
       auto seconds = weft::core::ParseDurationSeconds(fr_wait_timeout);
       if (!seconds || *seconds <= 0) {
         return Fail("--timeout: expected a duration like 90s or 10m, got \"" + fr_wait_timeout +

@@ -260,7 +260,10 @@ int main(int argc, char** argv) {
     if (d.opt->count() == 0) continue;
     drop_env(d.env);
     auto v = weft::core::ParseDurationSeconds(*d.text);
-    if (v) {
+    if (weft::core::IsNegativeDuration(*d.text)) {
+      flag_problems.push_back(std::string(d.flag) + ": must not be negative, got \"" + *d.text +
+                              "\"");
+    } else if (v) {
       *d.out = *v;
     } else {
       flag_problems.push_back(std::string(d.flag) + ": \"" + *d.text +

@@ -15,6 +15,9 @@ int ApiKeyCreate(const Globals& g, const ApiKeyCreateOptions& o) {
   req.set_scope(o.scope);
   for (const auto& q : o.work_queues) req.add_work_queues(q);
   if (!o.expires.empty()) {
+    if (core::IsNegativeDuration(o.expires)) {
+      return Fail("--expires: must not be negative, got \"" + o.expires + "\"");
+    }
     auto secs = core::ParseDurationSeconds(o.expires);
     if (!secs || *secs <= 0) {
       return Fail("--expires: \"" + o.expires + "\" is not a duration (e.g. 90d, 12h, 30m)");

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -293,6 +294,11 @@ int DeploymentCreate(const Globals& g, const std::string& file, bool dry_run) {
     auto b = client::PackBundle(loaded->base_dir.string(), p.spec.include,
                                 (tmp.path() / fmt::format("bundle-{}.tar.gz", i)).string());
     if (!b) return Fail(core::Error{b.error().code, p.where + ": " + b.error().message});
+    // A command that is not in the bundle would only fail later, on an agent, as a crash.
+    if (std::string problem = client::EntrypointProblem(p.spec.entrypoint.front(), b->files);
+        !problem.empty()) {
+      return Fail(p.where + ": entrypoint: " + problem);
+    }
     p.bundle = std::move(*b);
   }
 
@@ -481,6 +487,27 @@ int DeploymentRun(const Globals& g, const DeploymentRunOptions& o) {
     std::string text = kv.substr(eq + 1);
     // JSON when it reads as JSON (numbers, true/false, lists, objects, "quoted"), else text.
     if (auto st = core::CheckJsonText(text, "--param " + key); !st.ok()) return Fail(st.error());
+    // Text that starts like an object or a list must be one: `x={bad` is a mistake, not the
+    // string "{bad" (which is written x='"{bad"').
+    std::string_view start = text;
+    while (!start.empty() && std::isspace(static_cast<unsigned char>(start.front()))) {
+      start.remove_prefix(1);
+    }
+    if (!start.empty() && (start.front() == '{' || start.front() == '[')) {
+      try {
+        params[key] = json::parse(text);
+      } catch (const json::exception& e) {
+        std::string why = e.what();
+        if (auto close = why.find("] ");
+            why.rfind("[json.exception", 0) == 0 && close != std::string::npos) {
+          why = why.substr(close + 2);
+        }
+        return Fail(fmt::format(
+            "--param {}: not valid JSON for {}: {} (to pass it as text, quote it: {}='\"...\"')",
+            key, start.front() == '{' ? "an object" : "a list", why, key));
+      }
+      continue;
+    }
     json value = json::parse(text, nullptr, false);
     params[key] = value.is_discarded() || value.is_null() ? json(text) : value;
   }
@@ -489,6 +516,9 @@ int DeploymentRun(const Globals& g, const DeploymentRunOptions& o) {
     return Fail("--start-in and --start-at: give only one");
   }
   if (!o.start_in.empty()) {
+    if (core::IsNegativeDuration(o.start_in)) {
+      return Fail("--start-in: must not be negative, got \"" + o.start_in + "\"");
+    }
     auto secs = core::ParseDurationSeconds(o.start_in);
     if (!secs || *secs < 0) {
       return Fail("--start-in: expected a duration like 10m, 2h or 90s, got \"" + o.start_in +

@@ -6,6 +6,7 @@
 #include "cli/commands/common.hpp"
 #include "cli/output/json.hpp"
 #include "cli/output/table.hpp"
+#include "sdk/core/names.hpp"
 
 namespace weft::cli {
 
@@ -47,6 +48,7 @@ std::string ConfigSummary(const v1::Storage& s) {
 }  // namespace
 
 int StorageCreate(const Globals& g, const StorageCreateOptions& o) {
+  if (auto s = core::CheckName(o.name, "name"); !s) return Fail(s.error());
   v1::CreateStorageRequest req;
   req.set_name(o.name);
   req.set_kind(o.kind);

@@ -6,6 +6,7 @@
 
 #include "cli/output/json.hpp"
 #include "cli/output/table.hpp"
+#include "sdk/core/names.hpp"
 
 namespace weft::cli {
 
@@ -62,6 +63,8 @@ int Update(const Globals& g, const v1::UpdateWorkQueueRequest& req, const std::s
 }  // namespace
 
 int WorkQueueCreate(const Globals& g, const WorkQueueCreateOptions& o) {
+  // The server checks too; checking here answers without a connection.
+  if (auto s = core::CheckName(o.name, "name"); !s) return Fail(s.error());
   if (o.concurrency_limit && *o.concurrency_limit < 0) {
     return Fail("--concurrency-limit: must be >= 0, got " + std::to_string(*o.concurrency_limit));
   }

@@ -236,6 +236,22 @@ std::string FormatBytes(std::int64_t bytes) {
   return fmt::format("{:.1f} {}", v, units[u]);
 }
 
+std::string EntrypointProblem(const std::string& command, const std::vector<std::string>& files) {
+  if (command.empty() || command.front() == '/') return {};
+  bool has_slash = command.find('/') != std::string::npos;
+  std::string name = fs::path(command).lexically_normal().generic_string();
+  if (std::find(files.begin(), files.end(), name) != files.end()) return {};
+  if (!has_slash) return {};
+  std::string held;
+  constexpr std::size_t kShown = 5;
+  for (std::size_t i = 0; i < files.size() && i < kShown; ++i) {
+    held += (i ? ", " : "") + files[i];
+  }
+  if (files.size() > kShown) held += fmt::format(", ... ({} files)", files.size());
+  return fmt::format("{} is not in the bundle (it holds {}; add it to include)",
+                     core::Quote(command), held.empty() ? "nothing" : held);
+}
+
 Result<PackedBundle> PackBundle(const std::string& base_dir,
                                 const std::vector<std::string>& include,
                                 const std::string& out_path, std::int64_t max_size) {

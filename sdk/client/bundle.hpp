@@ -33,6 +33,13 @@ core::Result<PackedBundle> PackBundle(const std::string& base_dir,
                                       const std::vector<std::string>& include,
                                       const std::string& out_path, std::int64_t max_size = -1);
 
+// "" when a deployment's command (`entrypoint[0]`) will be found in its unpacked bundle, else
+// the problem: "\"./trian\" is not in the bundle (it holds train, data.csv; add it to
+// include)". A relative path with a '/' ("./train", "bin/run") must be one of `files` (the
+// agent runs it from the bundle's root); an absolute path (in a docker image) and a bare
+// command ("python3", which may be on the agent's PATH) are not checked.
+std::string EntrypointProblem(const std::string& command, const std::vector<std::string>& files);
+
 // Unpacks a tar.gz (or plain tar) into `dest_dir` (created if missing). Refuses, naming the
 // entry: absolute paths, ".." components, symlinks or hardlinks that point outside
 // `dest_dir`, device files, FIFOs and sockets, entries that would overwrite an earlier one,

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "sdk/client/client.hpp"
+#include "sdk/core/names.hpp"
 
 namespace weft::client {
 
@@ -32,13 +33,7 @@ const std::vector<SettingInfo>& ClientSettingInfos() {
 std::string ProfilesPath() { return DefaultHome() + "/config.yaml"; }
 
 std::string CheckProfileName(const std::string& name) {
-  if (name.empty() || name.size() > 64) return "must be 1-64 characters";
-  for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
-      return "may only hold letters, digits and _ . - (got \"" + name + "\")";
-    }
-  }
-  return "";
+  return core::NameProblem(name, core::kMaxProfileNameLength);
 }
 
 std::string CheckSettingKey(const std::string& key) {

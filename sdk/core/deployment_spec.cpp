@@ -20,6 +20,7 @@
 
 #include "sdk/core/field_limits.hpp"
 #include "sdk/core/image_ref.hpp"
+#include "sdk/core/names.hpp"
 #include "sdk/core/params.hpp"
 #include "sdk/core/time.hpp"
 #include "sdk/core/text.hpp"
@@ -175,7 +176,11 @@ Result<double> GetDuration(const json& v, const std::string& where, const std::s
   if (v.is_number()) {
     seconds = v.get<double>();
   } else if (v.is_string()) {
-    seconds = ParseDurationSeconds(v.get<std::string>());
+    const std::string& text = v.get_ref<const std::string&>();
+    if (IsNegativeDuration(text)) {
+      return FieldError(where, field, "must not be negative, got " + Quote(text));
+    }
+    seconds = ParseDurationSeconds(text);
   }
   if (!seconds || !std::isfinite(*seconds)) {
     return FieldError(where, field,
@@ -440,24 +445,11 @@ Result<DeploymentSpec> SpecFromJson(const json& v, const std::string& where) {
   return spec;
 }
 
-bool ValidName(std::string_view name) {
-  return !name.empty() && name.size() <= 200 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-         });
-}
-
 Status CheckName(std::string_view value, const std::string& where, const char* field,
                  bool required) {
-  if (value.empty()) {
-    if (!required) return {};
-    return FieldError(where, field, "required");
-  }
-  if (!ValidName(value)) {
-    return FieldError(where, field,
-                      Quote(value) +
-                          " may contain only letters, digits, '_', '.' and '-' (at most 200)");
-  }
+  if (value.empty() && !required) return {};
+  std::string problem = NameProblem(value);
+  if (!problem.empty()) return FieldError(where, field, problem);
   return {};
 }
 

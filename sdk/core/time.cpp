@@ -159,6 +159,18 @@ std::optional<double> ParseDurationSeconds(std::string_view text) {
   return total;
 }
 
+bool IsNegativeDuration(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+    text.remove_suffix(1);
+  }
+  if (text.size() < 2 || text.front() != '-') return false;
+  auto rest = ParseDurationSeconds(text.substr(1));
+  return rest && *rest > 0;
+}
+
 double ToSeconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
 Duration FromSeconds(double seconds) {

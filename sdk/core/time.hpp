@@ -18,6 +18,9 @@ std::optional<TimePoint> ParseTime(std::string_view text);
 std::string FormatDuration(double seconds);
 // "10s", "5m", "1h30m", "250ms", "2d", or a bare number of seconds.
 std::optional<double> ParseDurationSeconds(std::string_view text);
+// True for a negative duration ("-5", "-10m", " -1h30m"): what ParseDurationSeconds refuses
+// and a message should call "must not be negative" rather than "not a duration".
+bool IsNegativeDuration(std::string_view text);
 double ToSeconds(Duration d);
 Duration FromSeconds(double seconds);
 

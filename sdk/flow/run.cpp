@@ -15,6 +15,7 @@
 
 #include "sdk/client/client.hpp"
 #include "sdk/client/convert.hpp"
+#include "sdk/core/names.hpp"
 #include "sdk/flow/internal.hpp"
 #include "sdk/flow/subflow.hpp"
 
@@ -62,7 +63,7 @@ FlowCheck CheckFlow(const std::string& name, const FlowOptions& options) {
   c.specs = std::move(normalized.value());
   std::string problem = options.retry_delays.ToPolicy(options.retries).Validate();
   if (!problem.empty()) c.error = "flow \"" + name + "\": " + problem;
-  if (name.empty()) c.error = "flow name: must not be empty";
+  if (auto s = core::CheckFlowName(name, "flow name"); !s.ok()) c.error = s.error().message;
   return c;
 }
 

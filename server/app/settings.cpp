@@ -23,6 +23,10 @@ const char* Env(const char* name) {
 void EnvDuration(const char* name, double& out, std::vector<std::string>& problems) {
   const char* v = Env(name);
   if (!v) return;
+  if (core::IsNegativeDuration(v)) {
+    problems.push_back(std::string(name) + ": must not be negative, got \"" + v + "\"");
+    return;
+  }
   auto d = core::ParseDurationSeconds(v);
   if (!d) {
     problems.push_back(std::string(name) + ": \"" + v +

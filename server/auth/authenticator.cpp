@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "sdk/core/names.hpp"
 #include "server/auth/tokens.hpp"
 #include "server/store/flow_run_repo.hpp"
 
@@ -59,16 +60,6 @@ core::Status WritePrivateFile(const std::string& path, const std::string& conten
   return {};
 }
 
-bool IsQueueName(const std::string& q) {
-  if (q.empty() || q.size() > 100) return false;
-  for (char c : q) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
-      return false;
-    }
-  }
-  return true;
-}
-
 // The caller behind a valid API key (or a session of one).
 Identity KeyIdentity(const store::ApiKeyRecord& rec) {
   Identity who;
@@ -83,15 +74,7 @@ Identity KeyIdentity(const store::ApiKeyRecord& rec) {
 }  // namespace
 
 std::string CheckKeyName(const std::string& name) {
-  if (name.empty()) return "must not be empty";
-  if (name.size() > 64) return "is " + std::to_string(name.size()) + " characters; at most 64";
-  for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.' &&
-        c != '@') {
-      return "may only hold letters, digits and _ . @ - (got \"" + name + "\")";
-    }
-  }
-  return "";
+  return core::NameProblem(name, core::kMaxApiKeyNameLength, "@");
 }
 
 Authenticator::Authenticator(store::Database& db, const core::Clock& clock,
@@ -252,9 +235,8 @@ core::Result<Authenticator::CreatedKey> Authenticator::CreateKey(
   }
   if (queues.size() > 100) return core::InvalidArgument("work_queues: at most 100");
   for (std::size_t i = 0; i < queues.size(); ++i) {
-    if (!IsQueueName(queues[i])) {
-      return core::InvalidArgument("work_queues[" + std::to_string(i) + "]: \"" + queues[i] +
-                                   "\" is not a work queue name");
+    if (auto st = core::CheckName(queues[i], "work_queues[" + std::to_string(i) + "]"); !st.ok()) {
+      return st.error();
     }
   }
   if (expires_in_seconds < 0 || expires_in_seconds > 10 * 366 * 86400.0) {

@@ -97,7 +97,8 @@ class Authenticator {
   std::unordered_map<std::string, Entry> cache_;  // by sha256 of the token
 };
 
-// Checks a key name: [A-Za-z0-9_.@-], 1-64 characters. "" when fine, else the problem.
+// Checks a key name: the name rule with '@', at most 64 (sdk/core/names.hpp). "" when fine,
+// else the problem.
 std::string CheckKeyName(const std::string& name);
 
 }  // namespace weft::server::auth

@@ -796,6 +796,9 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
         std::string w = Param(req, "seen_within");
         if (!w.empty()) {
           auto secs = core::ParseDurationSeconds(w);
+          if (core::IsNegativeDuration(w)) {
+            throw BadInput{"seen_within: must not be negative, got \"" + w + "\""};
+          }
           if (!secs || *secs <= 0) {
             throw BadInput{"seen_within: must be a duration like 10m or 3600s, got \"" + w + "\""};
           }

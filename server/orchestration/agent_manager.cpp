@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "sdk/core/names.hpp"
 #include "server/orchestration/validate.hpp"
 #include "server/store/deployment_repo.hpp"
 #include "server/store/flow_run_repo.hpp"
@@ -116,6 +117,10 @@ core::Status AgentManager::CheckPoll(const PollRequest& req) {
   if (!IsUuid(req.agent.id)) {
     return core::InvalidArgument("agent.id: \"" + req.agent.id + "\" is not a UUID");
   }
+  if (auto st = core::CheckDisplayName(req.agent.name, "agent.name", false); !st.ok()) return st;
+  if (auto st = core::CheckDisplayName(req.agent.hostname, "agent.hostname", false); !st.ok()) {
+    return st;
+  }
   if (req.agent.limit < 0) {
     return core::InvalidArgument("agent.limit: must be >= 0, got " +
                                  std::to_string(req.agent.limit));
@@ -126,6 +131,10 @@ core::Status AgentManager::CheckPoll(const PollRequest& req) {
   for (std::size_t i = 0; i < req.work_queues.size(); ++i) {
     if (req.work_queues[i].empty()) {
       return core::InvalidArgument("work_queues[" + std::to_string(i) + "]: must not be empty");
+    }
+    if (auto st = core::CheckName(req.work_queues[i], "work_queues[" + std::to_string(i) + "]");
+        !st.ok()) {
+      return st;
     }
   }
   if (req.max_runs < 1 || req.max_runs > kMaxRuns) {
@@ -517,6 +526,18 @@ core::Result<HeartbeatResult> AgentManager::Heartbeat(const AgentIdentity& agent
   if (agent.id.empty()) return core::InvalidArgument("agent.id: required (a UUID)");
   if (!IsUuid(agent.id)) {
     return core::InvalidArgument("agent.id: \"" + agent.id + "\" is not a UUID");
+  }
+  if (auto st = core::CheckDisplayName(agent.name, "agent.name", false); !st.ok()) {
+    return st.error();
+  }
+  if (auto st = core::CheckDisplayName(agent.hostname, "agent.hostname", false); !st.ok()) {
+    return st.error();
+  }
+  for (std::size_t i = 0; i < work_queues.size(); ++i) {
+    if (auto st = core::CheckName(work_queues[i], "work_queues[" + std::to_string(i) + "]");
+        !st.ok()) {
+      return st.error();
+    }
   }
   const std::string agent_id = NormalizeUuid(agent.id);
   std::vector<std::string> ids;

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "sdk/core/image_ref.hpp"
+#include "sdk/core/names.hpp"
 #include "sdk/core/params.hpp"
 #include "server/orchestration/storage_catalog.hpp"
 #include "server/orchestration/validate.hpp"
@@ -193,15 +194,10 @@ core::Status CheckSpecTexts(const core::DeploymentSpec& s) {
 core::Status CheckDeploymentInput(const DeploymentInput& input,
                                   std::optional<core::Schedule>* compiled) {
   const auto& s = input.spec;
-  if (!IsPlainName(s.name)) {
-    return core::InvalidArgument(
-        "spec.name: must be letters, digits, '_', '.' or '-' (at least one), got \"" + s.name +
-        "\"");
-  }
-  if (s.flow_name.empty()) return core::InvalidArgument("spec.flow_name: must not be empty");
-  if (s.flow_name.find('/') != std::string::npos) {
-    return core::InvalidArgument("spec.flow_name: must not contain '/', got \"" + s.flow_name +
-                                 "\"");
+  if (auto st = core::CheckName(s.name, "spec.name"); !st.ok()) return st;
+  if (auto st = core::CheckName(s.flow_name, "spec.flow_name"); !st.ok()) return st;
+  if (!s.work_queue.empty()) {
+    if (auto st = core::CheckName(s.work_queue, "spec.work_queue"); !st.ok()) return st;
   }
   if (s.entrypoint.empty() || s.entrypoint[0].empty()) {
     return core::InvalidArgument(
@@ -212,9 +208,8 @@ core::Status CheckDeploymentInput(const DeploymentInput& input,
     return core::InvalidArgument("spec.bundle.digest: " + digest_problem);
   }
   if (input.bundle_size < 0) return core::InvalidArgument("spec.bundle.size: must be >= 0");
-  if (!s.storage.empty() && !IsPlainName(s.storage)) {
-    return core::InvalidArgument("spec.bundle.storage: unknown storage \"" + s.storage +
-                                 "\" (run `weft storage ls`)");
+  if (!s.storage.empty()) {
+    if (auto st = core::CheckName(s.storage, "spec.bundle.storage"); !st.ok()) return st;
   }
   if (s.schedule) {
     auto c = core::Schedule::Compile(*s.schedule);

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "sdk/core/names.hpp"
 #include "server/orchestration/concurrency_manager.hpp"
 #include "server/orchestration/validate.hpp"
 #include "server/store/admin_repo.hpp"
@@ -41,6 +42,7 @@ RunService::RunService(Orchestrator& orchestrator) : orch_(orchestrator) {}
 core::Result<Created<store::FlowRecord>> RunService::CreateFlow(
     const std::string& name, const std::vector<std::string>& tags,
     const std::string& parameters_schema_json) {
+  if (auto st = core::CheckFlowName(name, "name"); !st.ok()) return st.error();
   return orch_.db().WithRetry([&](store::Tx& tx) -> core::Result<Created<store::FlowRecord>> {
     auto [rec, created] = store::FlowRepo::Upsert(tx, name, tags, parameters_schema_json);
     return Created<store::FlowRecord>{std::move(rec), created};
@@ -77,6 +79,8 @@ core::Result<std::vector<store::FlowRecord>> RunService::ListFlows(const std::st
 
 core::Result<Created<store::FlowRunRecord>> RunService::CreateFlowRun(const FlowRunSpec& spec) {
   using R = core::Result<Created<store::FlowRunRecord>>;
+  if (auto st = core::CheckFlowName(spec.flow_name, "flow_name"); !st.ok()) return st.error();
+  if (auto st = core::CheckDisplayName(spec.name, "name", false); !st.ok()) return st.error();
   std::string name = spec.name.empty() ? GenerateRunName() : spec.name;
   auto result = orch_.db().WithRetry([&](store::Tx& tx) -> R {
     std::string parent_task_run_id;

@@ -16,6 +16,7 @@
 
 #include "sdk/core/connection_limits.hpp"
 #include "sdk/core/field_limits.hpp"
+#include "sdk/core/names.hpp"
 #include "server/store/storage_repo.hpp"
 
 namespace weft::server::orchestration {
@@ -136,12 +137,7 @@ std::string ConfigToJson(const std::map<std::string, std::string>& config) {
 
 }  // namespace
 
-bool IsPlainName(const std::string& name) {
-  if (name.empty()) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-  });
-}
+bool IsPlainName(const std::string& name) { return core::IsValidName(name); }
 
 std::string CheckDigest(const std::string& digest) {
   bool ok = digest.size() == 71 && digest.rfind("sha256:", 0) == 0 &&
@@ -162,10 +158,7 @@ std::string FormatMiB(std::int64_t bytes, bool exact_if_whole) {
 }
 
 std::string CheckStorageSpec(StorageSpec& spec) {
-  if (!IsPlainName(spec.name)) {
-    return "name: must be letters, digits, '_', '.' or '-' (at least one), got \"" + spec.name +
-           "\"";
-  }
+  if (auto p = core::NameProblem(spec.name); !p.empty()) return "name: " + p;
   if (spec.kind != "local" && spec.kind != "server" && spec.kind != "s3") {
     return "kind: must be local, server or s3, got \"" + spec.kind + "\"";
   }

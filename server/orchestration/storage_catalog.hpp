@@ -86,7 +86,7 @@ class StorageCatalog {
 std::string CheckStorageSpec(StorageSpec& spec);
 // "" when `digest` is "sha256:<64 lowercase hex>"; else the problem.
 std::string CheckDigest(const std::string& digest);
-// True for [A-Za-z0-9_.-]+.
+// A name by the one rule (sdk/core/names.hpp): [A-Za-z0-9_.-], 1 to 200 characters.
 bool IsPlainName(const std::string& name);
 // "120.0 MiB"; whole MiB without a fraction when exact ("100 MiB").
 std::string FormatMiB(std::int64_t bytes, bool exact_if_whole);

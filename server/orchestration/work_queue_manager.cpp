@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "sdk/core/field_limits.hpp"
+#include "sdk/core/names.hpp"
 #include "server/orchestration/storage_catalog.hpp"
 #include "server/store/flow_run_repo.hpp"
 
@@ -21,7 +22,8 @@ std::string CheckList(const std::vector<std::string>& items, const std::string& 
                       bool (*ok)(const std::string&), const std::string& expected) {
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (!ok(items[i])) {
-      return field + "[" + std::to_string(i) + "]: " + expected + ", got \"" + items[i] + "\"";
+      return field + "[" + std::to_string(i) + "]: " + expected + ", got " +
+             core::QuoteName(items[i]);
     }
   }
   return {};
@@ -30,8 +32,8 @@ std::string CheckList(const std::vector<std::string>& items, const std::string& 
 bool NonEmpty(const std::string& s) { return !s.empty(); }
 bool IsFullName(const std::string& s) {
   auto slash = s.find('/');
-  return slash != std::string::npos && slash > 0 && slash + 1 < s.size() &&
-         s.find('/', slash + 1) == std::string::npos;
+  return slash != std::string::npos && core::IsValidName(std::string_view(s).substr(0, slash)) &&
+         core::IsValidName(std::string_view(s).substr(slash + 1));
 }
 bool IsRunnerType(const std::string& s) {
   return s == "process" || s == "docker" || s == "kubernetes";
@@ -45,9 +47,7 @@ void Dedup(std::vector<std::string>& v) {
 }  // namespace
 
 std::string CheckWorkQueue(const store::WorkQueueRecord& q) {
-  if (!IsPlainName(q.name)) {
-    return "name: must be letters, digits, '_', '.' or '-' (at least one), got \"" + q.name + "\"";
-  }
+  if (auto p = core::NameProblem(q.name); !p.empty()) return "name: " + p;
   if (auto p = CheckList(q.tags, "filter.tags", NonEmpty, "must not be empty"); !p.empty()) {
     return p;
   }

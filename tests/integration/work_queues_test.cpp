@@ -197,8 +197,8 @@ TEST_CASE("work queues: bad input names the field", "[work_queues]") {
     CHECK(r.error().message == message);
   };
   expect(Queue("bad name"),
-         "name: must be letters, digits, '_', '.' or '-' (at least one), got \"bad name\"");
-  expect(Queue(""), "name: must be letters, digits, '_', '.' or '-' (at least one), got \"\"");
+         "name: \"bad name\" may contain only letters, digits, '_', '.' and '-' (at most 200)");
+  expect(Queue(""), "name: required");
   auto limit = Queue("q");
   limit.set_concurrency_limit(-1);
   expect(limit, "concurrency_limit: must be >= 0, got -1");
