@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "sdk/core/bounds.hpp"
+
 namespace weft::server::app {
 
 struct Settings {
@@ -17,6 +19,9 @@ struct Settings {
   // --max-result-size, WEFT_SERVER_MAX_RESULT_SIZE: the largest task run result stored
   // (State.result_json), bytes or with a unit (1MiB, 64KiB)
   long long max_result_size = 1LL << 20;
+  // --max-slot-waiters, WEFT_SERVER_MAX_SLOT_WAITERS: WaitForConcurrencySlot calls waiting at
+  // once; one more is RESOURCE_EXHAUSTED (docs/limits.md)
+  int max_slot_waiters = core::bounds::kDefaultMaxSlotWaiters;
 
   // Scheduler (WEFT_SCHEDULER_<KEY>, --scheduler-<key>); durations accept 10s, 5m, 1h, 2d.
   bool scheduler_enabled = true;              // ENABLED (true/false)

@@ -1,10 +1,12 @@
 #include "server/orchestration/work_queue_manager.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "sdk/core/bounds.hpp"
 #include "server/orchestration/storage_catalog.hpp"
 #include "server/store/flow_run_repo.hpp"
 
@@ -168,8 +170,10 @@ core::Status WorkQueueManager::Delete(const std::string& name) {
 
 core::Result<WorkQueuePreview> WorkQueueManager::Preview(const std::string& name, double hours,
                                                          int limit) {
-  if (!std::isfinite(hours) || hours < 0) {
-    return core::InvalidArgument("hours: must be > 0, got " + std::to_string(hours));
+  if (!std::isfinite(hours) || hours < 0 || hours > core::bounds::kMaxPreviewHours) {
+    return core::InvalidArgument("hours: must be between 0 and " +
+                                 std::to_string(static_cast<int>(core::bounds::kMaxPreviewHours)) +
+                                 " (one week), got " + fmt::format("{:g}", hours));
   }
   if (hours == 0) hours = kDefaultPreviewHours;
   const core::TimePoint until =
