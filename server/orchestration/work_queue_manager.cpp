@@ -170,10 +170,14 @@ core::Status WorkQueueManager::Delete(const std::string& name) {
 
 core::Result<WorkQueuePreview> WorkQueueManager::Preview(const std::string& name, double hours,
                                                          int limit) {
-  if (!std::isfinite(hours) || hours < 0 || hours > core::bounds::kMaxPreviewHours) {
-    return core::InvalidArgument("hours: must be between 0 and " +
-                                 std::to_string(static_cast<int>(core::bounds::kMaxPreviewHours)) +
-                                 " (one week), got " + fmt::format("{:g}", hours));
+  if (!std::isfinite(hours) || hours < 0) {
+    return core::InvalidArgument("hours: must be > 0, got " + std::to_string(hours));
+  }
+  if (hours > core::bounds::kMaxPreviewHours) {
+    return core::InvalidArgument(
+        "hours: must be at most " +
+        std::to_string(static_cast<int>(core::bounds::kMaxPreviewHours)) + " (one week), got " +
+        fmt::format("{:g}", hours));
   }
   if (hours == 0) hours = kDefaultPreviewHours;
   const core::TimePoint until =
