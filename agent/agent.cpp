@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -145,6 +146,15 @@ core::State OutcomeFor(const ExitStatus& exit, StopReason reason, double timeout
 double BackoffSeconds(int attempt, double random01, double base, double cap) {
   double ceiling = std::min(cap, base * std::pow(2.0, std::clamp(attempt, 0, 60)));
   return std::clamp(random01, 0.0, 1.0) * ceiling;
+}
+
+bool IsRunId(std::string_view id) {
+  if (id.size() != 36) return false;
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? id[i] != '-' : !std::isxdigit(static_cast<unsigned char>(id[i]))) return false;
+  }
+  return true;
 }
 
 std::string NewAgentId() {
@@ -306,6 +316,13 @@ struct Agent::Impl {
   }
 
   void Launch(const v1::ClaimedRun& claimed) {
+    if (!IsRunId(claimed.flow_run().id())) {
+      // Its id would become a path under the work directory: refused, and not echoed.
+      poll_log->error("claimed run refused: its id is not a UUID (length {})",
+                      claimed.flow_run().id().size());
+      metrics.OnFailure("invalid_run_id");
+      return;
+    }
     auto st = std::make_shared<RunState>();
     st->id = claimed.flow_run().id();
     st->name = claimed.flow_run().name();

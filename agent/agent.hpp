@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "agent/runners/runner.hpp"
 #include "agent/settings.hpp"
@@ -36,6 +37,10 @@ void ConfigureLogging(const std::string& level);
 
 // A random (version 4) UUID.
 std::string NewAgentId();
+
+// Whether a claimed run's id is a UUID (8-4-4-4-12 hex digits): the agent names the run's
+// directory after it, so anything else (a "/", "..") is refused before any path is built.
+bool IsRunId(std::string_view id);
 
 class Agent {
  public:

@@ -9,6 +9,8 @@
 #include <atomic>
 #include <thread>
 
+#include "sdk/core/bounds.hpp"
+
 namespace weft::agent {
 
 namespace {
@@ -76,7 +78,8 @@ void AgentMetrics::OnBundle(bool cache_hit) {
 }
 
 void AgentMetrics::OnRunFinished(std::string_view state_name) {
-  impl_->finished.Add({{"state", Label(state_name)}}).Increment();
+  // Weft's own state names only: a flow's made-up name must not become a series.
+  impl_->finished.Add({{"state", std::string(core::StateNameLabel(state_name))}}).Increment();
 }
 
 void AgentMetrics::OnFailure(std::string_view kind) {

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "sdk/core/names.hpp"
+#include "sdk/core/bounds.hpp"
 #include "sdk/core/time.hpp"
 
 namespace weft::agent {
@@ -235,7 +236,9 @@ std::vector<std::string> Validate(const Settings& s, bool require_queues) {
     problems.push_back(
         fmt::format("--poll-interval: must be > 0, got {}", core::FormatDuration(s.poll_interval)));
   }
-  if (s.prefetch < 0) problems.push_back("--prefetch: must be >= 0");
+  if (s.prefetch < 0 || s.prefetch > core::bounds::kMaxPrefetchSeconds) {
+    problems.push_back("--prefetch: must be between 0 and 1h");
+  }
   if (s.long_poll_wait <= 0 || s.long_poll_wait > 60) {
     problems.push_back("WEFT_AGENT_LONG_POLL_WAIT: must be > 0 and at most 60s");
   }

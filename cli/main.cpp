@@ -12,6 +12,7 @@
 #include "cli/commands/logs.hpp"
 #include "cli/commands/tls_cert.hpp"
 #include "cli/commands/work_queue.hpp"
+#include "cli/output/printable.hpp"
 #include "sdk/core/time.hpp"
 
 using namespace weft::cli;
@@ -478,5 +479,7 @@ int main(int argc, char** argv) {
     std::cerr << "error: no command given\n(run 'weft --help' for usage)" << std::endl;
     return 2;
   }
+  // Whatever the server sent (log lines, names, messages) prints without control characters.
+  weft::cli::output::PrintableStdStreams printable;
   return action();
 }

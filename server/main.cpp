@@ -134,6 +134,9 @@ int main(int argc, char** argv) {
                      "webhook attempts before a delivery fails (env "
                      "WEFT_SERVER_NOTIFICATION_MAX_ATTEMPTS)")
           ->capture_default_str();
+  cli.add_option("--max-slot-waiters", s.max_slot_waiters,
+                 "WaitForConcurrencySlot calls waiting at once (env WEFT_SERVER_MAX_SLOT_WAITERS)")
+      ->capture_default_str();
   bool no_notifier = false;
   cli.add_flag("--no-notifier", no_notifier,
                "send no webhooks from this replica (env WEFT_SERVER_NOTIFIER_ENABLED=false)");

@@ -20,6 +20,7 @@
 #include <optional>
 #include <set>
 
+#include "sdk/core/bounds.hpp"
 #include "sdk/core/text.hpp"
 
 namespace weft::client {
@@ -397,6 +398,11 @@ class Unpacker {
     for (int index = 0;; ++index) {
       int r = archive_read_next_header(a.get(), &e);
       if (r == ARCHIVE_EOF) break;
+      if (index >= core::bounds::kMaxBundleEntries) {
+        return core::Error{core::Code::kResourceExhausted,
+                           fmt::format("bundle \"{}\": more than {} entries (the entry limit)",
+                                       archive_path, core::bounds::kMaxBundleEntries)};
+      }
       if (r < ARCHIVE_WARN) {
         return core::InvalidArgument(
             fmt::format("bundle \"{}\": {}", archive_path, ArchiveError(a.get())));
@@ -514,6 +520,9 @@ class Unpacker {
 
   Status File(archive* a, archive_entry* e, const std::string& name,
               const std::vector<std::string>& parts) {
+    // A sparse entry declares holes: small in the archive, as large as it likes on disk
+    // (and once copied into a run directory).
+    if (archive_entry_sparse_count(e) > 0) return Bad(name, "sparse files are not allowed");
     if (auto s = MakeParents(name, parts); !s) return s;
     fs::path p = PathOf(parts);
     mode_t mode = (archive_entry_perm(e) & S_IXUSR) ? 0755 : 0644;
@@ -525,6 +534,7 @@ class Unpacker {
     const void* block = nullptr;
     size_t size = 0;
     la_int64_t offset = 0;
+    std::int64_t written = 0;
     Status result;
     for (;;) {
       int r = archive_read_data_block(a, &block, &size, &offset);
@@ -533,6 +543,11 @@ class Unpacker {
         result = Bad(name, ArchiveError(a));
         break;
       }
+      if (offset != written) {  // a hole: data written past the end leaves one
+        result = Bad(name, "sparse files are not allowed");
+        break;
+      }
+      written += static_cast<std::int64_t>(size);
       total_ += static_cast<std::int64_t>(size);
       if (total_ > max_) {
         result = core::Error{core::Code::kResourceExhausted,

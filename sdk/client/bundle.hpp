@@ -42,8 +42,9 @@ std::string EntrypointProblem(const std::string& command, const std::vector<std:
 
 // Unpacks a tar.gz (or plain tar) into `dest_dir` (created if missing). Refuses, naming the
 // entry: absolute paths, ".." components, symlinks or hardlinks that point outside
-// `dest_dir`, device files, FIFOs and sockets, entries that would overwrite an earlier one,
-// and more than `max_unpacked_bytes` of file data (< 0: 10 x MaxBundleSize()). On error
+// `dest_dir`, device files, FIFOs and sockets, sparse files, entries that would overwrite an
+// earlier one, more than core::bounds::kMaxBundleEntries entries and more than
+// `max_unpacked_bytes` of file data (< 0: 10 x MaxBundleSize()). On error
 // `dest_dir` may hold a partial tree; the caller discards it.
 core::Status UnpackBundle(const std::string& archive_path, const std::string& dest_dir,
                           std::int64_t max_unpacked_bytes = -1);

@@ -1,5 +1,12 @@
 #include "sdk/client/convert.hpp"
 
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
+#include "sdk/client/timestamp_check.hpp"
+#include "sdk/core/bounds.hpp"
+
 namespace weft::client {
 
 google::protobuf::Timestamp ToProto(core::TimePoint t) {
@@ -18,8 +25,24 @@ google::protobuf::Timestamp ToProto(core::TimePoint t) {
 }
 
 core::TimePoint FromProto(const google::protobuf::Timestamp& t) {
-  using namespace std::chrono;
-  return core::TimePoint(duration_cast<core::Duration>(seconds(t.seconds()) + nanoseconds(t.nanos())));
+  const std::int64_t nanos = std::clamp<std::int64_t>(t.nanos(), 0, 999'999'999);
+  if (t.seconds() < core::kMinUnixSeconds) return *core::FromUnix(core::kMinUnixSeconds, 0);
+  if (t.seconds() > core::kMaxUnixSeconds) {
+    return *core::FromUnix(core::kMaxUnixSeconds, 999'999'999);
+  }
+  return *core::FromUnix(t.seconds(), nanos);
+}
+
+std::string CheckTimestamp(const google::protobuf::Timestamp& t, const std::string& field) {
+  if (t.nanos() < 0 || t.nanos() > 999'999'999) {
+    return field + ".nanos: must be between 0 and 999999999, got " + std::to_string(t.nanos());
+  }
+  if (t.seconds() < core::kMinUnixSeconds || t.seconds() > core::kMaxUnixSeconds) {
+    return field + ".seconds: must be between " + std::to_string(core::kMinUnixSeconds) + " and " +
+           std::to_string(core::kMaxUnixSeconds) + " (years 1677 to 2262), got " +
+           std::to_string(t.seconds());
+  }
+  return {};
 }
 
 v1::State ToProto(const core::State& s) {

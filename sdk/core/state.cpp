@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "sdk/core/bounds.hpp"
+
 namespace weft::core {
 
 const char* StateTypeName(StateType type) {
@@ -48,6 +50,16 @@ std::optional<StateType> ParseStateType(std::string_view text) {
   if (upper == "CACHED") return StateType::kCompleted;
   if (upper == "TIMEDOUT") return StateType::kFailed;
   return std::nullopt;
+}
+
+std::string_view StateNameLabel(std::string_view name) {
+  static constexpr std::string_view kKnown[] = {
+      "Scheduled", "Late",   "AwaitingRetry", "Pending",  "Running",    "Retrying",  "Completed",
+      "Cached",    "Failed", "TimedOut",      "Crashed",  "Cancelling", "Cancelled", "Paused"};
+  for (auto known : kKnown) {
+    if (name == known) return known;
+  }
+  return "other";
 }
 
 bool IsTerminal(StateType type) {

@@ -4,6 +4,9 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <type_traits>
+
+#include "sdk/core/bounds.hpp"
 
 namespace weft::core {
 
@@ -107,9 +110,17 @@ std::optional<TimePoint> ParseTime(std::string_view s) {
   tm.tm_hour = h;
   tm.tm_min = mi;
   std::time_t base = timegm(&tm);
-  auto us = static_cast<long long>(base) * 1000000LL + std::llround(sec * 1e6) -
-            static_cast<long long>(offset_minutes) * 60000000LL;
-  return TimePoint(std::chrono::duration_cast<Duration>(std::chrono::microseconds(us)));
+  // Whole seconds, then the fraction (to the microsecond): a year such as 9999 fits a time_t
+  // but not a TimePoint.
+  long long whole = static_cast<long long>(base) - static_cast<long long>(offset_minutes) * 60 +
+                    static_cast<long long>(std::floor(sec));
+  long long micros = std::llround((sec - std::floor(sec)) * 1e6);
+  if (micros >= 1'000'000) {
+    micros -= 1'000'000;
+    ++whole;
+  }
+  const long long nanos = micros * 1000;
+  return FromUnix(whole, nanos);
 }
 
 std::string FormatDuration(double seconds) {
@@ -169,6 +180,13 @@ bool IsNegativeDuration(std::string_view text) {
   if (text.size() < 2 || text.front() != '-') return false;
   auto rest = ParseDurationSeconds(text.substr(1));
   return rest && *rest > 0;
+}
+
+std::optional<TimePoint> FromUnix(std::int64_t seconds, std::int64_t nanos) {
+  static_assert(std::is_same_v<Duration::period, std::nano> && sizeof(Duration::rep) == 8);
+  if (nanos < 0 || nanos > 999'999'999) return std::nullopt;
+  if (seconds < kMinUnixSeconds || seconds > kMaxUnixSeconds) return std::nullopt;
+  return TimePoint(Duration(seconds * 1'000'000'000 + nanos));
 }
 
 double ToSeconds(Duration d) { return std::chrono::duration<double>(d).count(); }

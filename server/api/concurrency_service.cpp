@@ -46,22 +46,28 @@ class WaitReactor final : public grpc::ServerUnaryReactor {
     ConcurrencyManager& m = m_;  // `this` may be gone once the lock below is released
     std::uint64_t id = 0;
     bool cancel = false;
+    core::Result<std::uint64_t> started = std::uint64_t{0};
     {
       std::lock_guard lock(mu_);
-      id_ = m_.StartWait(std::move(tags), timeout,
-                         [this](core::Result<orchestration::SlotWaitResult> r) {
-                           { std::lock_guard wait_for_start(mu_); }
-                           if (!r.ok()) {
-                             Finish(ToGrpc(r.error()));
-                             return;
-                           }
-                           resp_->set_available(r->available);
-                           resp_->set_tag(r->tag);
-                           Finish(grpc::Status::OK);
-                         });
+      started = m_.StartWait(std::move(tags), timeout,
+                             [this](core::Result<orchestration::SlotWaitResult> r) {
+                               { std::lock_guard wait_for_start(mu_); }
+                               if (!r.ok()) {
+                                 Finish(ToGrpc(r.error()));
+                                 return;
+                               }
+                               resp_->set_available(r->available);
+                               resp_->set_tag(r->tag);
+                               Finish(grpc::Status::OK);
+                             });
+      id_ = started.ok() ? *started : 0;
       id = id_;
       started_ = true;
       cancel = cancel_seen_;
+    }
+    if (!started.ok()) {
+      Finish(ToGrpc(started.error()));  // too many waiting already
+      return;
     }
     if (id == 0) {
       resp_->set_available(false);  // shutting down: answered as timed out

@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include "sdk/client/convert.hpp"
+#include "sdk/client/timestamp_check.hpp"
 #include "server/api/convert.hpp"
 #include "server/api/services.hpp"
 #include "server/api/status.hpp"
@@ -106,7 +107,11 @@ class DeploymentServiceImpl final : public v1::DeploymentService::Service {
     if (!key.ok()) return ToGrpc(key.error());
     orchestration::ManualRun run;
     run.parameters_json = req->parameters_json();
-    if (req->has_start_time()) run.start_time = client::FromProto(req->start_time());
+    if (req->has_start_time()) {
+      auto p = client::CheckTimestamp(req->start_time(), "start_time");
+      if (!p.empty()) return Invalid(p);
+      run.start_time = client::FromProto(req->start_time());
+    }
     run.tags.assign(req->tags().begin(), req->tags().end());
     run.idempotency_key = req->idempotency_key();
     auto r = deployments_.Run(*key, run);
@@ -134,6 +139,10 @@ class DeploymentServiceImpl final : public v1::DeploymentService::Service {
     if (!key.ok()) return ToGrpc(key.error());
     if (!req->has_from()) return Invalid("from: must be set");
     if (!req->has_to()) return Invalid("to: must be set");
+    for (auto p : {client::CheckTimestamp(req->from(), "from"),
+                   client::CheckTimestamp(req->to(), "to")}) {
+      if (!p.empty()) return Invalid(p);
+    }
     auto r =
         deployments_.Backfill(*key, client::FromProto(req->from()), client::FromProto(req->to()));
     if (!r.ok()) return ToGrpc(r.error());

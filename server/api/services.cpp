@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "sdk/client/convert.hpp"
+#include "sdk/client/timestamp_check.hpp"
 #include "server/api/status.hpp"
 
 namespace weft::server::api {
@@ -33,6 +34,13 @@ void ApiServices::RegisterWith(grpc::ServerBuilder& builder) {
 std::string CheckState(const v1::State& s, const std::string& field) {
   int t = static_cast<int>(s.type());
   if (t < 1 || t > 9) return field + ".type: must be set (SCHEDULED, PENDING, RUNNING, ...)";
+  if (s.has_timestamp()) {
+    if (auto p = client::CheckTimestamp(s.timestamp(), field + ".timestamp"); !p.empty()) return p;
+  }
+  if (s.has_scheduled_time()) {
+    auto p = client::CheckTimestamp(s.scheduled_time(), field + ".scheduled_time");
+    if (!p.empty()) return p;
+  }
   if (!s.name().empty()) {
     auto named = core::ParseStateType(s.name());
     if (named && static_cast<int>(*named) != t) {

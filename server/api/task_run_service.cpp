@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include "sdk/client/convert.hpp"
+#include "sdk/core/bounds.hpp"
 #include "server/api/convert.hpp"
 #include "server/api/services.hpp"
 #include "server/api/status.hpp"
@@ -126,6 +127,17 @@ class TaskRunServiceImpl final : public v1::TaskRunService::Service {
 
   grpc::Status ReportTaskRuns(grpc::ServerContext* ctx, const v1::ReportTaskRunsRequest* req,
                               v1::ReportTaskRunsResponse* resp) override {
+    if (req->reports_size() > core::bounds::kMaxReportsPerCall) {
+      return Invalid("reports: at most " + std::to_string(core::bounds::kMaxReportsPerCall) +
+                     " per call, got " + std::to_string(req->reports_size()));
+    }
+    int states = 0;
+    for (const auto& in : req->reports()) states += in.states_size();
+    if (states > core::bounds::kMaxStatesPerCall) {
+      return Invalid("reports[].states: at most " +
+                     std::to_string(core::bounds::kMaxStatesPerCall) +
+                     " states per call in all, got " + std::to_string(states));
+    }
     std::vector<orchestration::TaskRunReport> reports;
     reports.reserve(req->reports_size());
     for (int i = 0; i < req->reports_size(); ++i) {

@@ -212,7 +212,7 @@ core::Status App::Start() {
       api::MakeNotificationService(*m.notifications, Logger("server.api"));
   m.orchestrator->SetSlotHolderTimeout(m.settings.heartbeat_timeout);
   m.concurrency = std::make_unique<orchestration::ConcurrencyManager>(
-      *m.orchestrator, /*listen=*/true, Logger("server.concurrency"));
+      *m.orchestrator, /*listen=*/true, Logger("server.concurrency"), m.settings.max_slot_waiters);
   m.concurrency_service = api::MakeConcurrencyLimitService(*m.concurrency, Logger("server.api"));
   m.collector = std::make_unique<metrics::MetricsCollector>(
       *m.metrics, *m.db, m.clock, m.agents.get(),

@@ -164,6 +164,7 @@ Settings Settings::FromEnvironment() {
   EnvInt("WEFT_SERVER_NOTIFICATION_MAX_ATTEMPTS", s.notification_max_attempts, s.env_problems);
   EnvDuration("WEFT_SERVER_NOTIFICATION_BACKOFF", s.notification_backoff, s.env_problems);
   EnvDuration("WEFT_SERVER_METRICS_REFRESH", s.metrics_refresh, s.env_problems);
+  EnvInt("WEFT_SERVER_MAX_SLOT_WAITERS", s.max_slot_waiters, s.env_problems);
   if (const char* v = Env("WEFT_SERVER_PUBLIC_URL")) s.public_url = v;
   if (const char* v = Env("WEFT_SERVER_WEBHOOK_ALLOW_NETWORK")) {
     std::string list = v;
@@ -200,6 +201,10 @@ std::vector<std::string> Settings::Validate() const {
                          "\" is not a network (e.g. 10.0.0.0/8, 127.0.0.1, fd00::/8; no host "
                          "bits below the prefix)");
     }
+  }
+  if (max_slot_waiters < 1 || max_slot_waiters > 1000000) {
+    problems.push_back("max-slot-waiters: must be between 1 and 1000000, got " +
+                       std::to_string(max_slot_waiters));
   }
   if (!public_url.empty() && public_url.rfind("http://", 0) != 0 &&
       public_url.rfind("https://", 0) != 0) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sdk/core/connection_limits.hpp"
+#include "sdk/core/bounds.hpp"
 
 namespace weft::server::app {
 
@@ -23,6 +24,9 @@ struct Settings {
   // --max-result-size, WEFT_SERVER_MAX_RESULT_SIZE: the largest task run result stored
   // (State.result_json), bytes or with a unit (1MiB, 64KiB)
   long long max_result_size = 1LL << 20;
+  // --max-slot-waiters, WEFT_SERVER_MAX_SLOT_WAITERS: WaitForConcurrencySlot calls waiting at
+  // once; one more is RESOURCE_EXHAUSTED (docs/limits.md)
+  int max_slot_waiters = core::bounds::kDefaultMaxSlotWaiters;
 
   // Connections, deadlines and uploads (docs/limits.md; WEFT_SERVER_<KEY>, --<key>).
   // Durations accept 30s, 5m, ...

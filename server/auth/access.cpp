@@ -131,6 +131,14 @@ std::vector<Scope> AllowedScopes(std::string_view method) {
   return out;
 }
 
+bool IsApiMethod(std::string_view method) {
+  static constexpr std::string_view kAdminOnly[] = {"/weft.v1.ApiKeyService/CreateApiKey",
+                                                    "/weft.v1.ApiKeyService/ListApiKeys",
+                                                    "/weft.v1.ApiKeyService/RevokeApiKey"};
+  if (Table().count(method)) return true;
+  return std::find(std::begin(kAdminOnly), std::end(kAdminOnly), method) != std::end(kAdminOnly);
+}
+
 std::optional<core::Error> Authorize(const Identity& who, std::string_view method) {
   if (who.scope == Scope::kAdmin) return std::nullopt;
   if (!who.run_final.empty() && method != "/weft.v1.LogService/WriteLogs") {

@@ -41,4 +41,8 @@ std::optional<core::Error> Authorize(const Identity& who, std::string_view metho
 // (then only admin may call it). For docs and tests.
 std::vector<Scope> AllowedScopes(std::string_view method);
 
+// Whether `method` is one of the API's (the table above or an admin-only method): the closed
+// set of method names a metric label may carry.
+bool IsApiMethod(std::string_view method);
+
 }  // namespace weft::server::auth

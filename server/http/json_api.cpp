@@ -805,10 +805,13 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
           within = *secs;
         }
         json items = json::array();
-        auto list = Must(d.agents.List(within, Param(req, "work_queue")));
-        if (list.size() > static_cast<std::size_t>(kMaxLimit)) list.resize(kMaxLimit);
+        // Limited in SQL (most recently seen first); `more` says whether others were seen.
+        int limit = LimitParam(req, kMaxLimit, kMaxLimit);
+        auto list = Must(d.agents.ListFirst(within, Param(req, "work_queue"), limit + 1));
+        bool more = static_cast<int>(list.size()) > limit;
+        if (more) list.resize(limit);
         for (const auto& a : list) items.push_back(AgentJson(a));
-        SendJson(res, json{{"agents", items}});
+        SendJson(res, json{{"agents", items}, {"more", more}});
       }));
 
   // ---- flows and storage ----
@@ -846,12 +849,15 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
     return *d.notifications;
   };
   s.Get("/api/notifications",
-        Handle(ctx, [notifications](const httplib::Request&, httplib::Response& res) {
-          auto list = Must(notifications().List());
-          if (list.size() > static_cast<std::size_t>(kMaxLimit)) list.resize(kMaxLimit);
+        Handle(ctx, [notifications](const httplib::Request& req, httplib::Response& res) {
+          int limit = LimitParam(req, kMaxLimit, kMaxLimit);  // paged in SQL
+          auto list = Must(notifications().ListPage(Param(req, "cursor"), limit + 1));
+          bool more = static_cast<int>(list.size()) > limit;
+          if (more) list.resize(limit);
           json items = json::array();
           for (const auto& p : list) items.push_back(NotificationJson(p));
-          SendJson(res, json{{"notifications", items}});
+          SendJson(res, json{{"notifications", items},
+                             {"next_cursor", more && !list.empty() ? list.back().id : ""}});
         }));
   s.Get("/api/notifications/deliveries",
         Handle(ctx, [notifications](const httplib::Request& req, httplib::Response& res) {
@@ -876,12 +882,15 @@ void RegisterJsonApi(httplib::Server& s, const ApiContext& ctx) {
     return *d.concurrency;
   };
   s.Get("/api/concurrency-limits",
-        Handle(ctx, [concurrency](const httplib::Request&, httplib::Response& res) {
-          auto list = Must(concurrency().List());
-          if (list.size() > static_cast<std::size_t>(kMaxLimit)) list.resize(kMaxLimit);
+        Handle(ctx, [concurrency](const httplib::Request& req, httplib::Response& res) {
+          int limit = LimitParam(req, kMaxLimit, kMaxLimit);  // paged in SQL
+          auto list = Must(concurrency().ListPage(Param(req, "cursor"), limit + 1));
+          bool more = static_cast<int>(list.size()) > limit;
+          if (more) list.resize(limit);
           json items = json::array();
           for (const auto& l : list) items.push_back(ConcurrencyLimitJson(l, false));
-          SendJson(res, json{{"concurrency_limits", items}});
+          SendJson(res, json{{"concurrency_limits", items},
+                             {"next_cursor", more && !list.empty() ? list.back().tag : ""}});
         }));
   s.Get(R"(/api/concurrency-limits/([^/]+))",
         Handle(ctx, [concurrency](const httplib::Request& req, httplib::Response& res) {

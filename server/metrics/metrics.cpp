@@ -13,6 +13,8 @@
 #include <mutex>
 #include <optional>
 
+#include "sdk/core/bounds.hpp"
+
 namespace weft::server::metrics {
 
 namespace {
@@ -140,7 +142,9 @@ ServerMetrics::ServerMetrics() : impl_(std::make_unique<Impl>()) {}
 ServerMetrics::~ServerMetrics() = default;
 
 void ServerMetrics::OnTransition(std::string_view kind, std::string_view decision,
-                                 std::string_view rule, std::string_view state) {
+                                 std::string_view rule, std::string_view proposed) {
+  // A client names its states freely: only Weft's own names become labels.
+  const std::string_view state = core::StateNameLabel(proposed);
   // Hot path (every decision of batched task reports): one short key and a hash lookup
   // instead of building a label map per call.
   auto& m = *impl_;
@@ -192,18 +196,21 @@ void ServerMetrics::OnNotificationAttempt(std::string_view outcome, double secon
 void ServerMetrics::SetRunsByState(const std::vector<StateCount>& counts) {
   auto& m = *impl_;
   std::lock_guard lock(m.mu);
-  std::set<std::pair<std::string, std::string>> now;
+  // Names outside Weft's own (free text from clients) add up under "other".
+  std::map<std::pair<std::string, std::string>, std::int64_t> now;
   for (const auto& c : counts) {
-    m.runs_by_state.Add({{"state_type", c.state_type}, {"state_name", c.state_name}})
-        .Set(static_cast<double>(c.count));
-    now.emplace(c.state_type, c.state_name);
+    now[{c.state_type, std::string(core::StateNameLabel(c.state_name))}] += c.count;
+  }
+  for (const auto& [labels, count] : now) {
+    m.runs_by_state.Add({{"state_type", labels.first}, {"state_name", labels.second}})
+        .Set(static_cast<double>(count));
   }
   for (const auto& seen : m.seen_states) {
     if (!now.count(seen)) {
       m.runs_by_state.Add({{"state_type", seen.first}, {"state_name", seen.second}}).Set(0);
     }
   }
-  m.seen_states.insert(now.begin(), now.end());
+  for (const auto& [labels, count] : now) m.seen_states.insert(labels);
 }
 
 void ServerMetrics::SetQueueDepths(const std::vector<QueueDepth>& queues) {

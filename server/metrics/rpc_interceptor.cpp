@@ -6,6 +6,8 @@
 #include <chrono>
 #include <string>
 
+#include "server/auth/access.hpp"
+
 namespace weft::server::metrics {
 
 namespace {
@@ -35,8 +37,10 @@ const char* CodeName(grpc::StatusCode code) {
 
 class RpcTimer final : public grpc::experimental::Interceptor {
  public:
+  // A method the API does not have (a client may ask for any name) is counted as "unknown":
+  // labels come from the API's own methods only.
   RpcTimer(grpc::experimental::ServerRpcInfo* info, ServerMetrics& metrics)
-      : method_(info->method() ? info->method() : ""),
+      : method_(info->method() && auth::IsApiMethod(info->method()) ? info->method() : "unknown"),
         metrics_(metrics),
         start_(std::chrono::steady_clock::now()) {}
 

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "sdk/core/names.hpp"
+#include "sdk/core/bounds.hpp"
 #include "server/orchestration/validate.hpp"
 #include "server/store/deployment_repo.hpp"
 #include "server/store/flow_run_repo.hpp"
@@ -144,9 +145,12 @@ core::Status AgentManager::CheckPoll(const PollRequest& req) {
   if (!std::isfinite(req.wait_seconds) || req.wait_seconds < 0) {
     return core::InvalidArgument("wait_seconds: must be >= 0, got " + Seconds(req.wait_seconds));
   }
-  if (!std::isfinite(req.prefetch_seconds) || req.prefetch_seconds < 0) {
-    return core::InvalidArgument("prefetch_seconds: must be >= 0, got " +
-                                 Seconds(req.prefetch_seconds));
+  if (!std::isfinite(req.prefetch_seconds) || req.prefetch_seconds < 0 ||
+      req.prefetch_seconds > core::bounds::kMaxPrefetchSeconds) {
+    return core::InvalidArgument(
+        "prefetch_seconds: must be between 0 and " +
+        std::to_string(static_cast<int>(core::bounds::kMaxPrefetchSeconds)) + ", got " +
+        Seconds(req.prefetch_seconds));
   }
   for (std::size_t i = 0; i < req.runner_types.size(); ++i) {
     const auto& t = req.runner_types[i];
@@ -584,6 +588,19 @@ core::Result<std::vector<store::AgentRecord>> AgentManager::List(double seen_wit
   return orch_.db().WithTransaction(
       [&](store::Tx& tx) -> core::Result<std::vector<store::AgentRecord>> {
         return store::AgentRepo::List(tx, after, work_queue);
+      });
+}
+
+core::Result<std::vector<store::AgentRecord>> AgentManager::ListFirst(
+    double seen_within_seconds, const std::string& work_queue, int limit) {
+  if (!std::isfinite(seen_within_seconds) || seen_within_seconds < 0) {
+    return core::InvalidArgument("seen_within_seconds: must be >= 0");
+  }
+  if (seen_within_seconds == 0) seen_within_seconds = 3600;
+  core::TimePoint after = orch_.clock().Now() - core::FromSeconds(seen_within_seconds);
+  return orch_.db().WithTransaction(
+      [&](store::Tx& tx) -> core::Result<std::vector<store::AgentRecord>> {
+        return store::AgentRepo::ListFirst(tx, after, work_queue, limit);
       });
 }
 

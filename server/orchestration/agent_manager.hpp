@@ -123,6 +123,10 @@ class AgentManager {
   // seen_within <= 0 -> 1 hour.
   core::Result<std::vector<store::AgentRecord>> List(double seen_within_seconds,
                                                      const std::string& work_queue);
+  // The first `limit` of List, limited in SQL.
+  core::Result<std::vector<store::AgentRecord>> ListFirst(double seen_within_seconds,
+                                                          const std::string& work_queue,
+                                                          int limit);
   // SCHEDULED or unowned PENDING -> Cancelled; owned (or heartbeating) -> Cancelling, and the
   // owner's waiting poll is woken; terminal -> FAILED_PRECONDITION.
   // Cancelling a run also cancels its non-final subflow runs, recursively (CancelChildren).

@@ -103,8 +103,10 @@ void SlotBook::Secure(store::Tx& tx, const std::vector<std::string>& run_ids,
 // ---- limits ---------------------------------------------------------------------------
 
 ConcurrencyManager::ConcurrencyManager(Orchestrator& orch, bool listen,
-                                       std::shared_ptr<spdlog::logger> logger)
-    : orch_(orch), logger_(std::move(logger)) {
+                                       std::shared_ptr<spdlog::logger> logger, int max_waiters)
+    : orch_(orch),
+      logger_(std::move(logger)),
+      max_waiters_(static_cast<std::size_t>(std::max(1, max_waiters))) {
   if (!logger_) logger_ = spdlog::default_logger();
   thread_ = std::jthread([this](std::stop_token st) { Loop(st); });
   if (listen) {
@@ -176,6 +178,15 @@ core::Result<std::vector<store::ConcurrencyLimitRecord>> ConcurrencyManager::Lis
       });
 }
 
+core::Result<std::vector<store::ConcurrencyLimitRecord>> ConcurrencyManager::ListPage(
+    const std::string& after, int limit) {
+  core::TimePoint live_after = orch_.SlotHoldersLiveAfter(orch_.clock().Now());
+  return orch_.db().WithTransaction(
+      [&](store::Tx& tx) -> core::Result<std::vector<store::ConcurrencyLimitRecord>> {
+        return store::ConcurrencyRepo::ListPage(tx, live_after, after, limit);
+      });
+}
+
 core::Result<int> ConcurrencyManager::Reset(const std::string& tag) {
   if (auto st = CheckTag(tag, "tag"); !st.ok()) return st.error();
   auto r = orch_.db().WithRetry([&](store::Tx& tx) -> core::Result<int> {
@@ -217,13 +228,18 @@ core::Status ConcurrencyManager::CheckWait(const std::vector<std::string>& tags,
   return {};
 }
 
-std::uint64_t ConcurrencyManager::StartWait(std::vector<std::string> tags, double timeout_seconds,
-                                            WaitDone done) {
+core::Result<std::uint64_t> ConcurrencyManager::StartWait(std::vector<std::string> tags,
+                                                          double timeout_seconds, WaitDone done) {
   if (timeout_seconds <= 0) timeout_seconds = kDefaultWaitSeconds;
   std::sort(tags.begin(), tags.end());
   tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
   std::unique_lock lock(mu_);
-  if (stopping_) return 0;  // shutting down: the caller answers (not available)
+  if (stopping_) return std::uint64_t{0};  // shutting down: the caller answers (not available)
+  if (waiters_.size() >= max_waiters_) {
+    return core::Error{core::Code::kResourceExhausted,
+                       "WaitForConcurrencySlot: " + std::to_string(max_waiters_) +
+                           " calls wait already on this server (--max-slot-waiters); retry later"};
+  }
   std::uint64_t id = next_id_++;
   Waiter w;
   w.tags = std::move(tags);

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "sdk/core/bounds.hpp"
 #include "sdk/core/error.hpp"
 #include "sdk/core/orchestration/rule.hpp"
 #include "server/orchestration/run_service.hpp"
@@ -59,7 +60,9 @@ class ConcurrencyManager {
   static constexpr double kMaxWaitSeconds = 60;
 
   // `listen`: LISTEN weft_concurrency on its own connection (off in tests that need none).
-  ConcurrencyManager(Orchestrator& orch, bool listen, std::shared_ptr<spdlog::logger> logger);
+  // `max_waiters`: waits at once beyond which StartWait refuses (RESOURCE_EXHAUSTED).
+  ConcurrencyManager(Orchestrator& orch, bool listen, std::shared_ptr<spdlog::logger> logger,
+                     int max_waiters = core::bounds::kDefaultMaxSlotWaiters);
   ~ConcurrencyManager();
   ConcurrencyManager(const ConcurrencyManager&) = delete;
   ConcurrencyManager& operator=(const ConcurrencyManager&) = delete;
@@ -68,14 +71,19 @@ class ConcurrencyManager {
   // With its live holders (and their flow run names).
   core::Result<store::ConcurrencyLimitRecord> Get(const std::string& tag);
   core::Result<std::vector<store::ConcurrencyLimitRecord>> List();
+  // At most `limit` limits after the tag `after` ("" = from the first), in SQL.
+  core::Result<std::vector<store::ConcurrencyLimitRecord>> ListPage(const std::string& after,
+                                                                    int limit);
   core::Result<int> Reset(const std::string& tag);
   core::Status Delete(const std::string& tag);
 
   using WaitDone = std::function<void(core::Result<SlotWaitResult>)>;
   static core::Status CheckWait(const std::vector<std::string>& tags, double timeout_seconds);
   // Answers through `done` exactly once (possibly before StartWait returns, on another
-  // thread). Returns 0 without calling `done` when shutting down.
-  std::uint64_t StartWait(std::vector<std::string> tags, double timeout_seconds, WaitDone done);
+  // thread). Returns 0 without calling `done` when shutting down, and RESOURCE_EXHAUSTED
+  // without calling it when max_waiters calls wait already.
+  core::Result<std::uint64_t> StartWait(std::vector<std::string> tags, double timeout_seconds,
+                                        WaitDone done);
   // The caller went away: answers CANCELLED (if not answered yet).
   void CancelWait(std::uint64_t id);
   // A slot of `tag` was freed (or the limit raised): re-check its waiters now.
@@ -95,6 +103,7 @@ class ConcurrencyManager {
 
   Orchestrator& orch_;
   std::shared_ptr<spdlog::logger> logger_;
+  const std::size_t max_waiters_;
   mutable std::mutex mu_;
   std::condition_variable_any cv_;
   std::uint64_t next_id_ = 1;

@@ -139,6 +139,17 @@ core::Result<std::vector<store::NotificationPolicyRecord>> NotificationManager::
       });
 }
 
+core::Result<std::vector<store::NotificationPolicyRecord>> NotificationManager::ListPage(
+    const std::string& after_id, int limit) {
+  if (!after_id.empty() && !IsUuid(after_id)) {
+    return core::InvalidArgument("cursor: \"" + after_id + "\" is not a notification id");
+  }
+  return db_.WithTransaction(
+      [&](store::Tx& tx) -> core::Result<std::vector<store::NotificationPolicyRecord>> {
+        return store::NotificationRepo::ListPage(tx, after_id, limit);
+      });
+}
+
 core::Result<store::NotificationPolicyRecord> NotificationManager::SetPaused(const std::string& id,
                                                                              bool paused) {
   if (!IsUuid(id)) return NotFound(id);

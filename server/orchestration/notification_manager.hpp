@@ -44,6 +44,9 @@ class NotificationManager {
   // RESOURCE_EXHAUSTED when kMaxPolicies exist already.
   core::Result<store::NotificationPolicyRecord> Create(NotificationSpec spec);
   core::Result<std::vector<store::NotificationPolicyRecord>> List();
+  // At most `limit` policies after the policy `after_id` ("" = from the first), in SQL.
+  core::Result<std::vector<store::NotificationPolicyRecord>> ListPage(const std::string& after_id,
+                                                                      int limit);
   // Unknown id -> NOT_FOUND naming it.
   core::Result<store::NotificationPolicyRecord> SetPaused(const std::string& id, bool paused);
   core::Status Delete(const std::string& id);

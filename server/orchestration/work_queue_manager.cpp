@@ -1,5 +1,6 @@
 #include "server/orchestration/work_queue_manager.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 
 #include "sdk/core/field_limits.hpp"
 #include "sdk/core/names.hpp"
+#include "sdk/core/bounds.hpp"
 #include "server/orchestration/storage_catalog.hpp"
 #include "server/store/flow_run_repo.hpp"
 
@@ -180,6 +182,12 @@ core::Result<WorkQueuePreview> WorkQueueManager::Preview(const std::string& name
                                                          int limit) {
   if (!std::isfinite(hours) || hours < 0) {
     return core::InvalidArgument("hours: must be > 0, got " + std::to_string(hours));
+  }
+  if (hours > core::bounds::kMaxPreviewHours) {
+    return core::InvalidArgument(
+        "hours: must be at most " +
+        std::to_string(static_cast<int>(core::bounds::kMaxPreviewHours)) + " (one week), got " +
+        fmt::format("{:g}", hours));
   }
   if (hours == 0) hours = kDefaultPreviewHours;
   const core::TimePoint until =

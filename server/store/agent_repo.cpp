@@ -62,6 +62,10 @@ std::vector<Statement> AgentRepoStatements() {
                          " FROM agents WHERE last_seen >= $1::timestamptz"
                          " AND ($2::text = '' OR $2::text = ANY(work_queues))"
                          " ORDER BY last_seen DESC, id LIMIT 1000"},
+      {"agent.list_first", std::string("SELECT ") + kAgentColumns +
+                               " FROM agents WHERE last_seen >= $1::timestamptz"
+                               " AND ($2::text = '' OR $2::text = ANY(work_queues))"
+                               " ORDER BY last_seen DESC, id LIMIT $3"},
       {"agent.claimable", "SELECT " + facts + match +
                               " AND fr.state_scheduled_time <= $5::timestamptz" + kRunnerFilter +
                               " ORDER BY fr.state_scheduled_time, fr.id LIMIT $7"
@@ -118,6 +122,15 @@ void AgentRepo::Upsert(Tx& tx, const AgentRecord& a, core::TimePoint now, bool p
 std::vector<AgentRecord> AgentRepo::List(Tx& tx, core::TimePoint seen_after,
                                          const std::string& queue) {
   auto r = tx.raw().exec_prepared("agent.list", TimeParam(seen_after), queue);
+  std::vector<AgentRecord> out;
+  out.reserve(r.size());
+  for (const auto& row : r) out.push_back(ReadAgent(row));
+  return out;
+}
+
+std::vector<AgentRecord> AgentRepo::ListFirst(Tx& tx, core::TimePoint seen_after,
+                                              const std::string& queue, int limit) {
+  auto r = tx.raw().exec_prepared("agent.list_first", TimeParam(seen_after), queue, limit);
   std::vector<AgentRecord> out;
   out.reserve(r.size());
   for (const auto& row : r) out.push_back(ReadAgent(row));

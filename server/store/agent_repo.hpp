@@ -48,6 +48,9 @@ class AgentRepo {
   // Seen at or after `seen_after`, most recent first; `queue` "" = any.
   static std::vector<AgentRecord> List(Tx& tx, core::TimePoint seen_after,
                                        const std::string& queue);
+  // The first `limit` of List.
+  static std::vector<AgentRecord> ListFirst(Tx& tx, core::TimePoint seen_after,
+                                            const std::string& queue, int limit);
 
   // Locks (FOR UPDATE SKIP LOCKED) at most `limit` runs the queue may hand out: unowned,
   // SCHEDULED, matching the queue's rule, due by `until`, and (when runner_types is not

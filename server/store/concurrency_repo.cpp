@@ -45,6 +45,13 @@ std::vector<Statement> ConcurrencyRepoStatements() {
        " (SELECT count(*) FROM concurrency_slots s JOIN task_runs t ON t.id = s.task_run_id"
        "  JOIN flow_runs fr ON fr.id = s.flow_run_id WHERE s.tag = l.tag AND" +
            LiveHolder("$1") + ") AS active FROM concurrency_limits l ORDER BY l.tag"},
+      {"concurrency.list_page",
+       "SELECT l.tag, l.slot_limit, l.created, l.updated,"
+       " (SELECT count(*) FROM concurrency_slots s JOIN task_runs t ON t.id = s.task_run_id"
+       "  JOIN flow_runs fr ON fr.id = s.flow_run_id WHERE s.tag = l.tag AND" +
+           LiveHolder("$1") +
+           ") AS active FROM concurrency_limits l WHERE l.tag > $2::text ORDER BY l.tag"
+           " LIMIT $3"},
       {"concurrency.delete", "DELETE FROM concurrency_limits WHERE tag = $1 RETURNING tag"},
       {"concurrency.reset",
        "WITH d AS (DELETE FROM concurrency_slots WHERE tag = $1 RETURNING 1),"
@@ -92,6 +99,19 @@ std::optional<ConcurrencyLimitRecord> ConcurrencyRepo::Get(Tx& tx, const std::st
 std::vector<ConcurrencyLimitRecord> ConcurrencyRepo::List(Tx& tx, core::TimePoint live_after) {
   std::vector<ConcurrencyLimitRecord> out;
   for (const auto& r : tx.raw().exec_prepared("concurrency.list", TimeParam(live_after))) {
+    auto l = ReadLimit(r);
+    l.active_slots = r["active"].as<int>();
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+std::vector<ConcurrencyLimitRecord> ConcurrencyRepo::ListPage(Tx& tx, core::TimePoint live_after,
+                                                              const std::string& after,
+                                                              int limit) {
+  std::vector<ConcurrencyLimitRecord> out;
+  for (const auto& r :
+       tx.raw().exec_prepared("concurrency.list_page", TimeParam(live_after), after, limit)) {
     auto l = ReadLimit(r);
     l.active_slots = r["active"].as<int>();
     out.push_back(std::move(l));

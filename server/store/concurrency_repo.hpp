@@ -34,6 +34,9 @@ class ConcurrencyRepo {
   static std::optional<ConcurrencyLimitRecord> Get(Tx& tx, const std::string& tag, bool lock);
   // Every limit with its live slot count, by tag.
   static std::vector<ConcurrencyLimitRecord> List(Tx& tx, core::TimePoint live_after);
+  // At most `limit` of them, by tag, after the tag `after` ("" = from the first).
+  static std::vector<ConcurrencyLimitRecord> ListPage(Tx& tx, core::TimePoint live_after,
+                                                      const std::string& after, int limit);
   static bool Delete(Tx& tx, const std::string& tag);
   // Frees every slot of the tag and wakes its waiters (NOTIFY); returns how many.
   static int Reset(Tx& tx, const std::string& tag);

@@ -72,6 +72,11 @@ std::vector<Statement> NotificationRepoStatements() {
       {"notification.count", "SELECT count(*) FROM notification_policies"},
       {"notification.list",
        "SELECT " + pc + " FROM notification_policies ORDER BY created, id"},
+      {"notification.list_page",
+       "SELECT " + pc +
+           " FROM notification_policies WHERE $1::text = '' OR (created, id) >"
+           " (SELECT created, id FROM notification_policies WHERE id = NULLIF($1::text, '')::uuid)"
+           " ORDER BY created, id LIMIT $2"},
       {"notification.set_paused",
        "UPDATE notification_policies SET paused = $2, updated = now() WHERE id = $1::uuid"
        " RETURNING " +
@@ -111,6 +116,15 @@ std::size_t NotificationRepo::LockAndCount(Tx& tx) {
 std::vector<NotificationPolicyRecord> NotificationRepo::List(Tx& tx) {
   std::vector<NotificationPolicyRecord> out;
   for (const auto& r : tx.raw().exec_prepared("notification.list")) out.push_back(ReadPolicy(r));
+  return out;
+}
+
+std::vector<NotificationPolicyRecord> NotificationRepo::ListPage(Tx& tx, const std::string& after_id,
+                                                                 int limit) {
+  std::vector<NotificationPolicyRecord> out;
+  for (const auto& r : tx.raw().exec_prepared("notification.list_page", after_id, limit)) {
+    out.push_back(ReadPolicy(r));
+  }
   return out;
 }
 

@@ -57,6 +57,9 @@ class NotificationRepo {
   static std::size_t LockAndCount(Tx& tx);
   // Oldest first.
   static std::vector<NotificationPolicyRecord> List(Tx& tx);
+  // At most `limit` of them, oldest first, after the policy `after_id` ("" = from the first).
+  static std::vector<NotificationPolicyRecord> ListPage(Tx& tx, const std::string& after_id,
+                                                        int limit);
   static std::optional<NotificationPolicyRecord> SetPaused(Tx& tx, const std::string& id,
                                                            bool paused);
   static bool Delete(Tx& tx, const std::string& id);

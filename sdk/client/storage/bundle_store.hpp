@@ -5,6 +5,7 @@
 //   server: streamed to and from weft-server over gRPC (1 MiB chunks)
 //   s3:     <prefix>bundles/<hex>.tar.gz in the bucket, path-style URLs, SigV4-signed;
 //           credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN)
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -47,6 +48,11 @@ struct S3Config {
   std::string access_key_id;
   std::string secret_access_key;
   std::string session_token;
+  // A GET that has not finished after this long is abandoned (DEADLINE_EXCEEDED); 0 = the
+  // default, core::bounds::kS3GetTimeoutSeconds. A body over `max_get_bytes` (0 = the bundle
+  // size limit, MaxBundleSize()) is abandoned as it arrives (RESOURCE_EXHAUSTED).
+  double get_timeout_seconds = 0;
+  std::int64_t max_get_bytes = 0;
 };
 std::unique_ptr<BundleStore> MakeS3Store(S3Config config);
 

@@ -12,6 +12,7 @@
 #include "sdk/client/bundle.hpp"
 #include "sdk/client/storage/bundle_store.hpp"
 #include "sdk/client/storage/sigv4.hpp"
+#include "sdk/core/bounds.hpp"
 
 namespace weft::client::storage {
 
@@ -58,6 +59,9 @@ struct Sink {
   std::FILE* file = nullptr;
   std::string error_body;
   bool write_failed = false;
+  std::int64_t max_bytes = 0;  // > 0: a 200 body beyond this is abandoned
+  std::int64_t received = 0;
+  bool too_large = false;
 };
 
 size_t WriteBody(char* ptr, size_t size, size_t nmemb, void* userdata) {
@@ -66,6 +70,11 @@ size_t WriteBody(char* ptr, size_t size, size_t nmemb, void* userdata) {
   long code = 0;
   curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &code);
   if (code == 200 && sink->file) {
+    sink->received += static_cast<std::int64_t>(n);
+    if (sink->max_bytes > 0 && sink->received > sink->max_bytes) {
+      sink->too_large = true;  // counted here too: a chunked body has no length to check first
+      return 0;
+    }
     if (std::fwrite(ptr, 1, n, sink->file) != n) {
       sink->write_failed = true;
       return 0;
@@ -130,11 +139,18 @@ class S3Store final : public BundleStore {
     if (!f) return core::Internal(fmt::format("cannot write \"{}\"", tmp));
     Sink sink;
     sink.file = f;
+    sink.max_bytes = c_.max_get_bytes > 0 ? c_.max_get_bytes : MaxBundleSize();
     auto r = Send("GET", Key(digest), kEmptySha256, nullptr, 0, sink);
     bool closed_ok = std::fclose(f) == 0;
     std::error_code ec;
-    if (!r || *r != 200 || sink.write_failed || !closed_ok) {
+    if (!r || *r != 200 || sink.write_failed || sink.too_large || !closed_ok) {
       fs::remove(tmp, ec);
+      if (sink.too_large || (!r && r.error().code == core::Code::kResourceExhausted)) {
+        return core::Error{core::Code::kResourceExhausted,
+                           fmt::format("s3 GET {}: the object is larger than {} bytes (the bundle "
+                                       "size limit, WEFT_MAX_BUNDLE_SIZE)",
+                                       Url(Key(digest)), sink.max_bytes)};
+      }
       if (!r) return r.error();
       if (*r != 200) return HttpError("GET", digest, *r, sink.error_body);
       return core::Internal(fmt::format("cannot write \"{}\"", tmp));
@@ -219,8 +235,28 @@ class S3Store final : public BundleStore {
       curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body_size));
     } else if (method == "HEAD") {
       curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (method == "GET") {
+      // Bounded before anything is hashed: the whole transfer, and its size (refused up front
+      // when the server announces a length; counted in WriteBody when it does not).
+      double timeout =
+          c_.get_timeout_seconds > 0 ? c_.get_timeout_seconds : core::bounds::kS3GetTimeoutSeconds;
+      curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout * 1000));
+      if (sink.max_bytes > 0) {
+        curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(sink.max_bytes));
+      }
     }
     CURLcode rc = curl_easy_perform(h);
+    if (rc == CURLE_FILESIZE_EXCEEDED) {
+      return core::Error{core::Code::kResourceExhausted,
+                         fmt::format("s3 {} {}: larger than the size limit", method, url)};
+    }
+    if (rc == CURLE_OPERATION_TIMEDOUT && method == "GET") {
+      return core::Error{core::Code::kDeadlineExceeded,
+                         fmt::format("s3 GET {}: not finished within {} s", url,
+                                     c_.get_timeout_seconds > 0
+                                         ? c_.get_timeout_seconds
+                                         : core::bounds::kS3GetTimeoutSeconds)};
+    }
     if (rc != CURLE_OK) {
       return core::Unavailable(
           fmt::format("s3 {} {}: {}", method, url, errbuf[0] ? errbuf : curl_easy_strerror(rc)));

@@ -98,7 +98,7 @@ TEST_CASE("agent settings: Validate reports every problem at once", "[agent][set
   CHECK(p[0] == "--work-queue: at least one work queue is required (-q NAME)");
   CHECK(p[1] == "--limit: must be >= 0 (0 = unbounded), got -1");
   CHECK(p[2].rfind("--poll-interval: must be > 0", 0) == 0);
-  CHECK(p[3] == "--prefetch: must be >= 0");
+  CHECK(p[3] == "--prefetch: must be between 0 and 1h");
   CHECK(p[4] == "--kill-grace: must be >= 0");
   CHECK(p[5] == "--cache-size: must be at least 1 byte");
   CHECK(p[6].rfind("--log-level: \"loud\"", 0) == 0);
