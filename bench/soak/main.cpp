@@ -1315,7 +1315,9 @@ int main(int argc, char** argv) {
       death.empty() ? "alive" : ("died (" + death + ")").c_str(),
       faults.empty() ? "none" : (std::to_string(faults.size()) + " kinds").c_str(),
       Mib(mid).c_str(), Mib(last).c_str(), growth_pct, Mib(peak).c_str(),
-      levels_off ? "levels off" : "GROWS");
+      !death.empty() ? "n/a (server died)"
+      : levels_off   ? "levels off"
+                     : "GROWS");
   std::fflush(stdout);
 
   bool failed = lost > 0 || !death.empty() || !dead_agents.empty();
