@@ -3,6 +3,7 @@
 // the server's resources (docs/limits.md, "Connections, deadlines and uploads"). Server-side
 // values are defaults of weft-server flags; the keepalive pair is shared by the server and the
 // SDK's channel so that clients are never sent away with GOAWAY too_many_pings.
+#include <cstddef>
 #include <cstdint>
 
 namespace weft::core::limits {
@@ -32,5 +33,12 @@ inline constexpr int kClientKeepaliveTimeMs = 30 * 1000;
 inline constexpr int kMaxConnectionIdleMs = 15 * 60 * 1000;
 // Concurrent calls on one connection (more wait on the client for a free stream).
 inline constexpr int kMaxConcurrentStreams = 256;
+// An error message the server sends is cut to this size (it travels in the reply's headers;
+// gRPC clients accept 8 KiB of them by default).
+inline constexpr std::size_t kMaxStatusMessageBytes = 2048;
+// The HTTP server (dashboard, JSON API, /metrics): worker threads, and how long an idle
+// keep-alive connection may hold one.
+inline constexpr int kHttpThreads = 32;
+inline constexpr int kHttpKeepAliveSeconds = 2;
 
 }  // namespace weft::core::limits

@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sdk/core/field_limits.hpp"
+
 namespace weft::server::api {
 
 namespace {
@@ -151,7 +153,19 @@ class CallLimiter final : public grpc::experimental::Interceptor {
       watchdog_->Touch(id_);
     }
     // The handler is done: its context must not be cancelled from now on.
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) Done();
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      Done();
+      // An error message travels in the reply's headers; one that echoes a huge input (a
+      // 100 KiB name in "not found") would exceed the client's metadata limit and turn the
+      // answer into RESOURCE_EXHAUSTED. Cut it to a size every client accepts.
+      grpc::Status status = methods->GetSendStatus();
+      if (status.error_message().size() > core::limits::kMaxStatusMessageBytes) {
+        methods->ModifySendStatus(grpc::Status(
+            status.error_code(),
+            core::CutText(status.error_message(), core::limits::kMaxStatusMessageBytes),
+            status.error_details()));
+      }
+    }
     methods->Proceed();
   }
 

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "sdk/core/connection_limits.hpp"
 #include "sdk/core/field_limits.hpp"
 #include "server/http/assets.hpp"
 #include "server/http/auth_middleware.hpp"
@@ -103,6 +104,11 @@ core::Status HttpServer::Start() {
   auto& s = *m.server;
   auto* log = m.ctx.logger.get();
   s.set_keep_alive_max_count(100);
+  // Each connection holds a worker thread while it is open: more threads than httplib's
+  // default (8 here), and an idle keep-alive connection gives its thread back after 2 s, so a
+  // few idle browsers or clients cannot starve /metrics and the API.
+  s.new_task_queue = [] { return new httplib::ThreadPool(core::limits::kHttpThreads); };
+  s.set_keep_alive_timeout(core::limits::kHttpKeepAliveSeconds);
   s.set_tcp_nodelay(true);  // small JSON answers: no 40 ms delayed-ACK stalls
   s.set_read_timeout(10, 0);
   s.set_write_timeout(10, 0);

@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <catch2/catch.hpp>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -394,4 +395,31 @@ TEST_CASE("limits: a run's state history comes in pages, over gRPC and HTTP", "[
   auto too_many = s.http->Get("/api/flow-runs/" + run_id + "/states?limit=5000");
   REQUIRE(too_many);
   CHECK(too_many->status == 400);
+}
+
+TEST_CASE("limits: a 100 KiB name echoed in an error does not overflow the reply's headers",
+          "[limits][grpc]") {
+  // Random letters: PostgreSQL and gRPC cannot compress them away.
+  std::string name;
+  std::uint32_t x = 12345;
+  for (int i = 0; i < 100 * 1024; ++i) {
+    x = x * 1103515245u + 12345u;
+    name += static_cast<char>('a' + (x >> 16) % 26);
+  }
+  Server s;
+  v1::GetWorkQueueRequest get;
+  get.set_name(name);
+  auto queue = s.grpc().GetWorkQueue(get);
+  REQUIRE_FALSE(queue.ok());
+  CHECK(queue.error().code != core::Code::kResourceExhausted);
+  CHECK(queue.error().message.size() <= 4096);
+  CHECK(queue.error().message.find("initial metadata") == std::string::npos);
+
+  v1::RunDeploymentRequest run;
+  run.mutable_ref()->set_full_name(name + "/" + name);
+  auto started = s.grpc().RunDeployment(run);
+  REQUIRE_FALSE(started.ok());
+  CHECK(started.error().code != core::Code::kResourceExhausted);
+  CHECK(started.error().message.size() <= 4096);
+  s.StillAnswers();
 }
