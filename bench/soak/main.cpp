@@ -1320,7 +1320,7 @@ int main(int argc, char** argv) {
                      : "GROWS");
   std::fflush(stdout);
 
-  bool failed = lost > 0 || !death.empty() || !dead_agents.empty();
+  bool failed = lost > 0 || !death.empty() || !dead_agents.empty() || !faults.empty();
   agent_procs.clear();
   server.Stop();
   if (failed || keep) {

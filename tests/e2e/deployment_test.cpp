@@ -570,7 +570,7 @@ TEST_CASE("storage: inspect and delete, delete refused while used, secrets never
   Env wrong = env;
   wrong["AWS_SECRET_ACCESS_KEY"] = "weft-e2e-wrong-secret-93b1";
   WriteFile(project / "more.yaml",
-            "name: more\nflow_name: taxi\nentrypoint: ./flow.sh\ninclude: [model.bin]\n");
+            "name: more\nflow_name: taxi\nentrypoint: ./flow.sh\ninclude: [flow.sh, model.bin]\n");
   RunResult denied = Cli(wrong, {"deployment", "create", "more.yaml"}, project.string());
   CHECK(denied.exit_code == 1);
   CHECK(Contains(denied.err, "HTTP 403"));
