@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 
+#include "sdk/core/field_limits.hpp"
 #include "sdk/core/params.hpp"
 #include "server/orchestration/validate.hpp"
 #include "tests/fuzz/fuzz_util.hpp"
@@ -36,8 +38,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     weft::fuzz::Fail("CheckJsonObject accepts what CheckJson refuses", any);
   }
 
-  auto j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return 0;
+  // As json_api.cpp's ParseBody reads a body: size and nesting checked before anything
+  // recurses over it (a body nested 20,000 deep is refused, not dumped).
+  auto parsed = core::ParseJsonObjectBody(body, "body",
+                                          {core::kMaxHttpBodyBytes, core::kMaxJsonDepth});
+  if (!parsed.ok()) return 0;
+  const json j = std::move(*parsed);
   if (j.contains("parameters") && j["parameters"].is_object()) {
     const std::string stored = j["parameters"].dump();
     if (!orch::CheckJsonObject(stored).empty()) weft::fuzz::Fail("dump() does not re-read", stored);
