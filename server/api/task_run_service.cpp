@@ -1,7 +1,10 @@
 #include <spdlog/spdlog.h>
 
+#include <tuple>
+
 #include "sdk/client/convert.hpp"
 #include "sdk/core/bounds.hpp"
+#include "sdk/core/field_limits.hpp"
 #include "server/api/convert.hpp"
 #include "server/api/services.hpp"
 #include "server/api/status.hpp"
@@ -21,6 +24,15 @@ std::string ToSpec(const v1::CreateTaskRunRequest& req, const std::string& field
   }
   if (req.flow_run_id().empty()) return field + "flow_run_id: must not be empty";
   if (req.task_key().empty()) return field + "task_key: must not be empty";
+  // The three keys are one unique index entry (PostgreSQL refuses one over ~2.7 KB).
+  for (const auto& [value, name, max] :
+       {std::tuple{&req.task_key(), "task_key", core::kMaxTaskKeyBytes},
+        std::tuple{&req.dynamic_key(), "dynamic_key", core::kMaxTaskKeyBytes},
+        std::tuple{&req.name(), "name", core::kMaxTaskRunNameBytes}}) {
+    if (auto st = core::CheckTextLength(*value, field + name, max); !st.ok()) {
+      return st.error().message;
+    }
+  }
   spec.id = req.id();
   spec.flow_run_id = req.flow_run_id();
   spec.task_key = req.task_key();

@@ -423,3 +423,46 @@ TEST_CASE("limits: a 100 KiB name echoed in an error does not overflow the reply
   CHECK(started.error().message.size() <= 4096);
   s.StillAnswers();
 }
+
+TEST_CASE("limits: a task run's keys and name have a length limit (not a database error)",
+          "[limits][grpc]") {
+  // Random letters: a repeated one compresses under PostgreSQL's index-entry limit.
+  std::string key;
+  std::uint32_t x = 777;
+  for (int i = 0; i < 3000; ++i) {
+    x = x * 1103515245u + 12345u;
+    key += static_cast<char>('a' + (x >> 16) % 26);
+  }
+  Server s;
+  std::string run_id = NewFlowRun(s.grpc());
+
+  v1::CreateTaskRunRequest create;
+  create.set_flow_run_id(run_id);
+  create.set_task_key(key);
+  CheckInvalid(s.grpc().CreateTaskRun(create),
+               "task_key: 3000 bytes, longer than the limit of 1 KiB");
+  create.set_task_key("extract");
+  create.set_dynamic_key(key);
+  CheckInvalid(s.grpc().CreateTaskRun(create), "dynamic_key: 3000 bytes");
+  create.set_dynamic_key("0");
+  create.set_name(key);
+  CheckInvalid(s.grpc().CreateTaskRun(create), "name: 3000 bytes");
+
+  // The same through the batched reports the SDK sends.
+  v1::ReportTaskRunsRequest report;
+  auto* r = report.add_reports();
+  r->mutable_create()->set_id("6f1c1c8e-4b7a-4d2e-9a51-3f0b8f1a2c11");
+  r->mutable_create()->set_flow_run_id(run_id);
+  r->mutable_create()->set_task_key(key);
+  r->set_task_run_id("6f1c1c8e-4b7a-4d2e-9a51-3f0b8f1a2c11");
+  auto reported = s.grpc().ReportTaskRuns(report);
+  if (reported.ok()) {
+    REQUIRE(reported->results_size() == 1);
+    CHECK(reported->results(0).accepted() == 0);
+    CHECK(reported->results(0).rejected_reason().find("task_key") != std::string::npos);
+  } else {
+    CHECK(reported.error().code == core::Code::kInvalidArgument);
+    CHECK(reported.error().message.find("task_key") != std::string::npos);
+  }
+  s.StillAnswers();
+}
